@@ -1,0 +1,54 @@
+# One entry point for people and CI. `make run` and `make test` install what is
+# missing (scripts/install-deps.sh), configure, build and run.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: deps build run test unit-test asan-test format format-check bench bench-smoke experiment clean
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The engine demo on the embedded default inventory (the server replaces it later).
+run: build
+	$(BUILD)/allot demo
+
+unit-test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+asan-test: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DALLOT_SANITIZE=ON -DALLOT_BENCHMARKS=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# Everything CI checks: formatting, the tests, the tests under ASan+UBSan, and a
+# short smoke run of every benchmark.
+test: format-check unit-test asan-test bench-smoke
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+format-check: deps
+	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run --Werror
+
+bench: build
+	$(BUILD)/bench/engine_bench --benchmark_min_time=1
+	$(BUILD)/bench/json_bench --benchmark_min_time=0.5
+
+bench-smoke: build
+	$(BUILD)/bench/engine_bench --benchmark_min_time=0.01 --benchmark_filter='/1000/'
+	$(BUILD)/bench/json_bench --benchmark_min_time=0.01
+
+# The fragmentation experiment on the Alibaba trace (docs/placement.md).
+experiment: build
+	$(BUILD)/bench/fragmentation_experiment --trace-dir ../shared/traces/alibaba-gpu-2023
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

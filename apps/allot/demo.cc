@@ -1,0 +1,137 @@
+#include "demo.h"
+
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+namespace allot {
+namespace {
+
+Request Member(int64_t gpu_milli, int64_t cpu_milli, int64_t memory_mib, int64_t members = 1) {
+  Request request;
+  request.member.resources[kGpu] = gpu_milli;
+  request.member.resources[kCpu] = cpu_milli;
+  request.member.resources[kMemory] = memory_mib;
+  request.members = members;
+  return request;
+}
+
+class Script {
+ public:
+  Script(Engine* engine, std::ostream& out) : engine_(engine), out_(out) {}
+
+  Decision Submit(std::string_view what, const Request& request) {
+    Decision decision = engine_->Submit(request, now_);
+    Print(what, decision);
+    Flush();
+    return decision;
+  }
+  void Release(LeaseId lease) {
+    Status status = engine_->Release(lease, now_);
+    out_ << fmt::format("t={:>5}s  release lease {}: {}\n", now_ / kMicrosPerSecond, lease.value,
+                        status.ToString());
+    Flush();
+  }
+  void NodeState(std::string_view node, NodeState state) {
+    Status status = engine_->SetNodeState(node, state, now_);
+    out_ << fmt::format("t={:>5}s  node {} -> {}: {}\n", now_ / kMicrosPerSecond, node,
+                        NodeStateName(state), status.ToString());
+    Flush();
+  }
+  void Tick(Duration advance) {
+    now_ += advance;
+    engine_->Tick(now_);
+    out_ << fmt::format("t={:>5}s  tick\n", now_ / kMicrosPerSecond);
+    Flush();
+  }
+  void Advance(Duration advance) { now_ += advance; }
+
+ private:
+  void Print(std::string_view what, const Decision& decision) {
+    out_ << fmt::format("t={:>5}s  {:<34} {}\n", now_ / kMicrosPerSecond, what,
+                        DescribeDecision(decision, engine_->inventory()));
+  }
+  // Decisions the command caused for others.
+  void Flush() {
+    for (const Decision& decision : engine_->TakeDecisions()) {
+      out_ << fmt::format("{:>9}  {:<34} {}\n", "", "  (follows)",
+                          DescribeDecision(decision, engine_->inventory()));
+    }
+  }
+
+  Engine* engine_;
+  std::ostream& out_;
+  Time now_ = Seconds(1'800'000'000);  // an injected clock: the demo is reproducible
+};
+
+}  // namespace
+
+int RunDemo(Config config, std::ostream& out) {
+  Result<std::unique_ptr<Engine>> created = Engine::Create(config.inventory, config.engine);
+  if (!created.ok()) {
+    out << "error: " << created.status().ToString() << "\n";
+    return 2;
+  }
+  Engine& engine = **created;
+  const Inventory& inventory = engine.inventory();
+  int64_t gpus = 0;
+  for (const Node& node : inventory.nodes) gpus += static_cast<int64_t>(node.devices.size());
+  out << fmt::format("allot engine demo: {} pools, {} nodes, {} GPUs, placement {}\n\n",
+                     inventory.pools.size(), inventory.nodes.size(), gpus,
+                     PlacementKindName(engine.placement_kind()));
+  Script script(&engine, out);
+
+  Request training = Member(8000, 96000, 512 * 1024);
+  training.gpu_models = {"H100-80GB"};
+  training.estimate = Seconds(6 * 3600);
+  Decision first = script.Submit("8 x H100 training job", training);
+
+  Request notebook = Member(250, 4000, 16 * 1024);
+  notebook.node_selector = {{"zone", "b"}};
+  script.Submit("quarter of an L4 for a notebook", notebook);
+
+  Request mig = Member(0, 8000, 32 * 1024);
+  mig.member.mig_profile = "3g.20gb";
+  script.Submit("MIG 3g.20gb for inference", mig);
+  mig.member.mig_profile = "1g.5gb";
+  script.Submit("MIG 1g.5gb for an agent", mig);
+
+  Request gang = Member(4000, 64000, 256 * 1024, 2);
+  gang.gpu_models = {"H100-80GB"};
+  script.Submit("gang: 2 members x 4 H100", gang);
+
+  Request waiting = Member(8000, 96000, 512 * 1024);
+  waiting.gpu_models = {"H100-80GB"};
+  script.Submit("another 8 x H100 job (full)", waiting);
+
+  Request heartbeat = Member(500, 2000, 8 * 1024);
+  heartbeat.ttl = Seconds(60);
+  heartbeat.idempotency_key = "agent-7/step-42";
+  script.Submit("half an L4, 60 s TTL", heartbeat);
+  script.Submit("same again (retried, same key)", heartbeat);
+
+  Request negative = Member(-500, 1000, 1024);
+  script.Submit("bad input: negative gpu", negative);
+  Request unknown = Member(1000, 1000, 1024);
+  unknown.gpu_models = {"B300"};
+  script.Submit("bad input: unknown GPU model", unknown);
+  Request huge = Member(16000, 1000, 1024);
+  script.Submit("impossible: 16 GPUs in one member", huge);
+
+  script.Advance(Seconds(30));
+  script.Release(first.lease);
+  script.Tick(Seconds(120));
+  script.NodeState("l4-0", NodeState::kDown);
+  script.NodeState("h100-1", NodeState::kDraining);
+
+  EngineSnapshot snapshot = engine.Snapshot();
+  Result<std::unique_ptr<Engine>> restored =
+      Engine::Restore(config.inventory, config.engine, snapshot);
+  bool same = restored.ok() && (*restored)->Snapshot() == snapshot;
+  out << fmt::format("\nsnapshot: {} leases, {} queued; restored copy identical: {}\n",
+                     snapshot.leases.size(), snapshot.queue.size(), same ? "yes" : "no");
+  return same ? 0 : 1;
+}
+
+}  // namespace allot

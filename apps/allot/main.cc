@@ -1,0 +1,64 @@
+// The `allot` command. Subcommands: demo (the engine on a config, printing
+// decisions) and check-config (validate a configuration file).
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "config/config_loader.h"
+#include "demo.h"
+
+namespace {
+
+allot::Result<allot::Config> LoadOrDefault(const std::string& path) {
+  if (path.empty()) return allot::ParseConfig(allot::DefaultConfigYaml(), "<default>");
+  return allot::LoadConfigFile(path);
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"allot: a compute allocator for AI agents and workloads"};
+  app.require_subcommand(1);
+
+  std::string config_path;
+  std::string placement;
+  CLI::App* demo = app.add_subcommand("demo", "run the engine demo and print its decisions");
+  demo->add_option("--config", config_path, "YAML configuration (default: embedded demo)");
+  demo->add_option("--placement", placement, "first_fit | best_fit | frag_aware");
+
+  std::string check_path;
+  CLI::App* check = app.add_subcommand("check-config", "validate a configuration file");
+  check->add_option("file", check_path, "YAML configuration")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*check) {
+    allot::Result<allot::Config> config = allot::LoadConfigFile(check_path);
+    if (!config.ok()) {
+      std::cerr << config.status().message() << "\n";
+      return 1;
+    }
+    std::cout << check_path << ": ok (" << config->inventory.pools.size() << " pools, "
+              << config->inventory.nodes.size() << " nodes)\n";
+    return 0;
+  }
+  allot::Result<allot::Config> config = LoadOrDefault(config_path);
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
+    return 1;
+  }
+  if (!placement.empty() && !allot::ParsePlacementKind(placement, &config->engine.placement.kind)) {
+    std::cerr << "--placement: must be first_fit, best_fit or frag_aware\n";
+    return 2;
+  }
+  return allot::RunDemo(std::move(config).value(), std::cout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "allot: internal error: " << e.what() << "\n";
+    return 70;
+  }
+}

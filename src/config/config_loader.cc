@@ -1,0 +1,289 @@
+#include "config/config_loader.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/quantity.h"
+
+namespace allot {
+namespace {
+
+// Walks the YAML tree and remembers the first error with its position.
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  bool ok() const { return error_.ok(); }
+  const Status& error() const { return error_; }
+
+  void Fail(const YAML::Node& node, const std::string& field, const std::string& why) {
+    if (!error_.ok()) return;
+    const YAML::Mark mark = node.Mark();
+    error_ = InvalidArgument(
+        fmt::format("{}:{}:{}: {}: {}", source_, mark.line + 1, mark.column + 1, field, why));
+  }
+
+  // Fails on keys outside `allowed`.
+  void OnlyKeys(const YAML::Node& map, const std::string& field,
+                std::initializer_list<std::string_view> allowed) {
+    if (!map.IsMap()) return Fail(map, field, "must be a mapping");
+    for (const auto& entry : map) {
+      std::string key = entry.first.as<std::string>();
+      bool known = false;
+      for (std::string_view name : allowed) known = known || name == key;
+      if (!known) Fail(entry.first, field + "." + key, "unknown key");
+    }
+  }
+
+  std::string Scalar(const YAML::Node& node, const std::string& field) {
+    if (!node.IsScalar()) {
+      Fail(node, field, "must be a scalar");
+      return "";
+    }
+    return node.Scalar();
+  }
+
+  std::string String(const YAML::Node& map, const std::string& key, const std::string& field,
+                     bool required) {
+    const YAML::Node node = map[key];
+    if (!node) {
+      if (required) Fail(map, field + "." + key, "is required");
+      return "";
+    }
+    return Scalar(node, field + "." + key);
+  }
+
+  int64_t Integer(const YAML::Node& map, const std::string& key, const std::string& field,
+                  int64_t fallback, int64_t max) {
+    const YAML::Node node = map[key];
+    if (!node) return fallback;
+    std::string path = field + "." + key;
+    Result<int64_t> value = ParseScaled(Scalar(node, path), 1, path);
+    if (!value.ok()) {
+      Fail(node, path, "must be a whole number >= 0");
+      return fallback;
+    }
+    if (*value > max) {
+      Fail(node, path, fmt::format("must be at most {}", max));
+      return fallback;
+    }
+    return *value;
+  }
+
+  int64_t Parsed(const YAML::Node& map, const std::string& key, const std::string& field,
+                 Result<int64_t> (*parse)(std::string_view, std::string_view)) {
+    const YAML::Node node = map[key];
+    if (!node) return 0;
+    std::string path = field + "." + key;
+    Result<int64_t> value = parse(Scalar(node, path), path);
+    if (!value.ok()) {
+      // The message already names the field; add the position.
+      std::string why = value.status().message().substr(path.size() + 2);
+      Fail(node, path, why);
+      return 0;
+    }
+    return *value;
+  }
+
+  Labels LabelMap(const YAML::Node& map, const std::string& key, const std::string& field) {
+    Labels labels;
+    const YAML::Node node = map[key];
+    if (!node) return labels;
+    std::string path = field + "." + key;
+    if (!node.IsMap()) {
+      Fail(node, path, "must be a mapping of label names to values");
+      return labels;
+    }
+    for (const auto& entry : node) {
+      std::string name = entry.first.as<std::string>();
+      labels.emplace_back(name, Scalar(entry.second, path + "." + name));
+    }
+    Status status = NormaliseLabels(labels, path);
+    if (!status.ok()) Fail(node, path, status.message());
+    return labels;
+  }
+
+ private:
+  std::string source_;
+  Status error_;
+};
+
+Result<int64_t> ParseCores(std::string_view text, std::string_view field) {
+  return ParseScaled(text, 1000, field);
+}
+
+void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field, PoolIndex pool,
+               const ResourceCatalog& resources, Inventory* inventory) {
+  if (!list.IsSequence()) return reader.Fail(list, field, "must be a list");
+  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
+    const YAML::Node entry = list[i];
+    std::string path = fmt::format("{}[{}]", field, i);
+    reader.OnlyKeys(entry, path,
+                    {"name", "name_prefix", "count", "cpu", "memory", "slots", "gpus", "gpu_mode",
+                     "gpu_modes", "labels", "custom", "state"});
+    if (!reader.ok()) return;
+    Node node;
+    node.pool = pool;
+    node.capacity[kCpu] = reader.Parsed(entry, "cpu", path, ParseCores);
+    node.capacity[kMemory] = reader.Parsed(entry, "memory", path, ParseMemoryMib);
+    node.capacity[kSlots] = reader.Integer(entry, "slots", path, 0, kMaxQuantity);
+    node.labels = reader.LabelMap(entry, "labels", path);
+    if (const YAML::Node custom = entry["custom"]) {
+      if (!custom.IsMap()) return reader.Fail(custom, path + ".custom", "must be a mapping");
+      for (const auto& item : custom) {
+        std::string name = item.first.as<std::string>();
+        int index = resources.Find(name);
+        if (index < kBuiltinResources) {
+          return reader.Fail(item.first, path + ".custom." + name,
+                             "unknown custom resource (declare it under resources:)");
+        }
+        node.capacity[index] = reader.Integer(custom, name, path + ".custom", 0, kMaxQuantity);
+      }
+    }
+    std::string state = reader.String(entry, "state", path, false);
+    if (!state.empty() && !ParseNodeState(state, &node.state)) {
+      return reader.Fail(entry["state"], path + ".state", "must be up, draining or down");
+    }
+    int64_t gpus = reader.Integer(entry, "gpus", path, 0, 64);
+    DeviceMode mode = DeviceMode::kWhole;
+    std::string mode_text = reader.String(entry, "gpu_mode", path, false);
+    if (!mode_text.empty() && !ParseDeviceMode(mode_text, &mode)) {
+      return reader.Fail(entry["gpu_mode"], path + ".gpu_mode", "must be whole, shared or mig");
+    }
+    node.devices.assign(static_cast<size_t>(gpus), Device{mode});
+    if (const YAML::Node modes = entry["gpu_modes"]) {
+      if (!modes.IsSequence() || modes.size() != static_cast<size_t>(gpus)) {
+        return reader.Fail(modes, path + ".gpu_modes", "must list one mode per GPU (gpus:)");
+      }
+      for (size_t d = 0; d < modes.size(); ++d) {
+        std::string text = reader.Scalar(modes[d], fmt::format("{}.gpu_modes[{}]", path, d));
+        if (!ParseDeviceMode(text, &node.devices[d].mode)) {
+          return reader.Fail(modes[d], fmt::format("{}.gpu_modes[{}]", path, d),
+                             "must be whole, shared or mig");
+        }
+      }
+    }
+    std::string name = reader.String(entry, "name", path, false);
+    std::string prefix = reader.String(entry, "name_prefix", path, false);
+    if (name.empty() == prefix.empty()) {
+      return reader.Fail(entry, path, "needs exactly one of name or name_prefix");
+    }
+    int64_t count = reader.Integer(entry, "count", path, 1, 100000);
+    if (!name.empty() && count != 1) {
+      return reader.Fail(entry["count"], path + ".count", "needs name_prefix, not name");
+    }
+    if (count < 1) return reader.Fail(entry["count"], path + ".count", "must be >= 1");
+    for (int64_t k = 0; k < count; ++k) {
+      node.name = name.empty() ? prefix + std::to_string(k) : name;
+      inventory->nodes.push_back(node);
+    }
+  }
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(
+        fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+  Reader reader(source);
+  Config config;
+  Inventory& inventory = config.inventory;
+  if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
+  reader.OnlyKeys(root, "config", {"resources", "placement", "gpu_models", "pools"});
+
+  std::vector<std::string> custom;
+  if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
+    if (!resources.IsSequence()) {
+      reader.Fail(resources, "resources", "must be a list of names");
+    } else {
+      for (size_t i = 0; i < resources.size(); ++i) {
+        custom.push_back(reader.Scalar(resources[i], fmt::format("resources[{}]", i)));
+      }
+    }
+  }
+  if (reader.ok()) {
+    Result<ResourceCatalog> catalog = ResourceCatalog::Create(custom);
+    if (!catalog.ok()) {
+      reader.Fail(root["resources"], "resources", catalog.status().message());
+    } else {
+      inventory.resources = *catalog;
+    }
+  }
+  std::string placement = reader.String(root, "placement", "config", false);
+  if (!placement.empty() && !ParsePlacementKind(placement, &config.engine.placement.kind)) {
+    reader.Fail(root["placement"], "placement", "must be first_fit, best_fit or frag_aware");
+  }
+  if (const YAML::Node models = root["gpu_models"]; models && reader.ok()) {
+    if (!models.IsSequence()) reader.Fail(models, "gpu_models", "must be a list");
+    for (size_t i = 0; reader.ok() && models.IsSequence() && i < models.size(); ++i) {
+      std::string path = fmt::format("gpu_models[{}]", i);
+      reader.OnlyKeys(models[i], path, {"name", "memory"});
+      if (!reader.ok()) break;
+      GpuModel model;
+      model.name = reader.String(models[i], "name", path, true);
+      model.memory_mib = reader.Parsed(models[i], "memory", path, ParseMemoryMib);
+      if (reader.ok() && model.memory_mib <= 0) {
+        reader.Fail(models[i], path + ".memory", "is required and must be > 0");
+      }
+      inventory.gpu_models.push_back(model);
+    }
+  }
+  const YAML::Node pools = root["pools"];
+  if (reader.ok() && (!pools || !pools.IsSequence() || pools.size() == 0)) {
+    reader.Fail(pools ? pools : root, "pools", "must be a non-empty list");
+  }
+  for (size_t i = 0; reader.ok() && i < pools.size(); ++i) {
+    const YAML::Node entry = pools[i];
+    std::string path = fmt::format("pools[{}]", i);
+    reader.OnlyKeys(entry, path, {"name", "gpu_model", "tier", "price_per_node_hour", "nodes"});
+    if (!reader.ok()) break;
+    Pool pool;
+    pool.name = reader.String(entry, "name", path, true);
+    std::string model = reader.String(entry, "gpu_model", path, false);
+    if (!model.empty()) {
+      pool.gpu_model = inventory.FindGpuModel(model);
+      if (pool.gpu_model < 0) {
+        reader.Fail(entry["gpu_model"], path + ".gpu_model",
+                    "unknown GPU model '" + model + "' (declare it under gpu_models:)");
+      }
+    }
+    std::string tier = reader.String(entry, "tier", path, false);
+    if (!tier.empty() && !ParseTier(tier, &pool.tier)) {
+      reader.Fail(entry["tier"], path + ".tier", "must be reserved, on_demand or spot");
+    }
+    pool.price_per_node_hour_micros =
+        reader.Parsed(entry, "price_per_node_hour", path, ParseMoneyMicros);
+    inventory.pools.push_back(pool);
+    if (!entry["nodes"]) {
+      reader.Fail(entry, path + ".nodes", "is required");
+      break;
+    }
+    ReadNodes(reader, entry["nodes"], path + ".nodes", static_cast<PoolIndex>(i),
+              inventory.resources, &inventory);
+  }
+  if (!reader.ok()) return reader.error();
+  Status valid = inventory.Validate();
+  if (!valid.ok()) {
+    return InvalidArgument(std::string(source) + ": " + valid.message());
+  }
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return NotFound(path + ": cannot open the configuration file");
+  std::stringstream text;
+  text << file.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace allot

@@ -1,0 +1,134 @@
+#include "engine/decision.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace allot {
+
+std::string_view DecisionKindName(DecisionKind kind) {
+  switch (kind) {
+    case DecisionKind::kGranted:
+      return "granted";
+    case DecisionKind::kQueued:
+      return "queued";
+    case DecisionKind::kRejected:
+      return "rejected";
+    case DecisionKind::kLeaseEnded:
+      return "lease_ended";
+  }
+  return "unknown";
+}
+
+std::string_view QueueReasonName(QueueReason reason) {
+  switch (reason) {
+    case QueueReason::kNoCapacity:
+      return "no_capacity";
+    case QueueReason::kBehindQueue:
+      return "behind_queue";
+  }
+  return "unknown";
+}
+
+std::string_view RejectCodeName(RejectCode code) {
+  switch (code) {
+    case RejectCode::kInvalidArgument:
+      return "InvalidArgument";
+    case RejectCode::kInfeasible:
+      return "Infeasible";
+  }
+  return "unknown";
+}
+
+std::string_view EndReasonName(EndReason reason) {
+  switch (reason) {
+    case EndReason::kReleased:
+      return "released";
+    case EndReason::kCancelled:
+      return "cancelled";
+    case EndReason::kExpired:
+      return "expired";
+    case EndReason::kNodeDown:
+      return "node_down";
+  }
+  return "unknown";
+}
+
+Decision Decision::Granted(RequestId request, LeaseId lease, Placement placement, Time at) {
+  Decision decision;
+  decision.kind = DecisionKind::kGranted;
+  decision.request = request;
+  decision.lease = lease;
+  decision.placement = std::move(placement);
+  decision.at = at;
+  return decision;
+}
+
+Decision Decision::Queued(RequestId request, QueueReason reason, int64_t position, Time at) {
+  Decision decision;
+  decision.kind = DecisionKind::kQueued;
+  decision.request = request;
+  decision.queue_reason = reason;
+  decision.position = position;
+  decision.at = at;
+  return decision;
+}
+
+Decision Decision::Rejected(RequestId request, RejectCode code, std::string message, Time at) {
+  Decision decision;
+  decision.kind = DecisionKind::kRejected;
+  decision.request = request;
+  decision.reject_code = code;
+  decision.message = std::move(message);
+  decision.at = at;
+  return decision;
+}
+
+Decision Decision::LeaseEnded(RequestId request, LeaseId lease, EndReason reason,
+                              std::string message, Time at) {
+  Decision decision;
+  decision.kind = DecisionKind::kLeaseEnded;
+  decision.request = request;
+  decision.lease = lease;
+  decision.end_reason = reason;
+  decision.message = std::move(message);
+  decision.at = at;
+  return decision;
+}
+
+std::string DescribeDecision(const Decision& decision, const Inventory& inventory) {
+  switch (decision.kind) {
+    case DecisionKind::kGranted: {
+      std::string where;
+      for (const Assignment& a : decision.placement) {
+        if (!where.empty()) where += ", ";
+        where += fmt::format("m{}@{}", a.member, inventory.nodes[a.node].name);
+        if (a.device < 0) continue;
+        where += fmt::format("/gpu{}", a.device);
+        if (a.mig_profile >= 0) {
+          const MigGpuTable* table = inventory.NodeMigTable(a.node);
+          where += fmt::format(
+              " mig {}@{}", table->profiles[static_cast<size_t>(a.mig_profile)].name, a.mig_start);
+        } else if (a.gpu_milli < 1000) {
+          where += fmt::format(" {}m {}MiB", a.gpu_milli, a.gpu_memory_mib);
+        }
+      }
+      return fmt::format("granted  request {} lease {} -> {}", decision.request.value,
+                         decision.lease.value, where);
+    }
+    case DecisionKind::kQueued:
+      return fmt::format("queued   request {} at position {} ({}{}{})", decision.request.value,
+                         decision.position, QueueReasonName(decision.queue_reason),
+                         decision.message.empty() ? "" : ": ", decision.message);
+    case DecisionKind::kRejected:
+      return fmt::format("rejected request {} {}: {}", decision.request.value,
+                         RejectCodeName(decision.reject_code), decision.message);
+    case DecisionKind::kLeaseEnded:
+      return fmt::format("ended    lease {} of request {} ({}{}{})", decision.lease.value,
+                         decision.request.value, EndReasonName(decision.end_reason),
+                         decision.message.empty() ? "" : ": ", decision.message);
+  }
+  return "unknown decision";
+}
+
+}  // namespace allot

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/ids.h"
+#include "common/time.h"
+#include "model/request.h"
+
+namespace allot {
+
+enum class DecisionKind : uint8_t { kGranted, kQueued, kRejected, kLeaseEnded };
+
+// Why a request waits. Later layers add quota, limit, class and budget reasons.
+enum class QueueReason : uint8_t {
+  kNoCapacity,   // feasible, but the capacity it needs is taken now
+  kBehindQueue,  // it would fit, but earlier requests wait first (FIFO)
+};
+
+enum class RejectCode : uint8_t {
+  kInvalidArgument,  // malformed request: a field is missing, negative, unknown...
+  kInfeasible,       // well-formed, but no node of the inventory could ever host it
+};
+
+enum class EndReason : uint8_t {
+  kReleased,   // the holder released it
+  kCancelled,  // cancelled by the holder or an operator
+  kExpired,    // not renewed within its TTL
+  kNodeDown,   // a node it ran on went down
+};
+
+std::string_view DecisionKindName(DecisionKind kind);
+std::string_view QueueReasonName(QueueReason reason);
+std::string_view RejectCodeName(RejectCode code);
+std::string_view EndReasonName(EndReason reason);
+
+// An engine decision about one request or lease. Fields not meaningful for
+// the kind keep their defaults. Value type.
+struct Decision {
+  DecisionKind kind = DecisionKind::kRejected;
+  RequestId request;
+  Time at = 0;
+
+  // kGranted and kLeaseEnded
+  LeaseId lease;
+  Placement placement;  // kGranted only
+  // kQueued
+  QueueReason queue_reason = QueueReason::kNoCapacity;
+  int64_t position = 0;  // 0-based place in the queue when decided
+  // kRejected
+  RejectCode reject_code = RejectCode::kInvalidArgument;
+  // kRejected, kQueued, kLeaseEnded: a sentence for humans naming the field or cause
+  std::string message;
+  // kLeaseEnded
+  EndReason end_reason = EndReason::kReleased;
+  // True when this answers a retried Submit (same idempotency key).
+  bool replayed = false;
+
+  static Decision Granted(RequestId request, LeaseId lease, Placement placement, Time at);
+  static Decision Queued(RequestId request, QueueReason reason, int64_t position, Time at);
+  static Decision Rejected(RequestId request, RejectCode code, std::string message, Time at);
+  static Decision LeaseEnded(RequestId request, LeaseId lease, EndReason reason,
+                             std::string message, Time at);
+};
+
+// One line for logs and the demo: "granted request 3 lease 2 on node-1[gpu0 500m]".
+std::string DescribeDecision(const Decision& decision, const Inventory& inventory);
+
+}  // namespace allot

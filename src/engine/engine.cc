@@ -1,0 +1,312 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/check.h"
+#include "engine/shapes.h"
+
+namespace allot {
+
+Engine::Engine(Inventory inventory, EngineOptions options)
+    : inventory_(std::move(inventory)), options_(options) {
+  cluster_ = std::make_unique<ClusterState>(&inventory_);
+  policy_ = MakePlacementPolicy(options_.placement, cluster_.get());
+  node_leases_.resize(inventory_.nodes.size());
+  waiting_in_pool_.assign(inventory_.pools.size(), 0);
+  pool_device_modes_.assign(inventory_.pools.size(), 0);
+  for (const Node& node : inventory_.nodes) {
+    for (const Device& device : node.devices) {
+      pool_device_modes_[node.pool] |= static_cast<uint8_t>(1u << static_cast<int>(device.mode));
+    }
+  }
+  for (size_t n = 0; n < inventory_.nodes.size(); ++n) {
+    node_by_name_.emplace(inventory_.nodes[n].name, static_cast<NodeIndex>(n));
+  }
+}
+
+Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOptions options) {
+  ALLOT_RETURN_IF_ERROR(inventory.Validate());
+  if (options.placement.frag_max_candidates < 0) {
+    return InvalidArgument("placement.frag_max_candidates: must be >= 0");
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(inventory), options));
+}
+
+void Engine::Advance(Time now) { now_ = std::max(now_, now); }
+
+Decision Engine::Submit(const Request& request, Time now) {
+  Advance(now);
+  if (!request.idempotency_key.empty()) {
+    auto it = idempotency_.find(request.idempotency_key);
+    if (it != idempotency_.end()) return Replay(it->second);
+  }
+  Result<MemberDemand> demand = Resolve(request);
+  if (!demand.ok()) {
+    return Decision::Rejected(RequestId{}, RejectCode::kInvalidArgument, demand.status().message(),
+                              now_);
+  }
+  RequestId id{next_request_id_};
+  bool contested = Contested(*demand);
+  if (!contested) {
+    Placement placement;
+    if (TryPlace(*demand, request.members, &placement)) {
+      ++next_request_id_;
+      Lease& lease = AddLease(id, request, *demand, std::move(placement));
+      return Decision::Granted(id, lease.id, lease.placement, now_);
+    }
+  }
+  std::string infeasible = Infeasibility(request, *demand);
+  if (!infeasible.empty()) {
+    return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, std::move(infeasible), now_);
+  }
+  ++next_request_id_;
+  QueueReason reason = contested ? QueueReason::kBehindQueue : QueueReason::kNoCapacity;
+  int64_t position = static_cast<int64_t>(queue_.size());
+  policy_->OnWorkloadChanged(ShapeOfDemand(*demand), request.members);
+  Pending& pending = queue_[id];
+  pending.request = request;
+  pending.demand = std::move(demand).value();
+  pending.enqueued_at = now_;
+  CountWaiting(pending.demand, +1);
+  if (!request.idempotency_key.empty()) idempotency_.emplace(request.idempotency_key, id);
+  return Decision::Queued(id, reason, position, now_);
+}
+
+bool Engine::Contested(const MemberDemand& demand) const {
+  if (contested_pools_ == 0) return false;
+  for (size_t p = 0; p < waiting_in_pool_.size(); ++p) {
+    if (demand.allowed_pools[p] && waiting_in_pool_[p] > 0) return true;
+  }
+  return false;
+}
+
+void Engine::CountWaiting(const MemberDemand& demand, int64_t delta) {
+  for (size_t p = 0; p < waiting_in_pool_.size(); ++p) {
+    if (!demand.allowed_pools[p]) continue;
+    bool was = waiting_in_pool_[p] > 0;
+    waiting_in_pool_[p] += delta;
+    bool is = waiting_in_pool_[p] > 0;
+    if (was != is) contested_pools_ = is ? contested_pools_ + 1 : contested_pools_ - 1;
+  }
+}
+
+bool Engine::TryPlace(const MemberDemand& demand, int64_t members, Placement* placement) {
+  placement->clear();
+  for (int64_t member = 0; member < members; ++member) {
+    size_t before = placement->size();
+    if (!policy_->PlaceMember(demand, placement)) {
+      // All or nothing: give back the members placed so far, last first.
+      for (size_t first = before; first > 0;) {
+        size_t last = first;
+        uint32_t id = (*placement)[first - 1].member;
+        while (first > 0 && (*placement)[first - 1].member == id) --first;
+        cluster_->Give(demand.host, std::span(placement->data() + first, last - first));
+      }
+      placement->clear();
+      return false;
+    }
+    for (size_t i = before; i < placement->size(); ++i) {
+      (*placement)[i].member = static_cast<uint32_t>(member);
+    }
+    cluster_->Take(demand.host, std::span(placement->data() + before, placement->size() - before));
+  }
+  return true;
+}
+
+Lease& Engine::AddLease(RequestId id, const Request& request, const MemberDemand& demand,
+                        Placement placement) {
+  LeaseId lease_id{id.value};
+  Lease& lease = leases_[lease_id];
+  lease.id = lease_id;
+  lease.granted_at = now_;
+  lease.ttl = request.ttl;
+  lease.expires_at = request.ttl > 0 ? now_ + request.ttl : 0;
+  lease.estimate = request.estimate;
+  lease.member_host = demand.host;
+  lease.members = request.members;
+  lease.placement = std::move(placement);
+  lease.labels = request.labels;
+  lease.idempotency_key = request.idempotency_key;
+  if (lease.expires_at > 0) expiries_.emplace(lease.expires_at, lease_id);
+  NodeIndex last_node = static_cast<NodeIndex>(-1);
+  for (const Assignment& a : lease.placement) {
+    if (a.node == last_node) continue;
+    last_node = a.node;
+    std::vector<LeaseId>& on_node = node_leases_[a.node];
+    if (on_node.empty() || on_node.back() != lease_id) on_node.push_back(lease_id);
+  }
+  if (!lease.idempotency_key.empty()) idempotency_[lease.idempotency_key] = id;
+  policy_->OnWorkloadChanged(ShapeOfDemand(demand), lease.members);
+  return lease;
+}
+
+void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool announce) {
+  auto it = leases_.find(id);
+  ALLOT_CHECK(it != leases_.end());
+  Lease& lease = it->second;
+  const Placement& placement = lease.placement;
+  for (size_t first = 0; first < placement.size();) {
+    size_t last = first;
+    while (last < placement.size() && placement[last].member == placement[first].member) ++last;
+    cluster_->Give(lease.member_host, std::span(placement.data() + first, last - first));
+    std::vector<LeaseId>& on_node = node_leases_[placement[first].node];
+    auto found = std::find(on_node.begin(), on_node.end(), id);
+    if (found != on_node.end()) {
+      *found = on_node.back();
+      on_node.pop_back();
+    }
+    first = last;
+  }
+  if (lease.expires_at > 0) expiries_.erase({lease.expires_at, id});
+  if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
+  policy_->OnWorkloadChanged(ShapeOfLease(lease), -lease.members);
+  if (announce) {
+    outbox_.push_back(Decision::LeaseEnded(lease.request(), id, reason, std::move(message), now_));
+  }
+  leases_.erase(it);
+}
+
+Status Engine::Release(LeaseId lease, Time now) {
+  Advance(now);
+  if (leases_.find(lease) == leases_.end()) {
+    return NotFound("lease " + std::to_string(lease.value) + ": no such active lease");
+  }
+  EndLease(lease, EndReason::kReleased, "", /*announce=*/false);
+  DrainQueue();
+  return Status::Ok();
+}
+
+Status Engine::Renew(LeaseId id, Time now) {
+  Advance(now);
+  auto it = leases_.find(id);
+  if (it == leases_.end()) {
+    return NotFound("lease " + std::to_string(id.value) + ": no such active lease");
+  }
+  Lease& lease = it->second;
+  if (lease.ttl == 0) return Status::Ok();
+  expiries_.erase({lease.expires_at, id});
+  lease.expires_at = now_ + lease.ttl;
+  expiries_.emplace(lease.expires_at, id);
+  return Status::Ok();
+}
+
+Status Engine::Cancel(RequestId request, Time now) {
+  Advance(now);
+  auto queued = queue_.find(request);
+  if (queued != queue_.end()) {
+    const Pending& pending = queued->second;
+    policy_->OnWorkloadChanged(ShapeOfDemand(pending.demand), -pending.request.members);
+    if (!pending.request.idempotency_key.empty()) {
+      idempotency_.erase(pending.request.idempotency_key);
+    }
+    CountWaiting(pending.demand, -1);
+    queue_.erase(queued);
+    DrainQueue();  // requests behind it may now go
+    return Status::Ok();
+  }
+  LeaseId lease{request.value};
+  if (leases_.find(lease) != leases_.end()) {
+    EndLease(lease, EndReason::kCancelled, "", /*announce=*/false);
+    DrainQueue();
+    return Status::Ok();
+  }
+  return NotFound("request " + std::to_string(request.value) + ": not queued and not running");
+}
+
+void Engine::Tick(Time now) {
+  Advance(now);
+  bool freed = false;
+  while (!expiries_.empty() && expiries_.begin()->first <= now_) {
+    LeaseId id = expiries_.begin()->second;
+    EndLease(id, EndReason::kExpired, "not renewed within its ttl", /*announce=*/true);
+    freed = true;
+  }
+  if (freed) DrainQueue();
+}
+
+Status Engine::SetNodeState(std::string_view node, NodeState state, Time now) {
+  Advance(now);
+  auto it = node_by_name_.find(std::string(node));
+  if (it == node_by_name_.end()) {
+    return NotFound("node: unknown node '" + std::string(node) + "'");
+  }
+  NodeIndex index = it->second;
+  if (state == NodeState::kDown) {
+    // Ending a lease edits node_leases_[index]; work on a sorted copy so the
+    // order of the announcements is deterministic.
+    std::vector<LeaseId> victims = node_leases_[index];
+    std::sort(victims.begin(), victims.end());
+    for (LeaseId lease : victims) {
+      EndLease(lease, EndReason::kNodeDown, "node " + std::string(node) + " went down",
+               /*announce=*/true);
+    }
+  }
+  cluster_->SetState(index, state);
+  DrainQueue();
+  return Status::Ok();
+}
+
+void Engine::DrainQueue() {
+  if (queue_.empty()) return;
+  // Scan in order; a request that does not fit blocks its pools for the
+  // requests behind it. Stop once every pool with waiters is blocked.
+  blocked_scratch_.assign(waiting_in_pool_.size(), 0);
+  size_t blocked = 0;
+  for (auto it = queue_.begin(); it != queue_.end() && blocked < contested_pools_;) {
+    Pending& pending = it->second;
+    const std::vector<uint8_t>& pools = pending.demand.allowed_pools;
+    bool behind = false;
+    for (size_t p = 0; p < pools.size() && !behind; ++p) behind = pools[p] && blocked_scratch_[p];
+    if (behind || !TryPlace(pending.demand, pending.request.members, &scratch_)) {
+      for (size_t p = 0; p < pools.size(); ++p) {
+        if (pools[p] && !blocked_scratch_[p]) {
+          blocked_scratch_[p] = 1;
+          ++blocked;
+        }
+      }
+      ++it;
+      continue;
+    }
+    RequestId id = it->first;
+    // The queued shape becomes a running one: AddLease counts it again.
+    policy_->OnWorkloadChanged(ShapeOfDemand(pending.demand), -pending.request.members);
+    CountWaiting(pending.demand, -1);
+    Lease& lease = AddLease(id, pending.request, pending.demand, std::move(scratch_));
+    scratch_ = Placement();
+    outbox_.push_back(Decision::Granted(id, lease.id, lease.placement, now_));
+    it = queue_.erase(it);
+  }
+}
+
+std::vector<Decision> Engine::TakeDecisions() {
+  std::vector<Decision> out;
+  out.swap(outbox_);
+  return out;
+}
+
+const Lease* Engine::FindLease(LeaseId lease) const {
+  auto it = leases_.find(lease);
+  return it == leases_.end() ? nullptr : &it->second;
+}
+
+int64_t Engine::QueuePosition(RequestId id) const {
+  auto it = queue_.find(id);
+  return it == queue_.end() ? -1 : std::distance(queue_.begin(), it);
+}
+
+Decision Engine::Replay(RequestId id) const {
+  Decision decision;
+  if (const Lease* lease = FindLease(LeaseId{id.value}); lease != nullptr) {
+    decision = Decision::Granted(id, lease->id, lease->placement, now_);
+  } else {
+    int64_t position = QueuePosition(id);
+    ALLOT_CHECK(position >= 0);
+    decision = Decision::Queued(
+        id, position == 0 ? QueueReason::kNoCapacity : QueueReason::kBehindQueue, position, now_);
+  }
+  decision.replayed = true;
+  return decision;
+}
+
+}  // namespace allot

@@ -1,0 +1,130 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "engine/decision.h"
+#include "engine/lease.h"
+#include "engine/snapshot.h"
+#include "model/inventory.h"
+#include "policy/cluster_state.h"
+#include "policy/placement_policy.h"
+
+namespace allot {
+
+struct EngineOptions {
+  PlacementOptions placement;
+};
+
+// The allocator's deterministic core: a single-threaded state machine over an
+// inventory. Commands carry the time (`now`, microseconds); the engine never
+// reads a clock, does no I/O and draws no randomness, so the same commands give
+// the same decisions (the simulator and crash recovery rely on it).
+//
+// Each command returns its own answer. Decisions it causes for *other*
+// requests or leases (queued requests granted after a release, leases ended
+// by expiry or a node going down) are appended to an outbox that the caller
+// drains with TakeDecisions().
+//
+// Queueing is FIFO per pool: a request that cannot be placed waits, and a
+// later request that may use any pool an earlier waiting request may use goes
+// behind it, so nothing is overtaken on capacity it waits for; requests for
+// disjoint pools do not block each other. (Priority classes, fair share and
+// backfill refine this order in the tenancy layer.)
+//
+// Time only moves forward: a command with an earlier `now` than the last one
+// is applied at the last one. Not thread-safe; the server owns it on one strand.
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> Create(Inventory inventory, EngineOptions options);
+  // Rebuilds an engine from a snapshot; DataLoss when the snapshot does not
+  // fit the inventory (unknown node, oversubscribed device, ...).
+  static Result<std::unique_ptr<Engine>> Restore(Inventory inventory, EngineOptions options,
+                                                 const EngineSnapshot& snapshot);
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Grants, queues or rejects. Rejections leave the state unchanged.
+  Decision Submit(const Request& request, Time now);
+  // Ends a lease and frees its capacity. NotFound for an unknown lease.
+  Status Release(LeaseId lease, Time now);
+  // Extends a lease's TTL to now + ttl. NotFound for an unknown lease.
+  Status Renew(LeaseId lease, Time now);
+  // Withdraws a queued request, or ends a granted one as cancelled.
+  Status Cancel(RequestId request, Time now);
+  // Expires leases whose TTL has passed and places what then fits.
+  void Tick(Time now);
+  // up / draining (no new work, leases stay) / down (leases on it end).
+  Status SetNodeState(std::string_view node, NodeState state, Time now);
+
+  std::vector<Decision> TakeDecisions();
+  // Clears the outbox without moving it out (benchmarks).
+  void DiscardDecisions() { outbox_.clear(); }
+
+  EngineSnapshot Snapshot() const;
+
+  const Inventory& inventory() const { return inventory_; }
+  const ClusterState& cluster() const { return *cluster_; }
+  const Lease* FindLease(LeaseId lease) const;
+  size_t lease_count() const { return leases_.size(); }
+  size_t queue_length() const { return queue_.size(); }
+  Time now() const { return now_; }
+  PlacementKind placement_kind() const { return policy_->kind(); }
+
+ private:
+  struct Pending {
+    Request request;
+    MemberDemand demand;
+    Time enqueued_at = 0;
+  };
+
+  Engine(Inventory inventory, EngineOptions options);
+
+  void Advance(Time now);
+  // Validates and resolves a request; a Rejected decision on failure.
+  Result<MemberDemand> Resolve(const Request& request) const;
+  // Empty when some inventory could host the gang; otherwise why not.
+  std::string Infeasibility(const Request& request, const MemberDemand& demand) const;
+  // Places every member or none; on success the cluster state holds it.
+  bool TryPlace(const MemberDemand& demand, int64_t members, Placement* placement);
+  Lease& AddLease(RequestId id, const Request& request, const MemberDemand& demand,
+                  Placement placement);
+  void EndLease(LeaseId id, EndReason reason, std::string message, bool announce);
+  // Grants queued requests in order, skipping those that share a pool with
+  // an earlier request that still does not fit.
+  void DrainQueue();
+  // True when a request allowed on `demand`'s pools must wait behind others.
+  bool Contested(const MemberDemand& demand) const;
+  void CountWaiting(const MemberDemand& demand, int64_t delta);
+  Decision Replay(RequestId id) const;
+  int64_t QueuePosition(RequestId id) const;
+
+  Inventory inventory_;
+  EngineOptions options_;
+  std::unique_ptr<ClusterState> cluster_;
+  std::unique_ptr<PlacementPolicy> policy_;
+  std::unordered_map<std::string, NodeIndex> node_by_name_;
+  // Per pool, bit (1 << DeviceMode) set when some node has a device in that mode.
+  std::vector<uint8_t> pool_device_modes_;
+
+  Time now_ = 0;
+  uint64_t next_request_id_ = 1;
+  std::unordered_map<LeaseId, Lease> leases_;
+  std::map<RequestId, Pending> queue_;    // FIFO: ids grow with submission order
+  std::vector<int64_t> waiting_in_pool_;  // queued requests that may use each pool
+  size_t contested_pools_ = 0;            // pools with waiting requests
+  std::vector<uint8_t> blocked_scratch_;
+  std::set<std::pair<Time, LeaseId>> expiries_;
+  std::vector<std::vector<LeaseId>> node_leases_;
+  std::unordered_map<std::string, RequestId> idempotency_;
+  std::vector<Decision> outbox_;
+  Placement scratch_;
+};
+
+}  // namespace allot

@@ -1,0 +1,100 @@
+// Snapshot and restore: the engine's state as plain data, and back. Restore
+// re-applies every lease's recorded placement (it never re-places), so the
+// restored cluster state, indexes and workload counts equal the original's.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/engine.h"
+#include "engine/shapes.h"
+
+namespace allot {
+
+EngineSnapshot Engine::Snapshot() const {
+  EngineSnapshot snapshot;
+  snapshot.now = now_;
+  snapshot.next_request_id = next_request_id_;
+  for (NodeIndex n = 0; n < inventory_.nodes.size(); ++n) {
+    if (cluster_->state(n) != NodeState::kUp) {
+      snapshot.node_states.push_back({inventory_.nodes[n].name, cluster_->state(n)});
+    }
+  }
+  snapshot.leases.reserve(leases_.size());
+  for (const auto& [id, lease] : leases_) snapshot.leases.push_back(lease);
+  std::sort(snapshot.leases.begin(), snapshot.leases.end(),
+            [](const Lease& a, const Lease& b) { return a.id < b.id; });
+  for (const auto& [id, pending] : queue_) {
+    snapshot.queue.push_back({id, pending.enqueued_at, pending.request});
+  }
+  return snapshot;
+}
+
+Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptions options,
+                                                const EngineSnapshot& snapshot) {
+  Result<std::unique_ptr<Engine>> created = Create(std::move(inventory), options);
+  if (!created.ok()) return created.status();
+  Engine& engine = **created;
+  engine.now_ = snapshot.now;
+  engine.next_request_id_ = snapshot.next_request_id;
+  for (const auto& entry : snapshot.node_states) {
+    auto it = engine.node_by_name_.find(entry.node);
+    if (it == engine.node_by_name_.end()) {
+      return DataLoss("snapshot.node_states: unknown node '" + entry.node + "'");
+    }
+    engine.cluster_->SetState(it->second, entry.state);
+  }
+  uint64_t last_id = 0;
+  for (const Lease& lease : snapshot.leases) {
+    std::string field = fmt::format("snapshot.leases[id {}]", lease.id.value);
+    if (lease.id.value <= last_id || lease.id.value >= snapshot.next_request_id) {
+      return DataLoss(field + ": ids must grow and stay below next_request_id");
+    }
+    last_id = lease.id.value;
+    if (lease.placement.empty() || lease.members < 1 ||
+        lease.placement.back().member + 1 != static_cast<uint64_t>(lease.members)) {
+      return DataLoss(field + ".placement: does not cover its members");
+    }
+    const Placement& placement = lease.placement;
+    for (size_t first = 0; first < placement.size();) {
+      size_t last = first;
+      while (last < placement.size() && placement[last].member == placement[first].member) ++last;
+      std::span<const Assignment> member(placement.data() + first, last - first);
+      if (!engine.cluster_->CanTake(lease.member_host, member)) {
+        return DataLoss(field + ".placement: does not fit the inventory's free capacity");
+      }
+      engine.cluster_->Take(lease.member_host, member);
+      first = last;
+    }
+    Lease& restored = engine.leases_[lease.id] = lease;
+    if (restored.expires_at > 0) engine.expiries_.emplace(restored.expires_at, restored.id);
+    for (const Assignment& a : restored.placement) {
+      std::vector<LeaseId>& on_node = engine.node_leases_[a.node];
+      if (on_node.empty() || on_node.back() != restored.id) on_node.push_back(restored.id);
+    }
+    if (!restored.idempotency_key.empty()) {
+      engine.idempotency_[restored.idempotency_key] = restored.request();
+    }
+    engine.policy_->OnWorkloadChanged(ShapeOfLease(restored), restored.members);
+  }
+  for (const auto& entry : snapshot.queue) {
+    std::string field = fmt::format("snapshot.queue[id {}]", entry.id.value);
+    if (entry.id.value >= snapshot.next_request_id || engine.queue_.count(entry.id) > 0 ||
+        engine.leases_.count(LeaseId{entry.id.value}) > 0) {
+      return DataLoss(field + ": id reused or not below next_request_id");
+    }
+    Result<MemberDemand> demand = engine.Resolve(entry.request);
+    if (!demand.ok()) return DataLoss(field + ": " + demand.status().message());
+    Pending& pending = engine.queue_[entry.id];
+    pending.request = entry.request;
+    pending.demand = std::move(demand).value();
+    pending.enqueued_at = entry.enqueued_at;
+    engine.CountWaiting(pending.demand, +1);
+    if (!entry.request.idempotency_key.empty()) {
+      engine.idempotency_[entry.request.idempotency_key] = entry.id;
+    }
+    engine.policy_->OnWorkloadChanged(ShapeOfDemand(pending.demand), entry.request.members);
+  }
+  return created;
+}
+
+}  // namespace allot

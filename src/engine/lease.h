@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+#include "common/ids.h"
+#include "common/resources.h"
+#include "common/time.h"
+#include "model/inventory.h"
+#include "model/request.h"
+
+namespace allot {
+
+// A granted request. A lease's id equals its request's id (one request is
+// granted at most once), so either names it. Kept small: the engine holds
+// 100,000s of these (see docs/benchmarks.md for bytes per lease).
+struct Lease {
+  LeaseId id;
+  Time granted_at = 0;
+  Time expires_at = 0;  // 0: no TTL
+  Duration ttl = 0;
+  Duration estimate = 0;
+  ResourceVector member_host;  // host resources of each member (cpu, memory, ...)
+  int64_t members = 1;
+  Placement placement;  // ordered by member
+  Labels labels;
+  std::string idempotency_key;
+
+  RequestId request() const { return RequestId{id.value}; }
+  friend bool operator==(const Lease&, const Lease&) = default;
+};
+
+}  // namespace allot

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/time.h"
+#include "engine/lease.h"
+#include "model/inventory.h"
+#include "model/request.h"
+
+namespace allot {
+
+// Everything an engine needs, beside its inventory and options, to continue
+// exactly where another left off: the same later commands give the same
+// decisions. Leases and queued requests are listed in id order.
+struct EngineSnapshot {
+  struct NodeStateEntry {
+    std::string node;
+    NodeState state = NodeState::kUp;
+    friend bool operator==(const NodeStateEntry&, const NodeStateEntry&) = default;
+  };
+  struct QueuedEntry {
+    RequestId id;
+    Time enqueued_at = 0;
+    Request request;
+    friend bool operator==(const QueuedEntry&, const QueuedEntry&) = default;
+  };
+
+  Time now = 0;
+  uint64_t next_request_id = 1;
+  std::vector<NodeStateEntry> node_states;  // nodes whose state is not up
+  std::vector<Lease> leases;
+  std::vector<QueuedEntry> queue;
+
+  friend bool operator==(const EngineSnapshot&, const EngineSnapshot&) = default;
+};
+
+}  // namespace allot
