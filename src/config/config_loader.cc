@@ -198,7 +198,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
   Config config;
   Inventory& inventory = config.inventory;
   if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
-  reader.OnlyKeys(root, "config", {"resources", "placement", "gpu_models", "pools"});
+  reader.OnlyKeys(root, "config",
+                  {"resources", "placement", "frag_measure", "gpu_models", "pools"});
 
   std::vector<std::string> custom;
   if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
@@ -221,6 +222,10 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
   std::string placement = reader.String(root, "placement", "config", false);
   if (!placement.empty() && !ParsePlacementKind(placement, &config.engine.placement.kind)) {
     reader.Fail(root["placement"], "placement", "must be first_fit, best_fit or frag_aware");
+  }
+  std::string measure = reader.String(root, "frag_measure", "config", false);
+  if (!measure.empty() && !ParseFragMeasure(measure, &config.engine.placement.frag_measure)) {
+    reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware or fgd");
   }
   if (const YAML::Node models = root["gpu_models"]; models && reader.ok()) {
     if (!models.IsSequence()) reader.Fail(models, "gpu_models", "must be a list");

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "common/check.h"
-#include "engine/shapes.h"
 
 namespace allot {
 
@@ -47,6 +46,8 @@ Decision Engine::Submit(const Request& request, Time now) {
                               now_);
   }
   RequestId id{next_request_id_};
+  // Feasible or not, a well-formed request tells what the workload is like.
+  workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
   bool contested = Contested(*demand);
   if (!contested) {
     Placement placement;
@@ -63,7 +64,6 @@ Decision Engine::Submit(const Request& request, Time now) {
   ++next_request_id_;
   QueueReason reason = contested ? QueueReason::kBehindQueue : QueueReason::kNoCapacity;
   int64_t position = static_cast<int64_t>(queue_.size());
-  policy_->OnWorkloadChanged(ShapeOfDemand(*demand), request.members);
   Pending& pending = queue_[id];
   pending.request = request;
   pending.demand = std::move(demand).value();
@@ -137,7 +137,6 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const MemberDemand
     if (on_node.empty() || on_node.back() != lease_id) on_node.push_back(lease_id);
   }
   if (!lease.idempotency_key.empty()) idempotency_[lease.idempotency_key] = id;
-  policy_->OnWorkloadChanged(ShapeOfDemand(demand), lease.members);
   return lease;
 }
 
@@ -160,7 +159,6 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
   }
   if (lease.expires_at > 0) expiries_.erase({lease.expires_at, id});
   if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
-  policy_->OnWorkloadChanged(ShapeOfLease(lease), -lease.members);
   if (announce) {
     outbox_.push_back(Decision::LeaseEnded(lease.request(), id, reason, std::move(message), now_));
   }
@@ -196,7 +194,6 @@ Status Engine::Cancel(RequestId request, Time now) {
   auto queued = queue_.find(request);
   if (queued != queue_.end()) {
     const Pending& pending = queued->second;
-    policy_->OnWorkloadChanged(ShapeOfDemand(pending.demand), -pending.request.members);
     if (!pending.request.idempotency_key.empty()) {
       idempotency_.erase(pending.request.idempotency_key);
     }
@@ -269,8 +266,6 @@ void Engine::DrainQueue() {
       continue;
     }
     RequestId id = it->first;
-    // The queued shape becomes a running one: AddLease counts it again.
-    policy_->OnWorkloadChanged(ShapeOfDemand(pending.demand), -pending.request.members);
     CountWaiting(pending.demand, -1);
     Lease& lease = AddLease(id, pending.request, pending.demand, std::move(scratch_));
     scratch_ = Placement();

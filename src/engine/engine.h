@@ -11,6 +11,7 @@
 #include "engine/decision.h"
 #include "engine/lease.h"
 #include "engine/snapshot.h"
+#include "engine/workload_model.h"
 #include "model/inventory.h"
 #include "policy/cluster_state.h"
 #include "policy/placement_policy.h"
@@ -123,6 +124,7 @@ class Engine {
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;
   std::unordered_map<std::string, RequestId> idempotency_;
+  WorkloadModel workload_;
   std::vector<Decision> outbox_;
   Placement scratch_;
 };

@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "engine/engine.h"
-#include "engine/shapes.h"
 
 namespace allot {
 
@@ -26,6 +25,7 @@ EngineSnapshot Engine::Snapshot() const {
   for (const auto& [id, pending] : queue_) {
     snapshot.queue.push_back({id, pending.enqueued_at, pending.request});
   }
+  snapshot.workload = workload_.entries();
   return snapshot;
 }
 
@@ -74,7 +74,6 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     if (!restored.idempotency_key.empty()) {
       engine.idempotency_[restored.idempotency_key] = restored.request();
     }
-    engine.policy_->OnWorkloadChanged(ShapeOfLease(restored), restored.members);
   }
   for (const auto& entry : snapshot.queue) {
     std::string field = fmt::format("snapshot.queue[id {}]", entry.id.value);
@@ -92,8 +91,14 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     if (!entry.request.idempotency_key.empty()) {
       engine.idempotency_[entry.request.idempotency_key] = entry.id;
     }
-    engine.policy_->OnWorkloadChanged(ShapeOfDemand(pending.demand), entry.request.members);
   }
+  for (const WorkloadModel::Entry& entry : snapshot.workload) {
+    if (entry.count < 0 || entry.shape.gpu_milli < 0) {
+      return DataLoss("snapshot.workload: negative count or shape");
+    }
+  }
+  engine.workload_.set_entries(snapshot.workload);
+  engine.workload_.Announce(engine.policy_.get());
   return created;
 }
 

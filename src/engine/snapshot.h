@@ -6,6 +6,7 @@
 #include "common/ids.h"
 #include "common/time.h"
 #include "engine/lease.h"
+#include "engine/workload_model.h"
 #include "model/inventory.h"
 #include "model/request.h"
 
@@ -32,6 +33,7 @@ struct EngineSnapshot {
   std::vector<NodeStateEntry> node_states;  // nodes whose state is not up
   std::vector<Lease> leases;
   std::vector<QueuedEntry> queue;
+  std::vector<WorkloadModel::Entry> workload;  // arrival counts, in first-arrival order
 
   friend bool operator==(const EngineSnapshot&, const EngineSnapshot&) = default;
 };

@@ -26,7 +26,13 @@ void BestFitPolicy::File(NodeIndex node) {
   keys.indexed = true;
   keys.untouched = cluster_->untouched_devices(node);
   keys.free_cpu = cluster_->free_host(node, kCpu);
-  pool.by_free_cpu.emplace(keys.free_cpu, node);
+  int64_t idle_milli =
+      cluster_->inventory().nodes[node].capacity[kGpu] - cluster_->allocated(node)[kGpu];
+  keys.idle_gpus = static_cast<int>((idle_milli + 999) / 1000);
+  if (pool.cpu_by_idle_gpus.size() <= static_cast<size_t>(keys.idle_gpus)) {
+    pool.cpu_by_idle_gpus.resize(static_cast<size_t>(keys.idle_gpus) + 1);
+  }
+  pool.cpu_by_idle_gpus[static_cast<size_t>(keys.idle_gpus)].emplace(keys.free_cpu, node);
   if (keys.untouched > 0) pool.by_untouched_devices.emplace(keys.untouched, node);
   keys.free_milli.resize(spec.devices.size());
   for (size_t d = 0; d < spec.devices.size(); ++d) {
@@ -44,7 +50,7 @@ void BestFitPolicy::Unfile(NodeIndex node) {
   NodeKeys& keys = keys_[node];
   if (!keys.indexed) return;
   PoolIndex& pool = pools_[cluster_->inventory().nodes[node].pool];
-  pool.by_free_cpu.erase({keys.free_cpu, node});
+  pool.cpu_by_idle_gpus[static_cast<size_t>(keys.idle_gpus)].erase({keys.free_cpu, node});
   if (keys.untouched > 0) pool.by_untouched_devices.erase({keys.untouched, node});
   for (size_t d = 0; d < keys.free_milli.size(); ++d) {
     if (keys.free_milli[d] > 0) {
@@ -114,20 +120,27 @@ bool BestFitPolicy::PlaceFraction(const MemberDemand& demand, Placement* out) {
 }
 
 bool BestFitPolicy::PlaceCpuOnly(const MemberDemand& demand, Placement* out) {
-  std::pair<int64_t, NodeIndex> best{std::numeric_limits<int64_t>::max(), 0};
+  // Smallest (idle GPUs, free cpu, node) over the allowed pools.
+  std::tuple<size_t, int64_t, NodeIndex> best{SIZE_MAX, 0, 0};
   bool found = false;
   for (size_t p = 0; p < pools_.size(); ++p) {
     if (!demand.allowed_pools[p]) continue;
-    const auto& index = pools_[p].by_free_cpu;
-    for (auto it = index.lower_bound({demand.host[kCpu], 0}); it != index.end(); ++it) {
-      if (found && *it >= best) break;
-      if (!cluster_->HostFits(it->second, demand)) continue;
-      best = *it;
-      found = true;
-      break;
+    const auto& buckets = pools_[p].cpu_by_idle_gpus;
+    for (size_t idle = 0; idle < buckets.size() && (!found || idle <= std::get<0>(best)); ++idle) {
+      bool hit = false;
+      for (auto it = buckets[idle].lower_bound({demand.host[kCpu], 0}); it != buckets[idle].end();
+           ++it) {
+        std::tuple<size_t, int64_t, NodeIndex> key{idle, it->first, it->second};
+        if (found && key >= best) break;
+        if (!cluster_->HostFits(it->second, demand)) continue;
+        best = key;
+        found = hit = true;
+        break;
+      }
+      if (hit) break;
     }
   }
-  return found && cluster_->FindDevices(best.second, demand, /*best_fit=*/true, out);
+  return found && cluster_->FindDevices(std::get<2>(best), demand, /*best_fit=*/true, out);
 }
 
 }  // namespace allot

@@ -14,7 +14,10 @@ namespace allot {
 //   k whole GPUs   node with the fewest untouched devices >= k
 //   a fraction     shared device with the least free milli-GPU >= the fraction
 //   a MIG instance fullest MIG device that can take the profile
-//   CPU only       node with the least free cpu >= the member's cpu
+//   CPU only       node with the least idle GPU (whole GPUs, rounded up),
+//                  then the least free cpu >= the member's cpu: CPU-only work
+//                  goes where it strands no GPU (as measured on the Alibaba
+//                  trace, taking the CPU of GPU-rich nodes strands their GPUs)
 // Ordered indexes per pool make a decision O(log n) when the first candidate
 // fits; candidates that fail host resources or label selectors are skipped,
 // so a selector that matches few nodes degrades towards a scan.
@@ -31,13 +34,15 @@ class BestFitPolicy final : public PlacementPolicy {
   struct PoolIndex {
     std::set<std::pair<int32_t, NodeIndex>> by_untouched_devices;
     std::set<std::tuple<int32_t, NodeIndex, int16_t>> by_free_milli;  // shared devices
-    std::set<std::pair<int64_t, NodeIndex>> by_free_cpu;
+    // by idle whole GPUs (rounded up), then free cpu
+    std::vector<std::set<std::pair<int64_t, NodeIndex>>> cpu_by_idle_gpus;
   };
   // The keys under which a node is currently filed, to remove them.
   struct NodeKeys {
     bool indexed = false;
     int32_t untouched = 0;
     int64_t free_cpu = 0;
+    int idle_gpus = 0;
     std::vector<int32_t> free_milli;  // per device; -1 for non-shared devices
   };
 

@@ -22,8 +22,9 @@ size_t FragAwarePolicy::SignatureHash::operator()(const Signature& signature) co
   return static_cast<size_t>(hash);
 }
 
-FragAwarePolicy::FragAwarePolicy(const ClusterState* cluster, int max_candidates)
-    : cluster_(cluster), max_candidates_(max_candidates) {
+FragAwarePolicy::FragAwarePolicy(const ClusterState* cluster, FragMeasure measure,
+                                 int max_candidates)
+    : cluster_(cluster), measure_(measure), max_candidates_(max_candidates) {
   node_signature_.resize(cluster->node_count());
   for (NodeIndex node = 0; node < cluster->node_count(); ++node) {
     OnNodeChanged(node);
@@ -69,12 +70,14 @@ void FragAwarePolicy::OnWorkloadChanged(const WorkloadShape& shape, int64_t delt
       return;
     }
   }
+  // New shapes append, so memoised fragment vectors only ever grow.
   if (shapes_.size() < kMaxShapes && delta > 0) shapes_.push_back({shape, delta});
 }
 
 int64_t FragAwarePolicy::FragmentOf(const Signature& signature, const WorkloadShape& shape) const {
   int64_t idle = 0;
-  int64_t usable = 0;  // idle milli-GPU on devices that can take one unit of the shape
+  int64_t usable = 0;     // idle milli-GPU on shared devices that fit one unit (fractions)
+  int64_t gpu_units = 0;  // units of the shape the devices could take
   int64_t untouched = 0;
   for (size_t i = kHeader; i < signature.size(); ++i) {
     bool whole_mode = signature[i] >= kWholeOffset;
@@ -84,14 +87,22 @@ int64_t FragAwarePolicy::FragmentOf(const Signature& signature, const WorkloadSh
     if (!whole_mode && shape.gpu_milli > 0 && shape.gpu_milli < 1000 &&
         free_milli >= shape.gpu_milli) {
       usable += free_milli;
+      gpu_units += free_milli / shape.gpu_milli;
     }
   }
   if (shape.gpu_milli == 0) return idle;
-  bool host_fits = shape.cpu <= signature[1] && shape.memory <= signature[2];
-  if (!host_fits) return idle;
-  if (shape.gpu_milli < 1000) return usable > 0 ? idle - usable : idle;
-  int64_t wanted = shape.gpu_milli / 1000;
-  return untouched >= wanted ? idle - 1000 * untouched : idle;
+  bool one_unit_fits_host = shape.cpu <= signature[1] && shape.memory <= signature[2];
+  if (!one_unit_fits_host) return idle;
+  int64_t wanted = shape.gpu_milli >= 1000 ? shape.gpu_milli / 1000 : 0;
+  if (wanted > 0) gpu_units = untouched / wanted;
+  if (measure_ == FragMeasure::kFgd) {
+    if (wanted == 0) return usable > 0 ? idle - usable : idle;
+    return gpu_units > 0 ? idle - 1000 * untouched : idle;
+  }
+  // Host-aware: the idle GPU a stream of units of the shape could take, the
+  // units bounded by the devices and by the node's free cpu.
+  int64_t cpu_units = shape.cpu > 0 ? signature[1] / shape.cpu : gpu_units;
+  return idle - std::min(gpu_units, cpu_units) * shape.gpu_milli;
 }
 
 const std::vector<int64_t>& FragAwarePolicy::FragmentsOf(const Signature& signature) {

@@ -29,6 +29,20 @@ bool ParsePlacementKind(std::string_view text, PlacementKind* out) {
   return false;
 }
 
+std::string_view FragMeasureName(FragMeasure measure) {
+  return measure == FragMeasure::kFgd ? "fgd" : "host_aware";
+}
+
+bool ParseFragMeasure(std::string_view text, FragMeasure* out) {
+  for (FragMeasure measure : {FragMeasure::kHostAware, FragMeasure::kFgd}) {
+    if (FragMeasureName(measure) == text) {
+      *out = measure;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::unique_ptr<PlacementPolicy> MakePlacementPolicy(const PlacementOptions& options,
                                                      ClusterState* cluster) {
   std::unique_ptr<PlacementPolicy> policy;
@@ -40,7 +54,8 @@ std::unique_ptr<PlacementPolicy> MakePlacementPolicy(const PlacementOptions& opt
       policy = std::make_unique<BestFitPolicy>(cluster);
       break;
     case PlacementKind::kFragAware:
-      policy = std::make_unique<FragAwarePolicy>(cluster, options.frag_max_candidates);
+      policy = std::make_unique<FragAwarePolicy>(cluster, options.frag_measure,
+                                                 options.frag_max_candidates);
       break;
   }
   cluster->set_observer(policy.get());

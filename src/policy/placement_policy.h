@@ -21,8 +21,13 @@ struct WorkloadShape {
 
 enum class PlacementKind : uint8_t { kFirstFit, kBestFit, kFragAware };
 
+// The fragmentation measure of the fragmentation-aware policy (frag_aware.h).
+enum class FragMeasure : uint8_t { kHostAware, kFgd };
+
 std::string_view PlacementKindName(PlacementKind kind);
 bool ParsePlacementKind(std::string_view text, PlacementKind* out);
+std::string_view FragMeasureName(FragMeasure measure);
+bool ParseFragMeasure(std::string_view text, FragMeasure* out);
 
 // Chooses where one member of a request goes. The engine places a gang member
 // by member, applying each choice to the ClusterState before asking for the
@@ -38,16 +43,16 @@ class PlacementPolicy : public NodeObserver {
   // returns true, or returns false when no node can host the member now.
   // Never mutates the cluster state.
   virtual bool PlaceMember(const MemberDemand& demand, Placement* out) = 0;
-  // The engine reports every change in the live workload: `delta` members of
-  // this shape started waiting or running (> 0) or stopped (< 0). The
-  // fragmentation-aware policy weighs its workload model by these counts;
-  // the others ignore them. The counts follow from the engine's state, so a
-  // restored engine reproduces them exactly.
+  // The engine reports every change of its workload model (arrival counts
+  // per member shape, see engine/workload_model.h): `delta` more (or fewer)
+  // members of this shape. The fragmentation-aware policy weighs its
+  // fragmentation measure by these counts; the others ignore them.
   virtual void OnWorkloadChanged(const WorkloadShape& /*shape*/, int64_t /*delta*/) {}
 };
 
 struct PlacementOptions {
   PlacementKind kind = PlacementKind::kBestFit;
+  FragMeasure frag_measure = FragMeasure::kHostAware;
   // Fragmentation-aware policy: distinct node states scored per decision,
   // 0 = all. Bounds the cost on very large clusters.
   int frag_max_candidates = 0;

@@ -1,0 +1,132 @@
+// Engine throughput and memory: submit + release churn with many active leases.
+//
+//   engine_bench --benchmark_filter='Churn'
+//
+// Cluster: N nodes x 8 shared-mode GPUs (80 GiB), 128 cores, 1 TiB. Leases are
+// a mix of whole GPUs (30%), halves (30%), quarters (30%) and CPU-only (10%),
+// about 0.53 GPU each, so L leases keep about 66% of the GPUs busy when
+// L = 10 N. Each iteration releases the oldest lease and submits a new one:
+// two decisions. bytes_per_lease is the heap the engine holds per active lease
+// (allocator bytes after filling minus before, divided by L).
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <random>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace allot {
+namespace {
+
+Inventory MakeCluster(int nodes) {
+  Inventory inventory;
+  inventory.gpu_models.push_back({"H100-80GB", 80 * 1024});
+  Pool pool;
+  pool.name = "h100";
+  pool.gpu_model = 0;
+  inventory.pools.push_back(pool);
+  for (int n = 0; n < nodes; ++n) {
+    Node node;
+    node.name = "node-" + std::to_string(n);
+    node.capacity[kCpu] = 128'000;
+    node.capacity[kMemory] = 1024 * 1024;
+    node.devices.assign(8, Device{DeviceMode::kShared});
+    inventory.nodes.push_back(std::move(node));
+  }
+  return inventory;
+}
+
+std::vector<Request> Shapes() {
+  auto make = [](int64_t gpu, int64_t cpu, int64_t memory) {
+    Request request;
+    request.member.resources[kGpu] = gpu;
+    request.member.resources[kCpu] = cpu;
+    request.member.resources[kMemory] = memory;
+    return request;
+  };
+  return {make(1000, 8000, 64 * 1024), make(500, 4000, 32 * 1024), make(250, 2000, 16 * 1024),
+          make(0, 4000, 16 * 1024)};
+}
+
+// Shape index stream: 30% / 30% / 30% / 10%.
+std::vector<uint8_t> ShapeStream(size_t length) {
+  std::mt19937_64 generator(7);
+  std::vector<uint8_t> stream(length);
+  for (uint8_t& shape : stream) {
+    uint64_t draw = generator() % 10;
+    shape = draw < 3 ? 0 : draw < 6 ? 1 : draw < 9 ? 2 : 3;
+  }
+  return stream;
+}
+
+size_t HeapBytes() { return mallinfo2().uordblks; }
+
+void BM_Churn(benchmark::State& state) {
+  int nodes = static_cast<int>(state.range(0));
+  int64_t leases = state.range(1);
+  EngineOptions options;
+  options.placement.kind = static_cast<PlacementKind>(state.range(2));
+  Inventory inventory = MakeCluster(nodes);
+  auto created = Engine::Create(std::move(inventory), options);
+  if (!created.ok()) {
+    state.SkipWithError(created.status().ToString().c_str());
+    return;
+  }
+  Engine& engine = **created;
+  std::vector<Request> shapes = Shapes();
+  std::vector<uint8_t> stream = ShapeStream(1 << 20);
+  size_t next_shape = 0;
+  Time now = 1;
+
+  size_t heap_before = HeapBytes();
+  std::vector<LeaseId> ring(static_cast<size_t>(leases));
+  for (LeaseId& lease : ring) {
+    Decision decision = engine.Submit(shapes[stream[next_shape++ % stream.size()]], now);
+    if (decision.kind != DecisionKind::kGranted) {
+      state.SkipWithError("fill: a lease was not granted");
+      return;
+    }
+    lease = decision.lease;
+  }
+  size_t heap_after = HeapBytes();
+
+  size_t slot = 0;
+  int64_t decisions = 0;
+  for (auto _ : state) {
+    LeaseId& lease = ring[slot];
+    if (!engine.Release(lease, ++now).ok()) {
+      state.SkipWithError("release failed");
+      break;
+    }
+    Decision decision = engine.Submit(shapes[stream[next_shape++ % stream.size()]], now);
+    if (decision.kind != DecisionKind::kGranted) {
+      state.SkipWithError("churn: a lease was not granted");
+      break;
+    }
+    lease = decision.lease;
+    slot = slot + 1 == ring.size() ? 0 : slot + 1;
+    decisions += 2;
+    engine.DiscardDecisions();
+  }
+  state.counters["decisions_per_second"] =
+      benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+  state.counters["active_leases"] = static_cast<double>(engine.lease_count());
+  state.counters["bytes_per_lease"] =
+      static_cast<double>(heap_after - heap_before) / static_cast<double>(leases);
+  state.SetLabel(std::string(PlacementKindName(options.placement.kind)));
+}
+
+BENCHMARK(BM_Churn)
+    ->ArgNames({"nodes", "leases", "policy"})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kBestFit)})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFragAware)})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFirstFit)})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kBestFit)})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kFragAware)})
+    ->Unit(benchmark::kNanosecond);
+
+}  // namespace
+}  // namespace allot
+
+BENCHMARK_MAIN();

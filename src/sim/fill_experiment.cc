@@ -1,0 +1,86 @@
+#include "sim/fill_experiment.h"
+
+#include <cmath>
+#include <random>
+
+namespace allot {
+
+double FillResult::AllocatedAtArrivedPercent(int percent) const {
+  // arrive% = round(100 * arrived / capacity); the value is the mean of
+  // 100 * allocated / capacity over the pods whose arrive% == percent.
+  double sum = 0;
+  int64_t count = 0;
+  for (size_t i = 0; i < arrived_milli.size(); ++i) {
+    double arrived =
+        100.0 * static_cast<double>(arrived_milli[i]) / static_cast<double>(capacity_milli);
+    if (std::lround(arrived) != percent) continue;
+    sum += 100.0 * static_cast<double>(allocated_milli[i]) / static_cast<double>(capacity_milli);
+    ++count;
+  }
+  return count == 0 ? -1.0 : sum / static_cast<double>(count);
+}
+
+Result<FillResult> RunFillExperiment(const Inventory& inventory,
+                                     const std::vector<AlibabaPod>& pods,
+                                     const FillOptions& options) {
+  if (pods.empty()) return InvalidArgument("pods: the trace has no pods");
+  if (!(options.target_ratio > 0 && options.target_ratio <= 10)) {
+    return InvalidArgument("target_ratio: must be in (0, 10]");
+  }
+  EngineOptions engine_options;
+  engine_options.placement = options.placement;
+  Result<std::unique_ptr<Engine>> created = Engine::Create(inventory, engine_options);
+  if (!created.ok()) return created.status();
+  Engine& engine = **created;
+
+  FillResult result;
+  for (const Node& node : inventory.nodes) result.capacity_milli += node.capacity[kGpu];
+  if (result.capacity_milli == 0) return InvalidArgument("nodes: the inventory has no GPUs");
+
+  // Order: the trace shuffled (Fisher-Yates), then i.i.d. resamples until
+  // the requested GPU would pass target_ratio x capacity.
+  std::mt19937_64 generator(options.seed);
+  std::vector<size_t> order(pods.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = order.size(); i > 1; --i) {
+    std::swap(order[i - 1], order[UniformIndex(generator, i)]);
+  }
+  int64_t target =
+      static_cast<int64_t>(options.target_ratio * static_cast<double>(result.capacity_milli));
+  int64_t requested = 0;
+  for (size_t index : order) requested += pods[index].total_gpu_milli();
+  while (true) {
+    size_t index = UniformIndex(generator, pods.size());
+    if (requested + pods[index].total_gpu_milli() > target) break;
+    requested += pods[index].total_gpu_milli();
+    order.push_back(index);
+  }
+
+  int64_t arrived = 0;
+  Time now = 0;
+  result.arrived_milli.reserve(order.size());
+  result.allocated_milli.reserve(order.size());
+  int64_t allocated = 0;
+  for (size_t index : order) {
+    const AlibabaPod& pod = pods[index];
+    arrived += pod.total_gpu_milli();
+    Decision decision = engine.Submit(AlibabaPodRequest(pod), ++now);
+    ++result.pods_submitted;
+    if (decision.kind == DecisionKind::kGranted) {
+      for (const Assignment& a : decision.placement) allocated += a.gpu_milli;
+    } else {
+      ++result.pods_failed;
+      if (decision.kind == DecisionKind::kQueued) {
+        Status cancelled = engine.Cancel(decision.request, now);
+        if (!cancelled.ok()) return cancelled;
+      } else if (decision.reject_code == RejectCode::kInvalidArgument) {
+        return InvalidArgument("pod " + pod.name + ": " + decision.message);
+      }
+    }
+    result.arrived_milli.push_back(arrived);
+    result.allocated_milli.push_back(allocated);
+  }
+  return result;
+}
+
+}  // namespace allot
