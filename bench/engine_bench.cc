@@ -117,6 +117,88 @@ void BM_Churn(benchmark::State& state) {
   state.SetLabel(std::string(PlacementKindName(options.placement.kind)));
 }
 
+// The fragmentation-aware policy's cost grows with the number of distinct
+// node states. Churn above keeps few (the policy packs, so most nodes stay
+// empty); here the leases start scattered at random over every device of every
+// node (a snapshot restored into the engine), which gives thousands of
+// distinct states. Arg 3 bounds the states scored per decision (0 = all).
+void BM_ChurnScattered(benchmark::State& state) {
+  int nodes = static_cast<int>(state.range(0));
+  int64_t leases = state.range(1);
+  EngineOptions options;
+  options.placement.kind = static_cast<PlacementKind>(state.range(2));
+  options.placement.frag_max_candidates = static_cast<int>(state.range(3));
+  Inventory inventory = MakeCluster(nodes);
+  EngineSnapshot snapshot;
+  std::mt19937_64 generator(11);
+  std::vector<int32_t> used(static_cast<size_t>(nodes) * 8, 0);
+  std::vector<int64_t> cpu_used(static_cast<size_t>(nodes), 0);
+  for (int64_t i = 0; i < leases; ++i) {
+    Lease lease;
+    lease.id = LeaseId{static_cast<uint64_t>(i + 1)};
+    int32_t milli = (generator() % 2 == 0) ? 250 : 500;
+    size_t slot;
+    do {
+      slot = generator() % used.size();
+    } while (used[slot] + milli > 1000);
+    used[slot] += milli;
+    lease.member_host[kCpu] = 2000;
+    lease.member_host[kMemory] = 8192;
+    Assignment assignment;
+    assignment.node = static_cast<NodeIndex>(slot / 8);
+    assignment.device = static_cast<int16_t>(slot % 8);
+    assignment.gpu_milli = milli;
+    assignment.gpu_memory_mib = 80 * 1024 * milli / 1000;
+    lease.placement.push_back(assignment);
+    snapshot.leases.push_back(std::move(lease));
+  }
+  snapshot.next_request_id = static_cast<uint64_t>(leases + 1);
+  auto restored = Engine::Restore(std::move(inventory), options, snapshot);
+  if (!restored.ok()) {
+    state.SkipWithError(restored.status().ToString().c_str());
+    return;
+  }
+  Engine& engine = **restored;
+  std::vector<Request> shapes = Shapes();
+  std::vector<uint8_t> stream = ShapeStream(1 << 20);
+  size_t next_shape = 0;
+  // Churn over the restored leases in id order, then over the new ones.
+  std::vector<LeaseId> ring(static_cast<size_t>(leases));
+  for (int64_t i = 0; i < leases; ++i)
+    ring[static_cast<size_t>(i)] = LeaseId{static_cast<uint64_t>(i + 1)};
+  size_t slot = 0;
+  int64_t decisions = 0;
+  Time now = 1;
+  for (auto _ : state) {
+    if (!engine.Release(ring[slot], ++now).ok()) {
+      state.SkipWithError("release failed");
+      break;
+    }
+    Decision decision = engine.Submit(shapes[stream[next_shape++ % stream.size()]], now);
+    if (decision.kind != DecisionKind::kGranted) {
+      state.SkipWithError("churn: a lease was not granted");
+      break;
+    }
+    ring[slot] = decision.lease;
+    slot = slot + 1 == ring.size() ? 0 : slot + 1;
+    decisions += 2;
+    engine.DiscardDecisions();
+  }
+  state.counters["decisions_per_second"] =
+      benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(PlacementKindName(options.placement.kind)));
+}
+
+BENCHMARK(BM_ChurnScattered)
+    ->ArgNames({"nodes", "leases", "policy", "max_states"})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kBestFit), 0})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFragAware), 0})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kBestFit), 0})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kFragAware), 0})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kFragAware), 256})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kFragAware), 64})
+    ->Unit(benchmark::kMicrosecond);
+
 BENCHMARK(BM_Churn)
     ->ArgNames({"nodes", "leases", "policy"})
     ->Args({1000, 10000, static_cast<int>(PlacementKind::kBestFit)})

@@ -14,8 +14,43 @@ BestFitPolicy::BestFitPolicy(const ClusterState* cluster) : cluster_(cluster) {
 }
 
 void BestFitPolicy::OnNodeChanged(NodeIndex node) {
-  Unfile(node);
-  File(node);
+  // Re-file only the keys that changed: a lease touches one or a few devices.
+  NodeKeys& keys = keys_[node];
+  bool up = cluster_->state(node) == NodeState::kUp;
+  if (!up || !keys.indexed) {
+    Unfile(node);
+    File(node);
+    return;
+  }
+  const Node& spec = cluster_->inventory().nodes[node];
+  PoolIndex& pool = pools_[spec.pool];
+  int32_t untouched = cluster_->untouched_devices(node);
+  if (untouched != keys.untouched) {
+    if (keys.untouched > 0) pool.by_untouched_devices.erase({keys.untouched, node});
+    if (untouched > 0) pool.by_untouched_devices.emplace(untouched, node);
+    keys.untouched = untouched;
+  }
+  int64_t free_cpu = cluster_->free_host(node, kCpu);
+  int64_t idle_milli = spec.capacity[kGpu] - cluster_->allocated(node)[kGpu];
+  int idle_gpus = static_cast<int>((idle_milli + 999) / 1000);
+  if (free_cpu != keys.free_cpu || idle_gpus != keys.idle_gpus) {
+    pool.cpu_by_idle_gpus[static_cast<size_t>(keys.idle_gpus)].erase({keys.free_cpu, node});
+    if (pool.cpu_by_idle_gpus.size() <= static_cast<size_t>(idle_gpus)) {
+      pool.cpu_by_idle_gpus.resize(static_cast<size_t>(idle_gpus) + 1);
+    }
+    pool.cpu_by_idle_gpus[static_cast<size_t>(idle_gpus)].emplace(free_cpu, node);
+    keys.free_cpu = free_cpu;
+    keys.idle_gpus = idle_gpus;
+  }
+  for (size_t d = 0; d < keys.free_milli.size(); ++d) {
+    if (keys.free_milli[d] < 0) continue;  // not a shared device
+    int32_t free_milli = 1000 - cluster_->device(node, static_cast<int>(d)).used_milli;
+    if (free_milli == keys.free_milli[d]) continue;
+    auto device = static_cast<int16_t>(d);
+    if (keys.free_milli[d] > 0) pool.by_free_milli.erase({keys.free_milli[d], node, device});
+    if (free_milli > 0) pool.by_free_milli.emplace(free_milli, node, device);
+    keys.free_milli[d] = free_milli;
+  }
 }
 
 void BestFitPolicy::File(NodeIndex node) {

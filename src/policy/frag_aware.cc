@@ -9,7 +9,11 @@ namespace {
 constexpr int64_t kWholeOffset = 2000;
 constexpr size_t kMaxShapes = 256;
 constexpr size_t kMaxMemoisedSignatures = 1 << 16;
-constexpr size_t kHeader = 3;  // pool, free cpu, free memory
+constexpr size_t kCachedDemandsPerGroup = 8;
+constexpr size_t kHeader = 4;  // pool, idle milli-GPU, free cpu, free memory
+constexpr size_t kIdle = 1;
+constexpr size_t kCpuSlot = 2;
+constexpr size_t kMemorySlot = 3;
 
 }  // namespace
 
@@ -36,6 +40,7 @@ FragAwarePolicy::Signature FragAwarePolicy::SignatureOf(NodeIndex node) const {
   Signature signature;
   signature.reserve(kHeader + spec.devices.size());
   signature.push_back(spec.pool);
+  signature.push_back(0);  // idle milli-GPU, summed below
   signature.push_back(cluster_->free_host(node, kCpu));
   signature.push_back(cluster_->free_host(node, kMemory));
   for (size_t d = 0; d < spec.devices.size(); ++d) {
@@ -43,6 +48,7 @@ FragAwarePolicy::Signature FragAwarePolicy::SignatureOf(NodeIndex node) const {
     if (mode == DeviceMode::kMig) continue;
     int64_t free_milli = 1000 - cluster_->device(node, static_cast<int>(d)).used_milli;
     signature.push_back(mode == DeviceMode::kWhole ? free_milli + kWholeOffset : free_milli);
+    signature[kIdle] += free_milli;
   }
   std::sort(signature.begin() + kHeader, signature.end());
   return signature;
@@ -91,7 +97,8 @@ int64_t FragAwarePolicy::FragmentOf(const Signature& signature, const WorkloadSh
     }
   }
   if (shape.gpu_milli == 0) return idle;
-  bool one_unit_fits_host = shape.cpu <= signature[1] && shape.memory <= signature[2];
+  bool one_unit_fits_host =
+      shape.cpu <= signature[kCpuSlot] && shape.memory <= signature[kMemorySlot];
   if (!one_unit_fits_host) return idle;
   int64_t wanted = shape.gpu_milli >= 1000 ? shape.gpu_milli / 1000 : 0;
   if (wanted > 0) gpu_units = untouched / wanted;
@@ -101,7 +108,7 @@ int64_t FragAwarePolicy::FragmentOf(const Signature& signature, const WorkloadSh
   }
   // Host-aware: the idle GPU a stream of units of the shape could take, the
   // units bounded by the devices and by the node's free cpu.
-  int64_t cpu_units = shape.cpu > 0 ? signature[1] / shape.cpu : gpu_units;
+  int64_t cpu_units = shape.cpu > 0 ? signature[kCpuSlot] / shape.cpu : gpu_units;
   return idle - std::min(gpu_units, cpu_units) * shape.gpu_milli;
 }
 
@@ -114,16 +121,70 @@ const std::vector<int64_t>& FragAwarePolicy::FragmentsOf(const Signature& signat
   return values;
 }
 
-int64_t FragAwarePolicy::WeightedDelta(const Signature& before, const Signature& after) {
-  // Copy: the second lookup may rehash the memo.
-  std::vector<int64_t> fragments_before = FragmentsOf(before);
-  const std::vector<int64_t>& fragments_after = FragmentsOf(after);
-  int64_t delta = 0;
-  for (size_t m = 0; m < shapes_.size(); ++m) {
-    if (shapes_[m].weight <= 0) continue;
-    delta += shapes_[m].weight * (fragments_after[m] - fragments_before[m]);
+const std::vector<FragAwarePolicy::Outcome>& FragAwarePolicy::OutcomesFor(
+    const Signature& signature, Group& group, const MemberDemand& demand) {
+  WorkloadShape key;
+  key.cpu = demand.host[kCpu];
+  key.memory = demand.host[kMemory];
+  key.gpu_milli = demand.gpu_milli;
+  Group::Cached* cached = nullptr;
+  for (Group::Cached& entry : group.cache) {
+    if (entry.demand == key) cached = &entry;
   }
-  return delta;
+  if (cached == nullptr) {
+    if (group.cache.size() >= kCachedDemandsPerGroup) group.cache.erase(group.cache.begin());
+    group.cache.push_back({key, {}, {}});
+    cached = &group.cache.back();
+    // The GPU choices this signature offers; equal frees give equal outcomes.
+    int64_t untouched = 0;
+    for (size_t i = kHeader; i < signature.size(); ++i) {
+      int64_t free_milli =
+          signature[i] >= kWholeOffset ? signature[i] - kWholeOffset : signature[i];
+      if (free_milli == 1000) ++untouched;
+    }
+    auto add = [&](Signature after, int device_free) {
+      after[kIdle] -= demand.gpu_milli;
+      after[kCpuSlot] -= demand.host[kCpu];
+      after[kMemorySlot] -= demand.host[kMemory];
+      std::sort(after.begin() + kHeader, after.end());
+      cached->outcomes.push_back({device_free, after[kIdle], {}});
+      cached->afters.push_back(std::move(after));
+    };
+    if (demand.gpu_milli >= 1000) {
+      if (untouched >= demand.whole_devices()) {
+        Signature after = signature;
+        int wanted = demand.whole_devices();
+        for (size_t i = after.size(); i-- > kHeader && wanted > 0;) {
+          if (after[i] == 1000 || after[i] == 1000 + kWholeOffset) {
+            after[i] -= 1000;
+            --wanted;
+          }
+        }
+        add(std::move(after), -1);
+      }
+    } else if (demand.gpu_milli > 0) {
+      for (size_t i = kHeader; i < signature.size(); ++i) {
+        if (signature[i] >= kWholeOffset || signature[i] < demand.gpu_milli) continue;
+        if (i > kHeader && signature[i - 1] == signature[i]) continue;
+        Signature after = signature;
+        after[i] -= demand.gpu_milli;
+        add(std::move(after), static_cast<int>(signature[i]));
+      }
+    } else {
+      add(signature, -1);
+    }
+  }
+  // Extend the per-shape fragment changes to shapes that arrived since.
+  if (group.fragments.size() < shapes_.size()) group.fragments = FragmentsOf(signature);
+  for (size_t o = 0; o < cached->outcomes.size(); ++o) {
+    std::vector<int64_t>& change = cached->outcomes[o].fragment_change;
+    if (change.size() == shapes_.size()) continue;
+    const std::vector<int64_t>& after = FragmentsOf(cached->afters[o]);
+    for (size_t m = change.size(); m < shapes_.size(); ++m) {
+      change.push_back(after[m] - group.fragments[m]);
+    }
+  }
+  return cached->outcomes;
 }
 
 int64_t FragAwarePolicy::NodeFragmentation(NodeIndex node) {
@@ -151,77 +212,47 @@ bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
     }
   } best;
 
+  // Signatures are ordered by (pool, idle GPU, ...): within a pool, start at
+  // the first state with enough idle GPU, tightest first, so a candidate bound
+  // keeps the tightest feasible states.
   int evaluated = 0;
-  for (const auto& [signature, group] : groups_) {
-    if (max_candidates_ > 0 && evaluated >= max_candidates_ && best.found) break;
-    if (!demand.allowed_pools[static_cast<size_t>(signature[0])]) continue;
-    if (demand.host[kCpu] > signature[1] || demand.host[kMemory] > signature[2]) continue;
-    // The GPU choices this signature offers, as the device-free value consumed.
-    int64_t idle = 0;
-    int64_t untouched = 0;
-    for (size_t i = kHeader; i < signature.size(); ++i) {
-      int64_t free_milli =
-          signature[i] >= kWholeOffset ? signature[i] - kWholeOffset : signature[i];
-      idle += free_milli;
-      if (free_milli == 1000) ++untouched;
-    }
-    std::vector<int64_t> options;  // signature positions to consume from
-    if (demand.gpu_milli >= 1000) {
-      if (untouched < demand.whole_devices()) continue;
-      options.push_back(-1);
-    } else if (demand.gpu_milli > 0) {
-      for (size_t i = kHeader; i < signature.size(); ++i) {
-        if (signature[i] >= kWholeOffset || signature[i] < demand.gpu_milli) continue;
-        if (!options.empty() && signature[static_cast<size_t>(options.back())] == signature[i]) {
-          continue;  // equal frees give equal outcomes
+  int64_t gpu_needed = demand.gpu_milli;
+  for (size_t p = 0; p < demand.allowed_pools.size(); ++p) {
+    if (!demand.allowed_pools[p]) continue;
+    Signature from = {static_cast<int64_t>(p), gpu_needed};
+    for (auto it = groups_.lower_bound(from); it != groups_.end(); ++it) {
+      const Signature& signature = it->first;
+      Group& group = it->second;
+      if (signature[0] != static_cast<int64_t>(p)) break;
+      if (max_candidates_ > 0 && evaluated >= max_candidates_ && best.found) break;
+      if (demand.host[kCpu] > signature[kCpuSlot] || demand.host[kMemory] > signature[kMemorySlot])
+        continue;
+      // A node of the group that also passes memory, labels and state.
+      NodeIndex node = 0;
+      bool host_ok = false;
+      for (const auto& [candidate, unused] : group.nodes) {
+        if (cluster_->HostFits(candidate, demand)) {
+          node = candidate;
+          host_ok = true;
+          break;
         }
-        options.push_back(static_cast<int64_t>(i));
       }
-      if (options.empty()) continue;
-    } else {
-      options.push_back(-1);
-    }
-    // A node of the group that also passes memory, labels and state.
-    NodeIndex node = 0;
-    bool host_ok = false;
-    for (const auto& [candidate, unused] : group.nodes) {
-      if (cluster_->HostFits(candidate, demand)) {
-        node = candidate;
-        host_ok = true;
-        break;
-      }
-    }
-    if (!host_ok) continue;
-    ++evaluated;
-    for (int64_t option : options) {
-      Signature after = signature;
-      after[1] -= demand.host[kCpu];
-      after[2] -= demand.host[kMemory];
-      int64_t consumed = 0;
-      if (option >= 0) {
-        after[static_cast<size_t>(option)] -= demand.gpu_milli;
-        consumed = demand.gpu_milli;
-      } else if (demand.gpu_milli >= 1000) {
-        int wanted = demand.whole_devices();
-        // Take the fully free devices (shared or whole mode).
-        for (size_t i = after.size(); i-- > kHeader && wanted > 0;) {
-          if (after[i] == 1000 || after[i] == 1000 + kWholeOffset) {
-            after[i] -= 1000;
-            --wanted;
-          }
+      if (!host_ok) continue;
+      const std::vector<Outcome>& outcomes = OutcomesFor(signature, group, demand);
+      if (outcomes.empty()) continue;
+      ++evaluated;
+      for (const Outcome& outcome : outcomes) {
+        int64_t delta = 0;
+        for (size_t m = 0; m < shapes_.size(); ++m) {
+          if (shapes_[m].weight > 0) delta += shapes_[m].weight * outcome.fragment_change[m];
         }
-        consumed = demand.gpu_milli;
-      }
-      std::sort(after.begin() + kHeader, after.end());
-      int64_t delta = WeightedDelta(signature, after);
-      int64_t idle_after = idle - consumed;
-      if (best.Better(delta, idle_after, node)) {
-        best.delta = delta;
-        best.idle_after = idle_after;
-        best.node = node;
-        best.device_free =
-            option >= 0 ? static_cast<int>(signature[static_cast<size_t>(option)]) : -1;
-        best.found = true;
+        if (best.Better(delta, outcome.idle_after, node)) {
+          best.delta = delta;
+          best.idle_after = outcome.idle_after;
+          best.node = node;
+          best.device_free = outcome.device_free;
+          best.found = true;
+        }
       }
     }
   }

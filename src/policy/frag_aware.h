@@ -56,8 +56,25 @@ class FragAwarePolicy final : public PlacementPolicy {
   struct SignatureHash {
     size_t operator()(const Signature& signature) const;
   };
+  // The result of placing one member of a demand on a signature: the free
+  // milli-GPU of the device used (fractions; -1 otherwise), the idle GPU left,
+  // and F_after(m) - F_before(m) for every known shape m.
+  struct Outcome {
+    int device_free = -1;
+    int64_t idle_after = 0;
+    std::vector<int64_t> fragment_change;
+  };
   struct Group {
     std::map<NodeIndex, char> nodes;  // ordered: lowest index first
+    std::vector<int64_t> fragments;   // F(m) of the signature per shape
+    // Outcomes per recent demand (cpu, memory, gpu) on this signature; a
+    // signature never changes, so these stay valid while the group lives.
+    struct Cached {
+      WorkloadShape demand;
+      std::vector<Outcome> outcomes;
+      std::vector<Signature> afters;
+    };
+    std::vector<Cached> cache;
   };
   struct Shape {
     WorkloadShape shape;
@@ -68,7 +85,8 @@ class FragAwarePolicy final : public PlacementPolicy {
   // F(m) of a signature for every known shape, memoised and extended lazily.
   const std::vector<int64_t>& FragmentsOf(const Signature& signature);
   int64_t FragmentOf(const Signature& signature, const WorkloadShape& shape) const;
-  int64_t WeightedDelta(const Signature& before, const Signature& after);
+  const std::vector<Outcome>& OutcomesFor(const Signature& signature, Group& group,
+                                          const MemberDemand& demand);
 
   const ClusterState* cluster_;
   FragMeasure measure_;

@@ -28,8 +28,8 @@ std::vector<std::string_view> Split(std::string_view line) {
 Result<CsvTable> CsvTable::Parse(std::string_view text, std::string file) {
   CsvTable table;
   table.file_ = std::move(file);
-  table.text_ = std::string(text);
-  std::string_view rest = table.text_;
+  table.text_ = std::make_unique<const std::string>(text);
+  std::string_view rest = *table.text_;
   size_t line_number = 0;
   while (!rest.empty()) {
     size_t newline = rest.find('\n');

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,8 @@ class CsvTable {
 
  private:
   std::string file_;
-  std::string text_;
+  // On the heap so that the field views stay valid when the table moves.
+  std::unique_ptr<const std::string> text_;
   std::vector<std::string> header_;
   std::vector<std::vector<std::string_view>> rows_;
 };
