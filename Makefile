@@ -43,7 +43,7 @@ bench: build
 	$(BUILD)/bench/json_bench --benchmark_min_time=0.5
 
 bench-smoke: build
-	$(BUILD)/bench/engine_bench --benchmark_min_time=0.01 --benchmark_filter='/1000/'
+	$(BUILD)/bench/engine_bench --benchmark_min_time=0.01 --benchmark_filter='nodes:1000/'
 	$(BUILD)/bench/json_bench --benchmark_min_time=0.01
 
 # The fragmentation experiment on the Alibaba trace (docs/placement.md).

@@ -62,6 +62,34 @@ std::vector<uint8_t> ShapeStream(size_t length) {
 
 size_t HeapBytes() { return mallinfo2().uordblks; }
 
+// Releases the oldest lease of `ring` and submits a new one per iteration;
+// reports decisions per second.
+void RunChurn(benchmark::State& state, Engine& engine, std::vector<LeaseId>& ring, Time now) {
+  std::vector<Request> shapes = Shapes();
+  std::vector<uint8_t> stream = ShapeStream(1 << 20);
+  size_t next_shape = 0;
+  size_t slot = 0;
+  int64_t decisions = 0;
+  for (auto _ : state) {
+    if (!engine.Release(ring[slot], ++now).ok()) {
+      state.SkipWithError("release failed");
+      break;
+    }
+    Decision decision = engine.Submit(shapes[stream[next_shape++ % stream.size()]], now);
+    if (decision.kind != DecisionKind::kGranted) {
+      state.SkipWithError("churn: a lease was not granted");
+      break;
+    }
+    ring[slot] = decision.lease;
+    slot = slot + 1 == ring.size() ? 0 : slot + 1;
+    decisions += 2;
+    engine.DiscardDecisions();
+  }
+  state.counters["decisions_per_second"] =
+      benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(PlacementKindName(engine.placement_kind())));
+}
+
 void BM_Churn(benchmark::State& state) {
   int nodes = static_cast<int>(state.range(0));
   int64_t leases = state.range(1);
@@ -91,30 +119,10 @@ void BM_Churn(benchmark::State& state) {
   }
   size_t heap_after = HeapBytes();
 
-  size_t slot = 0;
-  int64_t decisions = 0;
-  for (auto _ : state) {
-    LeaseId& lease = ring[slot];
-    if (!engine.Release(lease, ++now).ok()) {
-      state.SkipWithError("release failed");
-      break;
-    }
-    Decision decision = engine.Submit(shapes[stream[next_shape++ % stream.size()]], now);
-    if (decision.kind != DecisionKind::kGranted) {
-      state.SkipWithError("churn: a lease was not granted");
-      break;
-    }
-    lease = decision.lease;
-    slot = slot + 1 == ring.size() ? 0 : slot + 1;
-    decisions += 2;
-    engine.DiscardDecisions();
-  }
-  state.counters["decisions_per_second"] =
-      benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
+  RunChurn(state, engine, ring, now);
   state.counters["active_leases"] = static_cast<double>(engine.lease_count());
   state.counters["bytes_per_lease"] =
       static_cast<double>(heap_after - heap_before) / static_cast<double>(leases);
-  state.SetLabel(std::string(PlacementKindName(options.placement.kind)));
 }
 
 // The fragmentation-aware policy's cost grows with the number of distinct
@@ -159,34 +167,12 @@ void BM_ChurnScattered(benchmark::State& state) {
     return;
   }
   Engine& engine = **restored;
-  std::vector<Request> shapes = Shapes();
-  std::vector<uint8_t> stream = ShapeStream(1 << 20);
-  size_t next_shape = 0;
   // Churn over the restored leases in id order, then over the new ones.
   std::vector<LeaseId> ring(static_cast<size_t>(leases));
-  for (int64_t i = 0; i < leases; ++i)
+  for (int64_t i = 0; i < leases; ++i) {
     ring[static_cast<size_t>(i)] = LeaseId{static_cast<uint64_t>(i + 1)};
-  size_t slot = 0;
-  int64_t decisions = 0;
-  Time now = 1;
-  for (auto _ : state) {
-    if (!engine.Release(ring[slot], ++now).ok()) {
-      state.SkipWithError("release failed");
-      break;
-    }
-    Decision decision = engine.Submit(shapes[stream[next_shape++ % stream.size()]], now);
-    if (decision.kind != DecisionKind::kGranted) {
-      state.SkipWithError("churn: a lease was not granted");
-      break;
-    }
-    ring[slot] = decision.lease;
-    slot = slot + 1 == ring.size() ? 0 : slot + 1;
-    decisions += 2;
-    engine.DiscardDecisions();
   }
-  state.counters["decisions_per_second"] =
-      benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
-  state.SetLabel(std::string(PlacementKindName(options.placement.kind)));
+  RunChurn(state, engine, ring, 1);
 }
 
 BENCHMARK(BM_ChurnScattered)
