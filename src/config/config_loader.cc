@@ -32,7 +32,8 @@ class Reader {
                 std::initializer_list<std::string_view> allowed) {
     if (!map.IsMap()) return Fail(map, field, "must be a mapping");
     for (const auto& entry : map) {
-      std::string key = entry.first.as<std::string>();
+      if (!entry.first.IsScalar()) return Fail(entry.first, field, "keys must be plain names");
+      std::string key = entry.first.Scalar();
       bool known = false;
       for (std::string_view name : allowed) known = known || name == key;
       if (!known) Fail(entry.first, field + "." + key, "unknown key");
@@ -99,7 +100,11 @@ class Reader {
       return labels;
     }
     for (const auto& entry : node) {
-      std::string name = entry.first.as<std::string>();
+      if (!entry.first.IsScalar()) {
+        Fail(entry.first, path, "label names must be plain strings");
+        return labels;
+      }
+      std::string name = entry.first.Scalar();
       labels.emplace_back(name, Scalar(entry.second, path + "." + name));
     }
     Status status = NormaliseLabels(labels, path);
@@ -117,7 +122,8 @@ Result<int64_t> ParseCores(std::string_view text, std::string_view field) {
 }
 
 void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field, PoolIndex pool,
-               const ResourceCatalog& resources, Inventory* inventory) {
+               const ResourceCatalog& resources, Inventory* inventory,
+               std::set<std::string>* node_names) {
   if (!list.IsSequence()) return reader.Fail(list, field, "must be a list");
   for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
     const YAML::Node entry = list[i];
@@ -135,7 +141,10 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
     if (const YAML::Node custom = entry["custom"]) {
       if (!custom.IsMap()) return reader.Fail(custom, path + ".custom", "must be a mapping");
       for (const auto& item : custom) {
-        std::string name = item.first.as<std::string>();
+        if (!item.first.IsScalar()) {
+          return reader.Fail(item.first, path + ".custom", "names must be plain strings");
+        }
+        std::string name = item.first.Scalar();
         int index = resources.Find(name);
         if (index < kBuiltinResources) {
           return reader.Fail(item.first, path + ".custom." + name,
@@ -167,6 +176,20 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
         }
       }
     }
+    int model = inventory->pools[pool].gpu_model;
+    if (gpus > 0 && model < 0) {
+      return reader.Fail(entry["gpus"], path + ".gpus",
+                         "the pool has no gpu_model, so its nodes cannot have GPUs");
+    }
+    for (const Device& device : node.devices) {
+      if (device.mode == DeviceMode::kMig &&
+          FindMigTable(inventory->gpu_models[static_cast<size_t>(model)].name) == nullptr) {
+        const YAML::Node where = entry["gpu_modes"] ? entry["gpu_modes"] : entry["gpu_mode"];
+        return reader.Fail(where, path + ".gpu_mode",
+                           "GPU model '" + inventory->gpu_models[static_cast<size_t>(model)].name +
+                               "' does not support MIG (A100-40GB, A100-80GB, H100-80GB do)");
+      }
+    }
     std::string name = reader.String(entry, "name", path, false);
     std::string prefix = reader.String(entry, "name_prefix", path, false);
     if (name.empty() == prefix.empty()) {
@@ -179,21 +202,15 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
     if (count < 1) return reader.Fail(entry["count"], path + ".count", "must be >= 1");
     for (int64_t k = 0; k < count; ++k) {
       node.name = name.empty() ? prefix + std::to_string(k) : name;
+      if (!node_names->insert(node.name).second) {
+        return reader.Fail(entry, path + ".name", "duplicate node '" + node.name + "'");
+      }
       inventory->nodes.push_back(node);
     }
   }
 }
 
-}  // namespace
-
-Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(
-        fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
-  }
+Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) {
   Reader reader(source);
   Config config;
   Inventory& inventory = config.inventory;
@@ -235,6 +252,9 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
       if (!reader.ok()) break;
       GpuModel model;
       model.name = reader.String(models[i], "name", path, true);
+      if (reader.ok() && inventory.FindGpuModel(model.name) >= 0) {
+        reader.Fail(models[i]["name"], path + ".name", "duplicate GPU model '" + model.name + "'");
+      }
       model.memory_mib = reader.Parsed(models[i], "memory", path, ParseMemoryMib);
       if (reader.ok() && model.memory_mib <= 0) {
         reader.Fail(models[i], path + ".memory", "is required and must be > 0");
@@ -246,6 +266,8 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
   if (reader.ok() && (!pools || !pools.IsSequence() || pools.size() == 0)) {
     reader.Fail(pools ? pools : root, "pools", "must be a non-empty list");
   }
+  std::set<std::string> node_names;
+  std::set<std::string> pool_names;
   for (size_t i = 0; reader.ok() && i < pools.size(); ++i) {
     const YAML::Node entry = pools[i];
     std::string path = fmt::format("pools[{}]", i);
@@ -253,6 +275,9 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
     if (!reader.ok()) break;
     Pool pool;
     pool.name = reader.String(entry, "name", path, true);
+    if (reader.ok() && !pool_names.insert(pool.name).second) {
+      reader.Fail(entry["name"], path + ".name", "duplicate pool '" + pool.name + "'");
+    }
     std::string model = reader.String(entry, "gpu_model", path, false);
     if (!model.empty()) {
       pool.gpu_model = inventory.FindGpuModel(model);
@@ -273,7 +298,7 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
       break;
     }
     ReadNodes(reader, entry["nodes"], path + ".nodes", static_cast<PoolIndex>(i),
-              inventory.resources, &inventory);
+              inventory.resources, &inventory, &node_names);
   }
   if (!reader.ok()) return reader.error();
   Status valid = inventory.Validate();
@@ -281,6 +306,19 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
     return InvalidArgument(std::string(source) + ": " + valid.message());
   }
   return config;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) {
+  // yaml-cpp reports syntax errors, and some conversions, by throwing; they
+  // become InvalidArgument with the position here, and never escape.
+  try {
+    return ParseConfigTree(YAML::Load(std::string(yaml_text)), source);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(
+        fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {

@@ -46,13 +46,16 @@ Decision Engine::Submit(const Request& request, Time now) {
                               now_);
   }
   RequestId id{next_request_id_};
-  // Feasible or not, a well-formed request tells what the workload is like.
-  workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
   bool contested = Contested(*demand);
-  if (!contested) {
+  // No node has more than 64 devices: larger whole-GPU members go straight to
+  // the infeasibility report.
+  bool placeable = demand->gpu_milli <= 1000 * kMaxDevicesPerNode;
+  if (!contested && placeable) {
     Placement placement;
     if (TryPlace(*demand, request.members, &placement)) {
       ++next_request_id_;
+      // Granted and queued requests (not rejected ones) tell what the workload is like.
+      workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
       Lease& lease = AddLease(id, request, *demand, std::move(placement));
       return Decision::Granted(id, lease.id, lease.placement, now_);
     }
@@ -62,12 +65,14 @@ Decision Engine::Submit(const Request& request, Time now) {
     return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, std::move(infeasible), now_);
   }
   ++next_request_id_;
+  workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
   QueueReason reason = contested ? QueueReason::kBehindQueue : QueueReason::kNoCapacity;
   int64_t position = static_cast<int64_t>(queue_.size());
   Pending& pending = queue_[id];
   pending.request = request;
   pending.demand = std::move(demand).value();
   pending.enqueued_at = now_;
+  pending.reason = reason;
   CountWaiting(pending.demand, +1);
   if (!request.idempotency_key.empty()) idempotency_.emplace(request.idempotency_key, id);
   return Decision::Queued(id, reason, position, now_);
@@ -295,10 +300,9 @@ Decision Engine::Replay(RequestId id) const {
   if (const Lease* lease = FindLease(LeaseId{id.value}); lease != nullptr) {
     decision = Decision::Granted(id, lease->id, lease->placement, now_);
   } else {
-    int64_t position = QueuePosition(id);
-    ALLOT_CHECK(position >= 0);
-    decision = Decision::Queued(
-        id, position == 0 ? QueueReason::kNoCapacity : QueueReason::kBehindQueue, position, now_);
+    auto queued = queue_.find(id);
+    ALLOT_CHECK(queued != queue_.end());
+    decision = Decision::Queued(id, queued->second.reason, QueuePosition(id), now_);
   }
   decision.replayed = true;
   return decision;

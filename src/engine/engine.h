@@ -83,6 +83,7 @@ class Engine {
     Request request;
     MemberDemand demand;
     Time enqueued_at = 0;
+    QueueReason reason = QueueReason::kNoCapacity;  // as first decided
   };
 
   Engine(Inventory inventory, EngineOptions options);

@@ -14,7 +14,7 @@ EngineSnapshot Engine::Snapshot() const {
   snapshot.now = now_;
   snapshot.next_request_id = next_request_id_;
   for (NodeIndex n = 0; n < inventory_.nodes.size(); ++n) {
-    if (cluster_->state(n) != NodeState::kUp) {
+    if (cluster_->state(n) != inventory_.nodes[n].state) {
       snapshot.node_states.push_back({inventory_.nodes[n].name, cluster_->state(n)});
     }
   }
@@ -23,7 +23,7 @@ EngineSnapshot Engine::Snapshot() const {
   std::sort(snapshot.leases.begin(), snapshot.leases.end(),
             [](const Lease& a, const Lease& b) { return a.id < b.id; });
   for (const auto& [id, pending] : queue_) {
-    snapshot.queue.push_back({id, pending.enqueued_at, pending.request});
+    snapshot.queue.push_back({id, pending.enqueued_at, pending.reason, pending.request});
   }
   snapshot.workload = workload_.entries();
   return snapshot;
@@ -41,6 +41,10 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     if (it == engine.node_by_name_.end()) {
       return DataLoss("snapshot.node_states: unknown node '" + entry.node + "'");
     }
+    if (entry.state != NodeState::kUp && entry.state != NodeState::kDraining &&
+        entry.state != NodeState::kDown) {
+      return DataLoss("snapshot.node_states: node '" + entry.node + "' has no valid state");
+    }
     engine.cluster_->SetState(it->second, entry.state);
   }
   uint64_t last_id = 0;
@@ -55,7 +59,11 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
       return DataLoss(field + ".placement: does not cover its members");
     }
     const Placement& placement = lease.placement;
-    for (size_t first = 0; first < placement.size();) {
+    uint32_t expected_member = 0;
+    for (size_t first = 0; first < placement.size(); ++expected_member) {
+      if (placement[first].member != expected_member) {
+        return DataLoss(field + ".placement: members must be numbered 0, 1, ... in order");
+      }
       size_t last = first;
       while (last < placement.size() && placement[last].member == placement[first].member) ++last;
       std::span<const Assignment> member(placement.data() + first, last - first);
@@ -77,8 +85,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
   }
   for (const auto& entry : snapshot.queue) {
     std::string field = fmt::format("snapshot.queue[id {}]", entry.id.value);
-    if (entry.id.value >= snapshot.next_request_id || engine.queue_.count(entry.id) > 0 ||
-        engine.leases_.count(LeaseId{entry.id.value}) > 0) {
+    if (entry.id.value == 0 || entry.id.value >= snapshot.next_request_id ||
+        engine.queue_.count(entry.id) > 0 || engine.leases_.count(LeaseId{entry.id.value}) > 0) {
       return DataLoss(field + ": id reused or not below next_request_id");
     }
     Result<MemberDemand> demand = engine.Resolve(entry.request);
@@ -87,6 +95,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     pending.request = entry.request;
     pending.demand = std::move(demand).value();
     pending.enqueued_at = entry.enqueued_at;
+    pending.reason = entry.reason;
     engine.CountWaiting(pending.demand, +1);
     if (!entry.request.idempotency_key.empty()) {
       engine.idempotency_[entry.request.idempotency_key] = entry.id;

@@ -192,7 +192,7 @@ std::string Engine::Infeasibility(const Request& request, const MemberDemand& de
     }
     most_whole_devices = std::max(most_whole_devices, whole_capable);
     if (demand.gpu_milli >= 1000) {
-      int k = demand.whole_devices();
+      int64_t k = demand.gpu_milli / 1000;
       int64_t per_device_memory = (demand.gpu_memory_mib + k - 1) / k;
       on_devices = per_device_memory <= device_memory ? whole_capable / k : 0;
     }
@@ -218,10 +218,10 @@ std::string Engine::Infeasibility(const Request& request, const MemberDemand& de
       return "member.mig_profile: no matching node has a MIG device that can host '" +
              request.member.mig_profile + "'";
     }
-    if (demand.gpu_milli >= 1000 && demand.whole_devices() > most_whole_devices) {
+    if (demand.gpu_milli >= 1000 && demand.gpu_milli / 1000 > most_whole_devices) {
       return fmt::format(
           "member.gpu: {} whole GPUs on one node, but the largest matching node has {}",
-          demand.whole_devices(), most_whole_devices);
+          demand.gpu_milli / 1000, most_whole_devices);
     }
     return fmt::format(
         "member.gpu: no matching node has devices for {} milli-GPU with {} "

@@ -5,6 +5,7 @@
 
 #include "common/ids.h"
 #include "common/time.h"
+#include "engine/decision.h"
 #include "engine/lease.h"
 #include "engine/workload_model.h"
 #include "model/inventory.h"
@@ -24,13 +25,14 @@ struct EngineSnapshot {
   struct QueuedEntry {
     RequestId id;
     Time enqueued_at = 0;
+    QueueReason reason = QueueReason::kNoCapacity;
     Request request;
     friend bool operator==(const QueuedEntry&, const QueuedEntry&) = default;
   };
 
   Time now = 0;
   uint64_t next_request_id = 1;
-  std::vector<NodeStateEntry> node_states;  // nodes whose state is not up
+  std::vector<NodeStateEntry> node_states;  // nodes whose state differs from the inventory's
   std::vector<Lease> leases;
   std::vector<QueuedEntry> queue;
   std::vector<WorkloadModel::Entry> workload;  // arrival counts, in first-arrival order

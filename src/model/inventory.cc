@@ -121,7 +121,7 @@ Status Inventory::Validate() {
       return InvalidArgument(field + ".devices: pool '" + pool.name +
                              "' has no GPU model, so its nodes cannot have GPUs");
     }
-    if (node.devices.size() > 64) {
+    if (node.devices.size() > static_cast<size_t>(kMaxDevicesPerNode)) {
       return InvalidArgument(field + ".devices: at most 64 GPUs per node, got " +
                              std::to_string(node.devices.size()));
     }

@@ -13,6 +13,9 @@
 
 namespace allot {
 
+// The most GPU devices one node may have.
+inline constexpr int kMaxDevicesPerNode = 64;
+
 enum class Tier : uint8_t { kReserved, kOnDemand, kSpot };
 enum class NodeState : uint8_t { kUp, kDraining, kDown };
 // whole: a device is leased only entirely. shared: fractions of its compute

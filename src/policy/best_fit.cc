@@ -23,7 +23,7 @@ void BestFitPolicy::OnNodeChanged(NodeIndex node) {
     return;
   }
   const Node& spec = cluster_->inventory().nodes[node];
-  PoolIndex& pool = pools_[spec.pool];
+  PoolTrees& pool = pools_[spec.pool];
   int32_t untouched = cluster_->untouched_devices(node);
   if (untouched != keys.untouched) {
     if (keys.untouched > 0) pool.by_untouched_devices.erase({keys.untouched, node});
@@ -57,7 +57,7 @@ void BestFitPolicy::File(NodeIndex node) {
   NodeKeys& keys = keys_[node];
   if (cluster_->state(node) != NodeState::kUp) return;
   const Node& spec = cluster_->inventory().nodes[node];
-  PoolIndex& pool = pools_[spec.pool];
+  PoolTrees& pool = pools_[spec.pool];
   keys.indexed = true;
   keys.untouched = cluster_->untouched_devices(node);
   keys.free_cpu = cluster_->free_host(node, kCpu);
@@ -84,7 +84,7 @@ void BestFitPolicy::File(NodeIndex node) {
 void BestFitPolicy::Unfile(NodeIndex node) {
   NodeKeys& keys = keys_[node];
   if (!keys.indexed) return;
-  PoolIndex& pool = pools_[cluster_->inventory().nodes[node].pool];
+  PoolTrees& pool = pools_[cluster_->inventory().nodes[node].pool];
   pool.cpu_by_idle_gpus[static_cast<size_t>(keys.idle_gpus)].erase({keys.free_cpu, node});
   if (keys.untouched > 0) pool.by_untouched_devices.erase({keys.untouched, node});
   for (size_t d = 0; d < keys.free_milli.size(); ++d) {
@@ -109,10 +109,11 @@ bool BestFitPolicy::PlaceWhole(const MemberDemand& demand, Placement* out) {
   bool found = false;
   for (size_t p = 0; p < pools_.size(); ++p) {
     if (!demand.allowed_pools[p]) continue;
+    if (!cluster_->PoolDevicesHoldWholeMember(static_cast<PoolIndex>(p), demand)) continue;
     const auto& index = pools_[p].by_untouched_devices;
     for (auto it = index.lower_bound({demand.whole_devices(), 0}); it != index.end(); ++it) {
       if (found && *it >= best) break;
-      // Untouched count >= k was the index key; device memory is per pool.
+      // Untouched count >= k was the index key; device memory was checked per pool.
       if (!cluster_->HostFits(it->second, demand)) continue;
       best = *it;
       found = true;

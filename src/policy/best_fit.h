@@ -31,7 +31,7 @@ class BestFitPolicy final : public PlacementPolicy {
 
  private:
   // Per pool, ordered (free amount, node[, device]) keys of up nodes.
-  struct PoolIndex {
+  struct PoolTrees {
     std::set<std::pair<int32_t, NodeIndex>> by_untouched_devices;
     std::set<std::tuple<int32_t, NodeIndex, int16_t>> by_free_milli;  // shared devices
     // by idle whole GPUs (rounded up), then free cpu
@@ -53,7 +53,7 @@ class BestFitPolicy final : public PlacementPolicy {
   bool PlaceCpuOnly(const MemberDemand& demand, Placement* out);
 
   const ClusterState* cluster_;
-  std::vector<PoolIndex> pools_;
+  std::vector<PoolTrees> pools_;
   std::vector<NodeKeys> keys_;
 };
 

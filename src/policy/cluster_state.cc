@@ -29,6 +29,15 @@ ClusterState::ClusterState(const Inventory* inventory) : inventory_(inventory) {
   devices_.resize(next_device);
 }
 
+bool ClusterState::PoolDevicesHoldWholeMember(PoolIndex pool, const MemberDemand& demand) const {
+  int model = inventory_->pools[pool].gpu_model;
+  if (model < 0) return false;
+  int64_t wanted = demand.gpu_milli / 1000;
+  if (wanted <= 0) return true;
+  int64_t per_device_memory = (demand.gpu_memory_mib + wanted - 1) / wanted;
+  return per_device_memory <= inventory_->gpu_models[static_cast<size_t>(model)].memory_mib;
+}
+
 bool ClusterState::HostFits(NodeIndex node, const MemberDemand& demand) const {
   const NodeUsage& usage = nodes_[node];
   if (usage.state != NodeState::kUp) return false;
@@ -247,8 +256,9 @@ bool ClusterState::CanTake(const ResourceVector& host, std::span<const Assignmen
     } else if (mode == DeviceMode::kWhole && (a.gpu_milli != 1000 || !current.Untouched())) {
       return false;
     }
-    if (current.used_milli + a.gpu_milli > 1000 ||
-        current.used_memory_mib + a.gpu_memory_mib > usage.device_memory_mib) {
+    // Compared as "more than what is left" so huge values cannot overflow.
+    if (a.gpu_milli > 1000 - current.used_milli ||
+        a.gpu_memory_mib > usage.device_memory_mib - current.used_memory_mib) {
       return false;
     }
     after[kGpu] += a.gpu_milli;

@@ -67,6 +67,10 @@ class ClusterState {
     return inventory_->nodes[node].capacity[resource] - nodes_[node].allocated[resource];
   }
 
+  // True when each of a whole-GPU member's k devices in `pool` would have the
+  // memory it needs (gpu_memory / k, rounded up). Devices of a pool are alike.
+  bool PoolDevicesHoldWholeMember(PoolIndex pool, const MemberDemand& demand) const;
+
   // True when the node is up, its pool is allowed, it carries the selector's
   // labels and its free host resources cover the member's.
   bool HostFits(NodeIndex node, const MemberDemand& demand) const;

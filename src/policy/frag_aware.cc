@@ -187,6 +187,20 @@ const std::vector<FragAwarePolicy::Outcome>& FragAwarePolicy::OutcomesFor(
   return cached->outcomes;
 }
 
+int FragAwarePolicy::SharedDeviceWith(NodeIndex node, int free_milli,
+                                      const MemberDemand& demand) const {
+  const Node& spec = cluster_->inventory().nodes[node];
+  int64_t memory = cluster_->FractionMemory(node, demand);
+  for (size_t d = 0; d < spec.devices.size(); ++d) {
+    if (spec.devices[d].mode != DeviceMode::kShared) continue;
+    const DeviceUsage& usage = cluster_->device(node, static_cast<int>(d));
+    if (1000 - usage.used_milli != free_milli) continue;
+    if (cluster_->device_memory_mib(node) - usage.used_memory_mib < memory) continue;
+    return static_cast<int>(d);
+  }
+  return -1;
+}
+
 int64_t FragAwarePolicy::NodeFragmentation(NodeIndex node) {
   Signature signature = SignatureOf(node);
   const std::vector<int64_t>& values = FragmentsOf(signature);
@@ -219,6 +233,10 @@ bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
   int64_t gpu_needed = demand.gpu_milli;
   for (size_t p = 0; p < demand.allowed_pools.size(); ++p) {
     if (!demand.allowed_pools[p]) continue;
+    if (demand.gpu_milli >= 1000 &&
+        !cluster_->PoolDevicesHoldWholeMember(static_cast<PoolIndex>(p), demand)) {
+      continue;
+    }
     Signature from = {static_cast<int64_t>(p), gpu_needed};
     for (auto it = groups_.lower_bound(from); it != groups_.end(); ++it) {
       const Signature& signature = it->first;
@@ -242,6 +260,10 @@ bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
       if (outcomes.empty()) continue;
       ++evaluated;
       for (const Outcome& outcome : outcomes) {
+        // Device memory is not part of the signature: check it on the node.
+        if (outcome.device_free >= 0 && SharedDeviceWith(node, outcome.device_free, demand) < 0) {
+          continue;
+        }
         int64_t delta = 0;
         for (size_t m = 0; m < shapes_.size(); ++m) {
           if (shapes_[m].weight > 0) delta += shapes_[m].weight * outcome.fragment_change[m];
@@ -259,24 +281,14 @@ bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
   if (!best.found) return false;
   if (demand.gpu_milli >= 1000) return cluster_->FindWholeDevices(best.node, demand, out);
   if (demand.gpu_milli == 0) return cluster_->FindDevices(best.node, demand, true, out);
-  // The lowest-index shared device with the chosen free amount.
-  const Node& spec = cluster_->inventory().nodes[best.node];
-  for (size_t d = 0; d < spec.devices.size(); ++d) {
-    if (spec.devices[d].mode != DeviceMode::kShared) continue;
-    const DeviceUsage& usage = cluster_->device(best.node, static_cast<int>(d));
-    if (1000 - usage.used_milli != best.device_free) continue;
-    int64_t memory = cluster_->FractionMemory(best.node, demand);
-    if (cluster_->device_memory_mib(best.node) - usage.used_memory_mib < memory) continue;
-    Assignment assignment;
-    assignment.node = best.node;
-    assignment.device = static_cast<int16_t>(d);
-    assignment.gpu_milli = static_cast<int32_t>(demand.gpu_milli);
-    assignment.gpu_memory_mib = memory;
-    out->push_back(assignment);
-    return true;
-  }
-  // Device memory ruled the chosen device out: fall back to any fitting one.
-  return cluster_->FindSharedDevice(best.node, demand, /*best_fit=*/true, out);
+  int device = SharedDeviceWith(best.node, best.device_free, demand);
+  Assignment assignment;
+  assignment.node = best.node;
+  assignment.device = static_cast<int16_t>(device);
+  assignment.gpu_milli = static_cast<int32_t>(demand.gpu_milli);
+  assignment.gpu_memory_mib = cluster_->FractionMemory(best.node, demand);
+  out->push_back(assignment);
+  return true;
 }
 
 }  // namespace allot
