@@ -113,12 +113,13 @@ std::string DescribeDecision(const Decision& decision, const Inventory& inventor
           where += fmt::format(" {}m {}MiB", a.gpu_milli, a.gpu_memory_mib);
         }
       }
-      return fmt::format("granted  request {} lease {} -> {}", decision.request.value,
-                         decision.lease.value, where);
+      return fmt::format("granted  request {} lease {}{} -> {}", decision.request.value,
+                         decision.lease.value, decision.replayed ? " (replayed)" : "", where);
     }
     case DecisionKind::kQueued:
-      return fmt::format("queued   request {} at position {} ({}{}{})", decision.request.value,
-                         decision.position, QueueReasonName(decision.queue_reason),
+      return fmt::format("queued   request {}{} at position {} ({}{}{})", decision.request.value,
+                         decision.replayed ? " (replayed)" : "", decision.position,
+                         QueueReasonName(decision.queue_reason),
                          decision.message.empty() ? "" : ": ", decision.message);
     case DecisionKind::kRejected:
       return fmt::format("rejected request {} {}: {}", decision.request.value,
