@@ -174,8 +174,8 @@ TEST(ConfigLoader, SyntaxErrorsCarryTheirPosition) {
   EXPECT_TRUE(HasPosition(error, 11, "") || HasPosition(error, 12, "")) << error;
 }
 
-// BUG (config_loader.cc, ParseConfig): errors found by Inventory::Validate
-// are reported as "<source>: nodes[0]..." with neither line nor column, and
+// Regression (fixed in ec91fe4, ParseConfig): errors found by Inventory::Validate
+// were reported as "<source>: nodes[0]..." with neither line nor column, and
 // with a field path ("nodes[1]") that does not match the file's structure
 // ("pools[0].nodes[1]").
 TEST(ConfigLoader, MigOnNonMigModelCarriesPosition) {
@@ -191,8 +191,8 @@ TEST(ConfigLoader, DuplicateNodeNamesCarryPosition) {
   EXPECT_TRUE(HasPosition(error, 14, "pools[0].nodes[1]")) << error;
 }
 
-// BUG (config_loader.cc, Reader::OnlyKeys and LabelMap): a mapping key that is
-// not a scalar makes yaml-cpp's as<std::string>() throw out of ParseConfig,
+// Regression (fixed in ec91fe4, Reader::OnlyKeys and LabelMap): a mapping key that is
+// not a scalar made yaml-cpp's as<std::string>() throw out of ParseConfig,
 // which must report errors as a Status.
 TEST(ConfigLoader, NonScalarKeyIsAnErrorNotAnException) {
   std::string yaml = "? [a, b]\n: 1\n" + std::string(kBase);

@@ -35,15 +35,21 @@ Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOption
 void Engine::Advance(Time now) { now_ = std::max(now_, now); }
 
 Decision Engine::Submit(const Request& request, Time now) {
-  Advance(now);
+  // Replays and rejections change nothing, the clock included: it advances
+  // only once the request is granted or queued.
+  Time at = std::max(now_, now);
   if (!request.idempotency_key.empty()) {
     auto it = idempotency_.find(request.idempotency_key);
-    if (it != idempotency_.end()) return Replay(it->second);
+    if (it != idempotency_.end()) {
+      Decision replay = Replay(it->second);
+      replay.at = at;
+      return replay;
+    }
   }
   Result<MemberDemand> demand = Resolve(request);
   if (!demand.ok()) {
     return Decision::Rejected(RequestId{}, RejectCode::kInvalidArgument, demand.status().message(),
-                              now_);
+                              at);
   }
   RequestId id{next_request_id_};
   bool contested = Contested(*demand);
@@ -53,6 +59,7 @@ Decision Engine::Submit(const Request& request, Time now) {
   if (!contested && placeable) {
     Placement placement;
     if (TryPlace(*demand, request.members, &placement)) {
+      Advance(at);
       ++next_request_id_;
       // Granted and queued requests (not rejected ones) tell what the workload is like.
       workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
@@ -62,8 +69,9 @@ Decision Engine::Submit(const Request& request, Time now) {
   }
   std::string infeasible = Infeasibility(request, *demand);
   if (!infeasible.empty()) {
-    return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, std::move(infeasible), now_);
+    return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, std::move(infeasible), at);
   }
+  Advance(at);
   ++next_request_id_;
   workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
   QueueReason reason = contested ? QueueReason::kBehindQueue : QueueReason::kNoCapacity;

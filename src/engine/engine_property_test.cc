@@ -368,17 +368,37 @@ std::string HeadOfQueueCannotFit(const Engine& engine, EngineOptions options) {
   return "request " + std::to_string(id) + " heads the queue but fits now: " + Describe(decision);
 }
 
-class EnginePropertyTest : public ::testing::TestWithParam<std::tuple<PlacementKind, uint64_t>> {};
+// The three placement kinds; frag_aware with both fragmentation measures.
+struct PolicyUnderTest {
+  const char* name;
+  PlacementKind kind;
+  FragMeasure measure;
+};
+constexpr PolicyUnderTest kPolicies[] = {
+    {"first_fit", PlacementKind::kFirstFit, FragMeasure::kHostAware},
+    {"best_fit", PlacementKind::kBestFit, FragMeasure::kHostAware},
+    {"frag_aware", PlacementKind::kFragAware, FragMeasure::kHostAware},
+    {"frag_aware_fgd", PlacementKind::kFragAware, FragMeasure::kFgd},
+};
+
+class EnginePropertyTest : public ::testing::TestWithParam<std::tuple<size_t, uint64_t>> {
+ protected:
+  EngineOptions Options() const {
+    EngineOptions options;
+    options.placement.kind = kPolicies[std::get<0>(GetParam())].kind;
+    options.placement.frag_measure = kPolicies[std::get<0>(GetParam())].measure;
+    return options;
+  }
+  uint64_t seed() const { return std::get<1>(GetParam()); }
+};
 
 TEST_P(EnginePropertyTest, AccountingDeterminismAndRestore) {
-  auto [kind, seed] = GetParam();
-  EngineOptions options;
-  options.placement.kind = kind;
+  EngineOptions options = Options();
   std::unique_ptr<Engine> engine = Engine::Create(PropertyInventory(), options).value();
   std::unique_ptr<Engine> twin = Engine::Create(PropertyInventory(), options).value();
   std::unique_ptr<Engine> restored;
-  Generator generator(seed);
-  std::mt19937_64 pick(seed ^ 0x9e3779b97f4a7c15ull);
+  Generator generator(seed());
+  std::mt19937_64 pick(seed() ^ 0x9e3779b97f4a7c15ull);
   int restore_at = std::uniform_int_distribution<int>(kSteps / 4, 3 * kSteps / 4)(pick);
   Ledger ledger;
   int64_t grants = 0, queued = 0, ended = 0;
@@ -443,17 +463,14 @@ TEST_P(EnginePropertyTest, AccountingDeterminismAndRestore) {
   }
 }
 
-// BUG (policy/best_fit.cc PlaceWhole, policy/frag_aware.cc PlaceMember): fails
-// for best_fit and frag_aware. Both choose the node before checking device
-// memory (whole GPUs with gpu_memory, and for frag_aware a fraction's device),
-// so a request waits although another node could host it; see
-// placement_test.cc for minimal cases.
+// Regression (fixed in ec91fe4): best_fit and frag_aware chose the node before
+// checking device memory (whole GPUs with gpu_memory, and for frag_aware a
+// fraction's device), so a request waited although another node could host
+// it; placement_test.cc has the minimal cases.
 TEST_P(EnginePropertyTest, HeadOfQueueNeverFitsNow) {
-  auto [kind, seed] = GetParam();
-  EngineOptions options;
-  options.placement.kind = kind;
+  EngineOptions options = Options();
   std::unique_ptr<Engine> engine = Engine::Create(PropertyInventory(), options).value();
-  Generator generator(seed);
+  Generator generator(seed());
   for (int step = 0; step < kSteps; ++step) {
     Apply(*engine, generator.Next(engine->Snapshot()));
     std::string stuck = HeadOfQueueCannotFit(*engine, options);
@@ -461,16 +478,13 @@ TEST_P(EnginePropertyTest, HeadOfQueueNeverFitsNow) {
   }
 }
 
-std::string PropertyName(
-    const ::testing::TestParamInfo<std::tuple<PlacementKind, uint64_t>>& info) {
-  return std::string(PlacementKindName(std::get<0>(info.param))) + "_seed" +
+std::string PropertyName(const ::testing::TestParamInfo<std::tuple<size_t, uint64_t>>& info) {
+  return std::string(kPolicies[std::get<0>(info.param)].name) + "_seed" +
          std::to_string(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Random, EnginePropertyTest,
-                         ::testing::Combine(::testing::Values(PlacementKind::kFirstFit,
-                                                              PlacementKind::kBestFit,
-                                                              PlacementKind::kFragAware),
+                         ::testing::Combine(::testing::Range<size_t>(0, std::size(kPolicies)),
                                             ::testing::Values(1u, 7u, 42u, 2024u)),
                          PropertyName);
 

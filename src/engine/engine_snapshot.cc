@@ -91,6 +91,8 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     }
     Result<MemberDemand> demand = engine.Resolve(entry.request);
     if (!demand.ok()) return DataLoss(field + ": " + demand.status().message());
+    std::string infeasible = engine.Infeasibility(entry.request, *demand);
+    if (!infeasible.empty()) return DataLoss(field + ": " + infeasible);
     Pending& pending = engine.queue_[entry.id];
     pending.request = entry.request;
     pending.demand = std::move(demand).value();

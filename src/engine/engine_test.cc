@@ -70,6 +70,20 @@ class EngineTest : public ::testing::Test {
   }
 };
 
+TEST(EngineCreate, RejectsAnInvalidInventoryOrOptions) {
+  Inventory duplicate = MixedInventory();
+  duplicate.nodes[1].name = "h100-0";
+  Result<std::unique_ptr<Engine>> engine = Engine::Create(duplicate, {});
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(engine.status().message().find("nodes[1].name"), std::string::npos);
+  EngineOptions options;
+  options.placement.frag_max_candidates = -1;
+  engine = Engine::Create(MixedInventory(), options);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().message().find("frag_max_candidates"), std::string::npos);
+}
+
 TEST_F(EngineTest, GrantsWholeGpusOnOneNode) {
   Decision decision = Submit(InPool(GpuRequest(4000, 8000, 4096), "h100"));
   ASSERT_EQ(decision.kind, DecisionKind::kGranted);
@@ -392,7 +406,7 @@ TEST_F(EngineTest, IdempotencyKeyReplaysTheDecision) {
   EXPECT_NE(fresh.request, original.request);
 }
 
-// BUG (engine.cc, Engine::Replay): the replay of a queued request derives its
+// Regression (fixed in ec91fe4, Engine::Replay): the replay of a queued request derived its
 // reason from the position (0 -> no_capacity, else behind_queue) instead of
 // answering what the original decision said.
 TEST_F(EngineTest, IdempotencyReplayOfQueuedRequestKeepsItsReason) {

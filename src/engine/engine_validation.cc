@@ -142,6 +142,14 @@ Result<MemberDemand> Engine::Resolve(const Request& request) const {
       if (!allowed_models[static_cast<size_t>(model)]) continue;
       if (wants_mig && demand.mig_profile_by_model[static_cast<size_t>(model)] < 0) continue;
       if (wants_gpu && (pool_device_modes_[p] & modes_needed) == 0) continue;
+      // Device memory: whole GPUs need gpu_memory / k per device, a fraction
+      // its explicit gpu_memory.
+      int64_t device_memory = inventory_.gpu_models[static_cast<size_t>(model)].memory_mib;
+      if (!wants_mig && gpu >= 1000 && gpu <= 1000 * kMaxDevicesPerNode) {
+        int64_t k = gpu / 1000;
+        if ((demand.gpu_memory_mib + k - 1) / k > device_memory) continue;
+      }
+      if (!wants_mig && gpu > 0 && gpu < 1000 && demand.gpu_memory_mib > device_memory) continue;
     }
     demand.allowed_pools[p] = 1;
   }
@@ -201,6 +209,35 @@ std::string Engine::Infeasibility(const Request& request, const MemberDemand& de
     capacity += fits;
   }
   if (capacity >= request.members) return "";
+  if (matching_nodes == 0 && !demand.wants_mig() && demand.gpu_milli > 0 &&
+      demand.gpu_memory_mib > 0) {
+    // Pools can drop out for device memory alone: say so when that is why.
+    int64_t per_device =
+        demand.gpu_milli >= 1000
+            ? (demand.gpu_memory_mib + demand.gpu_milli / 1000 - 1) / (demand.gpu_milli / 1000)
+            : demand.gpu_memory_mib;
+    // Largest device memory among pools with the right model and device mode.
+    uint8_t modes = demand.gpu_milli >= 1000 ? (1u << static_cast<int>(DeviceMode::kWhole)) |
+                                                   (1u << static_cast<int>(DeviceMode::kShared))
+                                             : (1u << static_cast<int>(DeviceMode::kShared));
+    int64_t largest_device = 0;
+    for (size_t p = 0; p < inventory_.pools.size(); ++p) {
+      int model = inventory_.pools[p].gpu_model;
+      if (model < 0 || (pool_device_modes_[p] & modes) == 0) continue;
+      const GpuModel& gpu_model = inventory_.gpu_models[static_cast<size_t>(model)];
+      bool named = request.gpu_models.empty() ||
+                   std::find(request.gpu_models.begin(), request.gpu_models.end(),
+                             gpu_model.name) != request.gpu_models.end();
+      bool pool_ok = request.pool.empty() || request.pool == inventory_.pools[p].name;
+      if (named && pool_ok) largest_device = std::max(largest_device, gpu_model.memory_mib);
+    }
+    if (per_device > largest_device) {
+      return fmt::format(
+          "member.gpu_memory: {} MiB per device exceeds the devices of every matching pool "
+          "(largest {} MiB)",
+          per_device, largest_device);
+    }
+  }
   if (matching_nodes == 0) {
     return fmt::format(
         "constraints: no node matches pool '{}', gpu_models [{}] and node_selector ({} labels) "

@@ -259,11 +259,11 @@ TEST(EngineValidation, RejectionDoesNotRememberTheIdempotencyKey) {
   EXPECT_EQ(decision.request.value, 1u);
 }
 
-// BUG (engine_validation.cc, Engine::Resolve; MemberDemand::whole_devices):
-// member.gpu is only bounded by kMaxQuantity, and whole_devices() narrows
-// gpu / 1000 to int. 2^31 whole GPUs wrap to a negative count; the policies
-// then "find" zero devices and ClusterState::Take CHECK-fails on an empty
-// member (2^32 GPUs divides by zero in FindWholeDevices). Run in a child
+// Regression (fixed in ec91fe4; Engine::Submit, MemberDemand::whole_devices):
+// member.gpu was only bounded by kMaxQuantity, and whole_devices() narrows
+// gpu / 1000 to int. 2^31 whole GPUs wrapped to a negative count; the policies
+// then "found" zero devices and ClusterState::Take CHECK-failed on an empty
+// member (2^32 GPUs divided by zero in FindWholeDevices). Run in a child
 // process so the crash fails this test only.
 TEST(EngineValidationDeathTest, AbsurdWholeGpuCountIsRejectedNotACrash) {
   for (PlacementKind kind :

@@ -240,8 +240,13 @@ bool ClusterState::CanTake(const ResourceVector& host, std::span<const Assignmen
   for (size_t i = 0; i < member.size(); ++i) {
     const Assignment& a = member[i];
     if (a.node != node) return false;
-    if (a.device < 0) continue;
-    if (a.device >= usage.device_count || a.gpu_milli < 0 || a.gpu_memory_mib < 0) return false;
+    if (a.device == -1) {
+      // No device: no GPU fields either.
+      if (a.gpu_milli != 0 || a.gpu_memory_mib != 0 || a.mig_profile != -1) return false;
+      continue;
+    }
+    if (a.device < 0 || a.device >= usage.device_count || a.gpu_memory_mib < 0) return false;
+    if (a.mig_profile < 0 && (a.gpu_milli < 1 || a.gpu_milli > 1000)) return false;
     for (size_t j = 0; j < i; ++j) {
       if (member[j].device == a.device) return false;  // one slice per device per member
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -24,7 +25,12 @@ struct MemberDemand {
   Labels node_selector;  // sorted
 
   bool wants_mig() const { return !mig_profile_by_model.empty(); }
-  int whole_devices() const { return gpu_milli >= 1000 ? static_cast<int>(gpu_milli / 1000) : 0; }
+  // Whole devices asked for (0 for fractions), clamped so absurd requests
+  // (rejected as infeasible before placement) cannot overflow an int.
+  int whole_devices() const {
+    if (gpu_milli < 1000) return 0;
+    return static_cast<int>(std::min<int64_t>(gpu_milli / 1000, int64_t{1} << 30));
+  }
 };
 
 // Usage of one GPU device.

@@ -260,18 +260,30 @@ bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
       if (outcomes.empty()) continue;
       ++evaluated;
       for (const Outcome& outcome : outcomes) {
-        // Device memory is not part of the signature: check it on the node.
+        // Device memory is not part of the signature: find a node of the
+        // group whose device with this free amount also has the memory.
+        NodeIndex target = node;
         if (outcome.device_free >= 0 && SharedDeviceWith(node, outcome.device_free, demand) < 0) {
-          continue;
+          bool found = false;
+          for (auto candidate = group.nodes.upper_bound(node); candidate != group.nodes.end();
+               ++candidate) {
+            if (cluster_->HostFits(candidate->first, demand) &&
+                SharedDeviceWith(candidate->first, outcome.device_free, demand) >= 0) {
+              target = candidate->first;
+              found = true;
+              break;
+            }
+          }
+          if (!found) continue;
         }
         int64_t delta = 0;
         for (size_t m = 0; m < shapes_.size(); ++m) {
           if (shapes_[m].weight > 0) delta += shapes_[m].weight * outcome.fragment_change[m];
         }
-        if (best.Better(delta, outcome.idle_after, node)) {
+        if (best.Better(delta, outcome.idle_after, target)) {
           best.delta = delta;
           best.idle_after = outcome.idle_after;
-          best.node = node;
+          best.node = target;
           best.device_free = outcome.device_free;
           best.found = true;
         }

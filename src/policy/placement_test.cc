@@ -338,11 +338,11 @@ TEST_P(EveryPolicy, HonoursPoolModelAndLabelConstraints) {
   EXPECT_EQ(engine->cluster().allocated(0)[kCpu], 4000);
 }
 
-// BUG (policy/best_fit.cc PlaceWhole; policy/frag_aware.cc PlaceMember):
-// whole GPUs with gpu_memory larger than a pool's devices. Both policies pick
+// Regression (fixed in ec91fe4; best_fit.cc PlaceWhole, frag_aware.cc PlaceMember):
+// whole GPUs with gpu_memory larger than a pool's devices. Both policies picked
 // the candidate node (fewest untouched devices / lowest fragmentation) before
-// checking device memory, then FindWholeDevices fails and the request waits
-// although the H100 node is empty. First fit passes.
+// checking device memory, then FindWholeDevices failed and the request waited
+// although the H100 node was empty. First fit always passed.
 TEST_P(EveryPolicy, WholeGpuMemoryRequirementLooksPastSmallDevices) {
   Inventory inventory;
   AddNode(inventory, AddPool(inventory, "l4", "L4", kL4Memory),
@@ -358,10 +358,10 @@ TEST_P(EveryPolicy, WholeGpuMemoryRequirementLooksPastSmallDevices) {
   EXPECT_EQ(decision.placement[0].node, 1u);
 }
 
-// BUG (policy/frag_aware.cc PlaceMember): the node and device-free value are
-// chosen ignoring device memory; when the chosen node's device lacks memory,
-// the fallback only looks at the same node, so the fraction waits although
-// another node's device is empty.
+// Regression (fixed in ec91fe4, frag_aware.cc PlaceMember): the node and device-free value were
+// chosen ignoring device memory; when the chosen node's device lacked memory,
+// the fallback only looked at the same node, so the fraction waited although
+// another node's device was empty.
 TEST_P(EveryPolicy, FractionLooksPastADeviceWithoutMemory) {
   Inventory inventory;
   PoolIndex pool = AddPool(inventory, "l4", "L4", kL4Memory);
@@ -376,6 +376,32 @@ TEST_P(EveryPolicy, FractionLooksPastADeviceWithoutMemory) {
   ASSERT_EQ(decision.kind, DecisionKind::kGranted)
       << DescribeDecision(decision, engine->inventory());
   EXPECT_EQ(decision.placement[0].node, 1u);
+}
+
+// BUG (open; policy/frag_aware.cc PlaceMember): nodes with equal free capacity share
+// a signature group, and only the group's first node that passes HostFits is
+// checked for device memory; when that node's device lacks the memory, the
+// whole group is skipped although an identical-looking node could host it.
+TEST_P(EveryPolicy, FractionLooksPastAnEqualNodeWithoutDeviceMemory) {
+  Inventory inventory;
+  PoolIndex pool = AddPool(inventory, "l4", "L4", kL4Memory);
+  AddNode(inventory, pool, Spec("l4-0", 1, DeviceMode::kShared, {{"slot", "a"}}));
+  AddNode(inventory, pool, Spec("l4-1", 1, DeviceMode::kShared, {{"slot", "b"}}));
+  std::unique_ptr<Engine> engine = testing::MakeEngine(std::move(inventory), GetParam());
+  // Both devices end up with 500 milli free (same signature); only l4-1 has memory.
+  Request all_memory = GpuRequest(500);
+  all_memory.member.resources[kGpuMemory] = kL4Memory;
+  all_memory.node_selector = {{"slot", "a"}};
+  ASSERT_EQ(engine->Submit(all_memory, kNow).kind, DecisionKind::kGranted);
+  Request little_memory = GpuRequest(500);
+  little_memory.member.resources[kGpuMemory] = 1000;
+  little_memory.node_selector = {{"slot", "b"}};
+  ASSERT_EQ(engine->Submit(little_memory, kNow).kind, DecisionKind::kGranted);
+  Decision decision = engine->Submit(GpuRequest(500), kNow);  // proportional: 12288 MiB
+  ASSERT_EQ(decision.kind, DecisionKind::kGranted)
+      << DescribeDecision(decision, engine->inventory());
+  EXPECT_EQ(decision.placement[0].node, 1u);
+  EXPECT_EQ(decision.placement[0].gpu_memory_mib, kL4Memory / 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy, ::testing::ValuesIn(kAllKinds),
