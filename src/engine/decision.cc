@@ -26,6 +26,12 @@ std::string_view QueueReasonName(QueueReason reason) {
       return "no_capacity";
     case QueueReason::kBehindQueue:
       return "behind_queue";
+    case QueueReason::kLimit:
+      return "limit";
+    case QueueReason::kQuota:
+      return "quota";
+    case QueueReason::kBehindHigherClass:
+      return "behind_higher_class";
   }
   return "unknown";
 }
@@ -36,6 +42,12 @@ std::string_view RejectCodeName(RejectCode code) {
       return "InvalidArgument";
     case RejectCode::kInfeasible:
       return "Infeasible";
+    case RejectCode::kLimitExceeded:
+      return "LimitExceeded";
+    case RejectCode::kWouldWait:
+      return "WouldWait";
+    case RejectCode::kTimedOut:
+      return "TimedOut";
   }
   return "unknown";
 }

@@ -14,13 +14,19 @@ enum class DecisionKind : uint8_t { kGranted, kQueued, kRejected, kLeaseEnded };
 
 // Why a request waits. Later layers add quota, limit, class and budget reasons.
 enum class QueueReason : uint8_t {
-  kNoCapacity,   // feasible, but the capacity it needs is taken now
-  kBehindQueue,  // it would fit, but earlier requests wait first (FIFO)
+  kNoCapacity,         // feasible, but the capacity it needs is taken now
+  kBehindQueue,        // requests ahead of it in its class wait for the same pools
+  kLimit,              // its tenant (or an ancestor) is at a limit or a running cap
+  kQuota,              // it would borrow capacity others are guaranteed, or may not borrow
+  kBehindHigherClass,  // requests of a higher class wait for the same pools
 };
 
 enum class RejectCode : uint8_t {
   kInvalidArgument,  // malformed request: a field is missing, negative, unknown...
   kInfeasible,       // well-formed, but no node of the inventory could ever host it
+  kLimitExceeded,    // its tenant already has max_queued requests of the class waiting
+  kWouldWait,        // its class rejects instead of queueing, and it cannot start now
+  kTimedOut,         // it waited longer than its class's max_wait (from the outbox)
 };
 
 enum class EndReason : uint8_t {

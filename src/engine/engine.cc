@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -7,8 +9,15 @@
 
 namespace allot {
 
-Engine::Engine(Inventory inventory, EngineOptions options)
-    : inventory_(std::move(inventory)), options_(options) {
+Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy)
+    : inventory_(std::move(inventory)), options_(std::move(options)) {
+  tenancy_ = std::make_unique<Tenancy>(std::move(tenancy));
+  ResourceVector capacity;
+  for (const Node& node : inventory_.nodes) capacity.Add(node.capacity);
+  ledger_ = std::make_unique<QuotaLedger>(tenancy_.get(), &inventory_.resources, capacity);
+  fair_ = std::make_unique<FairQueue>(tenancy_.get(), ledger_.get());
+  running_.assign(tenancy_->tenant_count() * tenancy_->class_count(), 0);
+  queued_.assign(tenancy_->tenant_count() * tenancy_->class_count(), 0);
   cluster_ = std::make_unique<ClusterState>(&inventory_);
   policy_ = MakePlacementPolicy(options_.placement, cluster_.get());
   node_leases_.resize(inventory_.nodes.size());
@@ -29,7 +38,13 @@ Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOption
   if (options.placement.frag_max_candidates < 0) {
     return InvalidArgument("placement.frag_max_candidates: must be >= 0");
   }
-  return std::unique_ptr<Engine>(new Engine(std::move(inventory), options));
+  ResourceVector capacity;
+  for (const Node& node : inventory.nodes) capacity.Add(node.capacity);
+  Result<Tenancy> tenancy =
+      Tenancy::Create(options.tenants, options.classes, capacity, inventory.resources);
+  if (!tenancy.ok()) return tenancy.status();
+  return std::unique_ptr<Engine>(
+      new Engine(std::move(inventory), std::move(options), std::move(tenancy).value()));
 }
 
 void Engine::Advance(Time now) { now_ = std::max(now_, now); }
@@ -46,44 +61,139 @@ Decision Engine::Submit(const Request& request, Time now) {
       return replay;
     }
   }
-  Result<MemberDemand> demand = Resolve(request);
-  if (!demand.ok()) {
-    return Decision::Rejected(RequestId{}, RejectCode::kInvalidArgument, demand.status().message(),
-                              at);
+  Result<Resolved> resolved = Resolve(request);
+  if (!resolved.ok()) {
+    return Decision::Rejected(RequestId{}, RejectCode::kInvalidArgument,
+                              resolved.status().message(), at);
   }
+  const MemberDemand& demand = resolved->demand;
+  const PriorityClass& priority_class = tenancy_->priority_class(resolved->priority_class);
   RequestId id{next_request_id_};
-  bool contested = Contested(*demand);
+  bool contested = Contested(demand);
   // No node has more than 64 devices: larger whole-GPU members go straight to
   // the infeasibility report.
-  bool placeable = demand->gpu_milli <= 1000 * kMaxDevicesPerNode;
-  if (!contested && placeable) {
-    Placement placement;
-    if (TryPlace(*demand, request.members, &placement)) {
-      Advance(at);
-      ++next_request_id_;
-      // Granted and queued requests (not rejected ones) tell what the workload is like.
-      workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
-      Lease& lease = AddLease(id, request, *demand, std::move(placement));
-      return Decision::Granted(id, lease.id, lease.placement, now_);
+  bool placeable = demand.gpu_milli <= 1000 * kMaxDevicesPerNode;
+  QueueReason reason = QueueReason::kNoCapacity;
+  std::string why;
+  if (contested) {
+    reason = fair_->WaitingAbove(resolved->priority_class) > 0 ? QueueReason::kBehindHigherClass
+                                                               : QueueReason::kBehindQueue;
+  } else if (placeable) {
+    QuotaLedger::Verdict verdict = Admissible(*resolved);
+    if (!verdict.ok) {
+      reason = verdict.limit ? QueueReason::kLimit : QueueReason::kQuota;
+      why = verdict.message;
+    } else {
+      Placement placement;
+      if (TryPlace(demand, request.members, &placement)) {
+        Advance(at);
+        ++next_request_id_;
+        // Granted and queued requests (not rejected ones) tell what the workload is like.
+        workload_.Add(WorkloadShapeOf(demand), request.members, policy_.get());
+        Lease& lease = AddLease(id, request, *resolved, std::move(placement));
+        return Decision::Granted(id, lease.id, lease.placement, now_);
+      }
     }
   }
-  std::string infeasible = Infeasibility(request, *demand);
+  std::string infeasible = Infeasibility(request, demand);
   if (!infeasible.empty()) {
     return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, std::move(infeasible), at);
   }
+  if (priority_class.reject_when_busy) {
+    return Decision::Rejected(
+        RequestId{}, RejectCode::kWouldWait,
+        fmt::format("priority_class {}: rejects instead of waiting ({}{}{})", priority_class.name,
+                    QueueReasonName(reason), why.empty() ? "" : ": ", why),
+        at);
+  }
+  for (int t = resolved->tenant; t > 0; t = tenancy_->tenant(t).parent) {
+    int64_t cap = tenancy_->tenant(t).max_queued[static_cast<size_t>(resolved->priority_class)];
+    size_t slot = static_cast<size_t>(t) * tenancy_->class_count() +
+                  static_cast<size_t>(resolved->priority_class);
+    if (cap != kUnlimited && queued_[slot] >= cap) {
+      return Decision::Rejected(
+          RequestId{}, RejectCode::kLimitExceeded,
+          fmt::format("tenant {}: already {} requests of class {} waiting (max_queued {})",
+                      tenancy_->tenant(t).path, queued_[slot], priority_class.name, cap),
+          at);
+    }
+  }
   Advance(at);
   ++next_request_id_;
-  workload_.Add(WorkloadShapeOf(*demand), request.members, policy_.get());
-  QueueReason reason = contested ? QueueReason::kBehindQueue : QueueReason::kNoCapacity;
-  int64_t position = static_cast<int64_t>(queue_.size());
+  workload_.Add(WorkloadShapeOf(demand), request.members, policy_.get());
+  int64_t position = fair_->WaitingAbove(resolved->priority_class) +
+                     fair_->TenantWaiting(resolved->tenant, resolved->priority_class);
+  Enqueue(id, request, std::move(resolved).value(), reason, now_);
+  if (contested) {
+    // Fair share may rank it ahead of those waiting: let the queue decide.
+    size_t before = outbox_.size();
+    DrainQueue();
+    for (size_t i = before; i < outbox_.size(); ++i) {
+      if (outbox_[i].kind == DecisionKind::kGranted && outbox_[i].request == id) {
+        Decision granted = std::move(outbox_[i]);
+        outbox_.erase(outbox_.begin() + static_cast<std::ptrdiff_t>(i));
+        return granted;
+      }
+    }
+  }
+  Decision queued = Decision::Queued(id, reason, position, now_);
+  queued.message = why;
+  return queued;
+}
+
+Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved resolved,
+                                 QueueReason reason, Time enqueued_at) {
   Pending& pending = queue_[id];
   pending.request = request;
-  pending.demand = std::move(demand).value();
-  pending.enqueued_at = now_;
+  pending.resolved = std::move(resolved);
+  pending.enqueued_at = enqueued_at;
   pending.reason = reason;
-  CountWaiting(pending.demand, +1);
-  if (!request.idempotency_key.empty()) idempotency_.emplace(request.idempotency_key, id);
-  return Decision::Queued(id, reason, position, now_);
+  CountWaiting(pending.resolved.demand, +1);
+  CountTenant(pending.resolved, queued_, +1);
+  fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class);
+  Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
+  if (max_wait > 0) wait_deadlines_.emplace(enqueued_at + max_wait, id);
+  if (!request.idempotency_key.empty()) idempotency_[request.idempotency_key] = id;
+  return pending;
+}
+
+void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
+  CountWaiting(pending.resolved.demand, -1);
+  CountTenant(pending.resolved, queued_, -1);
+  if (in_fair) fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class);
+  Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
+  if (max_wait > 0) wait_deadlines_.erase({pending.enqueued_at + max_wait, id});
+}
+
+void Engine::Dequeue(std::map<RequestId, Pending>::iterator it) {
+  Unindex(it->first, it->second, /*in_fair=*/true);
+  queue_.erase(it);
+}
+
+void Engine::CountTenant(const Resolved& resolved, std::vector<int64_t>& counts, int64_t delta) {
+  for (int t = resolved.tenant; t >= 0; t = tenancy_->tenant(t).parent) {
+    counts[static_cast<size_t>(t) * tenancy_->class_count() +
+           static_cast<size_t>(resolved.priority_class)] += delta;
+  }
+}
+
+QuotaLedger::Verdict Engine::Admissible(const Resolved& resolved) const {
+  const PriorityClass& priority_class = tenancy_->priority_class(resolved.priority_class);
+  for (int t = resolved.tenant; t > 0; t = tenancy_->tenant(t).parent) {
+    int64_t cap = tenancy_->tenant(t).max_running[static_cast<size_t>(resolved.priority_class)];
+    size_t slot = static_cast<size_t>(t) * tenancy_->class_count() +
+                  static_cast<size_t>(resolved.priority_class);
+    if (cap != kUnlimited && running_[slot] >= cap) {
+      QuotaLedger::Verdict verdict;
+      verdict.ok = false;
+      verdict.limit = true;
+      verdict.message =
+          fmt::format("tenant {}: {} leases of class {} running (max_running {})",
+                      tenancy_->tenant(t).path, running_[slot], priority_class.name, cap);
+      return verdict;
+    }
+  }
+  return ledger_->Check(resolved.tenant, resolved.charge, priority_class.may_borrow);
 }
 
 bool Engine::Contested(const MemberDemand& demand) const {
@@ -127,8 +237,9 @@ bool Engine::TryPlace(const MemberDemand& demand, int64_t members, Placement* pl
   return true;
 }
 
-Lease& Engine::AddLease(RequestId id, const Request& request, const MemberDemand& demand,
+Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& resolved,
                         Placement placement) {
+  const MemberDemand& demand = resolved.demand;
   LeaseId lease_id{id.value};
   Lease& lease = leases_[lease_id];
   lease.id = lease_id;
@@ -150,6 +261,12 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const MemberDemand
     if (on_node.empty() || on_node.back() != lease_id) on_node.push_back(lease_id);
   }
   if (!lease.idempotency_key.empty()) idempotency_[lease.idempotency_key] = id;
+  lease.tenant = resolved.tenant;
+  lease.priority_class = resolved.priority_class;
+  lease.charge = resolved.charge;
+  ledger_->Apply(lease.tenant, lease.charge, +1);
+  fair_->OnUsageChanged(lease.tenant);
+  CountTenant(resolved, running_, +1);
   return lease;
 }
 
@@ -172,6 +289,12 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
   }
   if (lease.expires_at > 0) expiries_.erase({lease.expires_at, id});
   if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
+  ledger_->Apply(lease.tenant, lease.charge, -1);
+  fair_->OnUsageChanged(lease.tenant);
+  Resolved owner;
+  owner.tenant = lease.tenant;
+  owner.priority_class = lease.priority_class;
+  CountTenant(owner, running_, -1);
   if (announce) {
     outbox_.push_back(Decision::LeaseEnded(lease.request(), id, reason, std::move(message), now_));
   }
@@ -206,12 +329,10 @@ Status Engine::Cancel(RequestId request, Time now) {
   Advance(now);
   auto queued = queue_.find(request);
   if (queued != queue_.end()) {
-    const Pending& pending = queued->second;
-    if (!pending.request.idempotency_key.empty()) {
-      idempotency_.erase(pending.request.idempotency_key);
+    if (!queued->second.request.idempotency_key.empty()) {
+      idempotency_.erase(queued->second.request.idempotency_key);
     }
-    CountWaiting(pending.demand, -1);
-    queue_.erase(queued);
+    Dequeue(queued);
     DrainQueue();  // requests behind it may now go
     return Status::Ok();
   }
@@ -231,6 +352,20 @@ void Engine::Tick(Time now) {
     LeaseId id = expiries_.begin()->second;
     EndLease(id, EndReason::kExpired, "not renewed within its ttl", /*announce=*/true);
     freed = true;
+  }
+  while (!wait_deadlines_.empty() && wait_deadlines_.begin()->first <= now_) {
+    RequestId id = wait_deadlines_.begin()->second;
+    auto it = queue_.find(id);
+    ALLOT_CHECK(it != queue_.end());
+    std::string message =
+        fmt::format("waited longer than priority_class {}'s max_wait",
+                    tenancy_->priority_class(it->second.resolved.priority_class).name);
+    if (!it->second.request.idempotency_key.empty()) {
+      idempotency_.erase(it->second.request.idempotency_key);
+    }
+    Dequeue(it);
+    outbox_.push_back(Decision::Rejected(id, RejectCode::kTimedOut, std::move(message), now_));
+    freed = true;  // requests behind it may now go
   }
   if (freed) DrainQueue();
 }
@@ -259,31 +394,46 @@ Status Engine::SetNodeState(std::string_view node, NodeState state, Time now) {
 
 void Engine::DrainQueue() {
   if (queue_.empty()) return;
-  // Scan in order; a request that does not fit blocks its pools for the
-  // requests behind it. Stop once every pool with waiters is blocked.
+  // Consider waiting requests in fair order. One that does not fit blocks
+  // its pools for the requests after it; one held only by its own tenant's
+  // quota blocks nothing. Stop once every pool with waiters is blocked.
+  // Requests passed over leave the order while the scan runs and go back after.
   blocked_scratch_.assign(waiting_in_pool_.size(), 0);
   size_t blocked = 0;
-  for (auto it = queue_.begin(); it != queue_.end() && blocked < contested_pools_;) {
+  std::vector<std::pair<RequestId, const Resolved*>> passed;
+  while (blocked < contested_pools_) {
+    std::optional<RequestId> next = fair_->Next();
+    if (!next) break;
+    auto it = queue_.find(*next);
     Pending& pending = it->second;
-    const std::vector<uint8_t>& pools = pending.demand.allowed_pools;
+    fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class);
+    const std::vector<uint8_t>& pools = pending.resolved.demand.allowed_pools;
     bool behind = false;
     for (size_t p = 0; p < pools.size() && !behind; ++p) behind = pools[p] && blocked_scratch_[p];
-    if (behind || !TryPlace(pending.demand, pending.request.members, &scratch_)) {
-      for (size_t p = 0; p < pools.size(); ++p) {
-        if (pools[p] && !blocked_scratch_[p]) {
-          blocked_scratch_[p] = 1;
-          ++blocked;
+    bool admissible = !behind && Admissible(pending.resolved).ok;
+    bool placed =
+        admissible && TryPlace(pending.resolved.demand, pending.request.members, &scratch_);
+    if (!placed) {
+      if (behind || admissible) {
+        for (size_t p = 0; p < pools.size(); ++p) {
+          if (pools[p] && !blocked_scratch_[p]) {
+            blocked_scratch_[p] = 1;
+            ++blocked;
+          }
         }
       }
-      ++it;
+      passed.emplace_back(*next, &pending.resolved);
       continue;
     }
     RequestId id = it->first;
-    CountWaiting(pending.demand, -1);
-    Lease& lease = AddLease(id, pending.request, pending.demand, std::move(scratch_));
+    Unindex(id, pending, /*in_fair=*/false);
+    auto node = queue_.extract(it);
+    Lease& lease = AddLease(id, node.mapped().request, node.mapped().resolved, std::move(scratch_));
     scratch_ = Placement();
     outbox_.push_back(Decision::Granted(id, lease.id, lease.placement, now_));
-    it = queue_.erase(it);
+  }
+  for (const auto& [id, resolved] : passed) {
+    fair_->Add(id, resolved->tenant, resolved->priority_class);
   }
 }
 

@@ -15,11 +15,18 @@
 #include "model/inventory.h"
 #include "policy/cluster_state.h"
 #include "policy/placement_policy.h"
+#include "tenancy/fair_queue.h"
+#include "tenancy/quota_ledger.h"
+#include "tenancy/tenants.h"
 
 namespace allot {
 
 struct EngineOptions {
   PlacementOptions placement;
+  // The tenant tree and priority classes; empty: one tenant and one class,
+  // both named "default".
+  std::vector<TenantSpec> tenants;
+  std::vector<PriorityClass> classes;
 };
 
 // The allocator's deterministic core: a single-threaded state machine over an
@@ -32,11 +39,13 @@ struct EngineOptions {
 // by expiry or a node going down) are appended to an outbox that the caller
 // drains with TakeDecisions().
 //
-// Queueing is FIFO per pool: a request that cannot be placed waits, and a
-// later request that may use any pool an earlier waiting request may use goes
-// behind it, so nothing is overtaken on capacity it waits for; requests for
-// disjoint pools do not block each other. (Priority classes, fair share and
-// backfill refine this order in the tenancy layer.)
+// Admission: a request belongs to a leaf tenant and a priority class. It is
+// granted when its tenants' quotas allow it (tenancy/quota_ledger.h) and a
+// placement exists. Waiting requests are ordered by class, then hierarchical
+// fair share, then FIFO (tenancy/fair_queue.h); a request that cannot be
+// placed blocks its pools for the requests after it, so nothing is overtaken
+// on capacity it waits for, while requests for disjoint pools, or waiting only
+// on their own tenant's quota, do not block others.
 //
 // Time only moves forward: a command with an earlier `now` than the last one
 // is applied at the last one. Not thread-safe; the server owns it on one strand.
@@ -77,25 +86,43 @@ class Engine {
   size_t queue_length() const { return queue_.size(); }
   Time now() const { return now_; }
   PlacementKind placement_kind() const { return policy_->kind(); }
+  const Tenancy& tenancy() const { return *tenancy_; }
+  const QuotaLedger& quota() const { return *ledger_; }
 
  private:
+  // A validated request, resolved against the inventory and tenancy.
+  struct Resolved {
+    MemberDemand demand;
+    int tenant = 0;
+    int priority_class = 0;
+    ResourceVector charge;  // counted against the tenant path's quotas
+  };
   struct Pending {
     Request request;
-    MemberDemand demand;
+    Resolved resolved;
     Time enqueued_at = 0;
     QueueReason reason = QueueReason::kNoCapacity;  // as first decided
   };
 
-  Engine(Inventory inventory, EngineOptions options);
+  Engine(Inventory inventory, EngineOptions options, Tenancy tenancy);
 
   void Advance(Time now);
-  // Validates and resolves a request; a Rejected decision on failure.
-  Result<MemberDemand> Resolve(const Request& request) const;
+  // Validates and resolves a request; InvalidArgument naming the field.
+  Result<Resolved> Resolve(const Request& request) const;
+  // Quota and running caps for a resolved request: ok, or why it must wait.
+  QuotaLedger::Verdict Admissible(const Resolved& resolved) const;
+  void CountTenant(const Resolved& resolved, std::vector<int64_t>& counts, int64_t delta);
+  Pending& Enqueue(RequestId id, const Request& request, Resolved resolved, QueueReason reason,
+                   Time enqueued_at);
+  // Removes a waiting request from the counts, the deadlines and (when
+  // `in_fair`) the fair order; Dequeue also erases it.
+  void Unindex(RequestId id, const Pending& pending, bool in_fair);
+  void Dequeue(std::map<RequestId, Pending>::iterator it);
   // Empty when some inventory could host the gang; otherwise why not.
   std::string Infeasibility(const Request& request, const MemberDemand& demand) const;
   // Places every member or none; on success the cluster state holds it.
   bool TryPlace(const MemberDemand& demand, int64_t members, Placement* placement);
-  Lease& AddLease(RequestId id, const Request& request, const MemberDemand& demand,
+  Lease& AddLease(RequestId id, const Request& request, const Resolved& resolved,
                   Placement placement);
   void EndLease(LeaseId id, EndReason reason, std::string message, bool announce);
   // Grants queued requests in order, skipping those that share a pool with
@@ -122,6 +149,13 @@ class Engine {
   std::vector<int64_t> waiting_in_pool_;  // queued requests that may use each pool
   size_t contested_pools_ = 0;            // pools with waiting requests
   std::vector<uint8_t> blocked_scratch_;
+  std::unique_ptr<Tenancy> tenancy_;
+  std::unique_ptr<QuotaLedger> ledger_;
+  std::unique_ptr<FairQueue> fair_;
+  // Per tenant node x class (index tenant * classes + class), whole subtree.
+  std::vector<int64_t> running_;
+  std::vector<int64_t> queued_;
+  std::set<std::pair<Time, RequestId>> wait_deadlines_;  // classes with max_wait
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;
   std::unordered_map<std::string, RequestId> idempotency_;

@@ -73,7 +73,21 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
       engine.cluster_->Take(lease.member_host, member);
       first = last;
     }
+    if (lease.tenant <= 0 || static_cast<size_t>(lease.tenant) >= engine.tenancy_->tenant_count() ||
+        !engine.tenancy_->IsLeaf(lease.tenant) || lease.priority_class < 0 ||
+        static_cast<size_t>(lease.priority_class) >= engine.tenancy_->class_count()) {
+      return DataLoss(field + ": tenant or priority_class out of range");
+    }
+    for (int64_t amount : lease.charge.amounts) {
+      if (amount < 0 || amount > kMaxQuantity) return DataLoss(field + ".charge: out of range");
+    }
     Lease& restored = engine.leases_[lease.id] = lease;
+    engine.ledger_->Apply(restored.tenant, restored.charge, +1);
+    engine.fair_->OnUsageChanged(restored.tenant);
+    Resolved owner;
+    owner.tenant = restored.tenant;
+    owner.priority_class = restored.priority_class;
+    engine.CountTenant(owner, engine.running_, +1);
     if (restored.expires_at > 0) engine.expiries_.emplace(restored.expires_at, restored.id);
     for (const Assignment& a : restored.placement) {
       std::vector<LeaseId>& on_node = engine.node_leases_[a.node];
@@ -89,19 +103,12 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
         engine.queue_.count(entry.id) > 0 || engine.leases_.count(LeaseId{entry.id.value}) > 0) {
       return DataLoss(field + ": id reused or not below next_request_id");
     }
-    Result<MemberDemand> demand = engine.Resolve(entry.request);
-    if (!demand.ok()) return DataLoss(field + ": " + demand.status().message());
-    std::string infeasible = engine.Infeasibility(entry.request, *demand);
+    Result<Resolved> resolved = engine.Resolve(entry.request);
+    if (!resolved.ok()) return DataLoss(field + ": " + resolved.status().message());
+    std::string infeasible = engine.Infeasibility(entry.request, resolved->demand);
     if (!infeasible.empty()) return DataLoss(field + ": " + infeasible);
-    Pending& pending = engine.queue_[entry.id];
-    pending.request = entry.request;
-    pending.demand = std::move(demand).value();
-    pending.enqueued_at = entry.enqueued_at;
-    pending.reason = entry.reason;
-    engine.CountWaiting(pending.demand, +1);
-    if (!entry.request.idempotency_key.empty()) {
-      engine.idempotency_[entry.request.idempotency_key] = entry.id;
-    }
+    engine.Enqueue(entry.id, entry.request, std::move(resolved).value(), entry.reason,
+                   entry.enqueued_at);
   }
   for (const WorkloadModel::Entry& entry : snapshot.workload) {
     if (entry.count < 0 || entry.shape.gpu_milli < 0) {

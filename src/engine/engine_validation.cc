@@ -20,7 +20,7 @@ std::string ResourceField(const ResourceCatalog& catalog, int index) {
 
 }  // namespace
 
-Result<MemberDemand> Engine::Resolve(const Request& request) const {
+Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
   const ResourceCatalog& catalog = inventory_.resources;
   const MemberShape& member = request.member;
   if (request.members < 1 || request.members > kMaxMembers) {
@@ -77,7 +77,29 @@ Result<MemberDemand> Engine::Resolve(const Request& request) const {
   Labels labels = request.labels;
   ALLOT_RETURN_IF_ERROR(NormaliseLabels(labels, "labels"));
 
-  MemberDemand demand;
+  Resolved resolved;
+  if (request.tenant.empty()) {
+    resolved.tenant = tenancy_->sole_leaf();
+    if (resolved.tenant < 0) return InvalidArgument("tenant: required (there are several tenants)");
+  } else {
+    resolved.tenant = tenancy_->FindTenant(request.tenant);
+    if (resolved.tenant < 0) {
+      return InvalidArgument("tenant: unknown tenant '" + request.tenant + "'");
+    }
+    if (!tenancy_->IsLeaf(resolved.tenant)) {
+      return InvalidArgument("tenant: '" + request.tenant +
+                             "' has sub-tenants; requests belong to a leaf tenant");
+    }
+  }
+  if (request.priority_class.empty()) {
+    resolved.priority_class = tenancy_->default_class();
+  } else {
+    resolved.priority_class = tenancy_->FindClass(request.priority_class);
+    if (resolved.priority_class < 0) {
+      return InvalidArgument("priority_class: unknown class '" + request.priority_class + "'");
+    }
+  }
+  MemberDemand& demand = resolved.demand;
   demand.host = member.resources;
   demand.host[kGpu] = 0;
   demand.host[kGpuMemory] = 0;
@@ -153,7 +175,20 @@ Result<MemberDemand> Engine::Resolve(const Request& request) const {
     }
     demand.allowed_pools[p] = 1;
   }
-  return demand;
+  // The quota charge: members x the member's resources; a MIG instance
+  // counts its share of compute slices as gpu (floor(1000 g / 7)).
+  ResourceVector per_member = member.resources;
+  if (wants_mig) {
+    for (size_t m = 0; m < inventory_.gpu_models.size(); ++m) {
+      const MigGpuTable* table = FindMigTable(inventory_.gpu_models[m].name);
+      int profile = table == nullptr ? -1 : FindMigProfile(*table, member.mig_profile);
+      if (profile < 0) continue;
+      per_member[kGpu] = MigInstanceMilliGpu(table->profiles[static_cast<size_t>(profile)]);
+      break;
+    }
+  }
+  for (int r = 0; r < kMaxResources; ++r) resolved.charge[r] = per_member[r] * request.members;
+  return resolved;
 }
 
 std::string Engine::Infeasibility(const Request& request, const MemberDemand& demand) const {

@@ -24,6 +24,9 @@ struct Lease {
   Placement placement;  // ordered by member
   Labels labels;
   std::string idempotency_key;
+  int32_t tenant = 0;          // leaf tenant index in the engine's Tenancy
+  int32_t priority_class = 0;  // class index
+  ResourceVector charge;       // what the lease counts against its tenants' quotas
 
   RequestId request() const { return RequestId{id.value}; }
   friend bool operator==(const Lease&, const Lease&) = default;

@@ -42,6 +42,12 @@ struct Request {
   Labels labels;                // carried to the lease and its usage record
   std::string idempotency_key;  // a retried Submit with the same key gets the same answer
 
+  // Who asks, and how urgently: a leaf tenant's path or unique name (may be
+  // empty when the tenancy has a single leaf) and a priority class name
+  // (empty: the class named "default", else the first).
+  std::string tenant;
+  std::string priority_class;
+
   friend bool operator==(const Request&, const Request&) = default;
 };
 

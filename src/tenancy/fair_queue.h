@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "common/ids.h"
+#include "tenancy/quota_ledger.h"
+#include "tenancy/tenants.h"
+
+namespace allot {
+
+// The order in which waiting requests are considered:
+//   1. priority class value, highest first;
+//   2. hierarchical fair share: from the root down, the child with the
+//      lowest share (QuotaLedger::Share; ties to the lower tenant index) whose
+//      subtree has requests of that class waiting;
+//   3. FIFO within a tenant (request ids grow with submission).
+// Per class and tenant it keeps the children with waiting work ordered by
+// share, so the next request costs O(depth x log children), and a usage
+// change re-keys only the tenant's path. Requests belong to leaf tenants.
+// Not thread-safe.
+class FairQueue {
+ public:
+  FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger);
+
+  void Add(RequestId id, int tenant, int priority_class);
+  void Remove(RequestId id, int tenant, int priority_class);
+  // The next request to consider, or nullopt when none waits.
+  std::optional<RequestId> Next() const;
+  // Re-keys the shares on `tenant`'s path after its usage changed.
+  void OnUsageChanged(int tenant);
+
+  size_t size() const { return size_; }
+  // Requests waiting in classes of higher value than `priority_class`.
+  int64_t WaitingAbove(int priority_class) const;
+  int64_t WaitingInClass(int priority_class) const {
+    return classes_[static_cast<size_t>(priority_class)].pending[0];
+  }
+  // Requests of `tenant` and `priority_class` ahead of `id` (O(n) in the tenant's queue).
+  int64_t AheadInTenant(RequestId id, int tenant, int priority_class) const;
+  int64_t TenantWaiting(int tenant, int priority_class) const {
+    return static_cast<int64_t>(
+        classes_[static_cast<size_t>(priority_class)].fifo[static_cast<size_t>(tenant)].size());
+  }
+
+ private:
+  struct PerClass {
+    std::vector<int64_t> pending;                            // per tenant subtree
+    std::vector<std::set<std::pair<double, int>>> children;  // per tenant: waiting children
+    std::vector<std::set<RequestId>> fifo;                   // per leaf tenant
+  };
+
+  const Tenancy* tenancy_;
+  const QuotaLedger* ledger_;
+  std::vector<PerClass> classes_;
+  std::vector<int> class_order_;  // class indexes, highest value first
+  std::vector<double> share_;     // the key each tenant is filed under
+  size_t size_ = 0;
+};
+
+}  // namespace allot

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/resources.h"
+#include "tenancy/tenants.h"
+
+namespace allot {
+
+// What each tenant's subtree uses, and whether a request fits its tenant's
+// quota. A request of `amount` for tenant t is admissible when, for every
+// tenant a on t's path to the root and every resource r:
+//   usage(a) + amount <= limit(a)                                 (limit)
+//   usage(a) + amount <= guaranteed(a)   if the class may not borrow  (quota)
+// and, when the cluster has the capacity free at all (amount <= capacity -
+// usage(root); otherwise the wait is for capacity, not quota), the capacity
+// it takes is not protected for someone else:
+//   amount <= capacity - usage(root) - sum over off-path tenants s of
+//             protected(s),  protected(s) = max(0, guaranteed(s) - usage(s)
+//                                                - lending_limit(s))   (quota)
+// where the off-path tenants are the siblings of each tenant on the path
+// (their subtrees' guarantees are theirs). With no lending limit nothing is
+// protected, and idle guarantees are lent freely (Kueue's default).
+//
+// Shares for fair ordering (see fair_queue.h): the weighted dominant share of
+// what a tenant uses above its guarantee,
+//   share(a) = max over r with capacity(r) > 0 of
+//              (usage(a, r) - guaranteed(a, r)) / (capacity(r) * weight(a))
+// negative while the tenant is below its guarantee. With no guarantees this
+// is Dominant Resource Fairness (Ghodsi et al., NSDI 2011); with guarantees
+// and weights, equalising it splits the surplus beyond guarantees in
+// proportion to the weights, as KAI's fair share does.
+// Not thread-safe.
+class QuotaLedger {
+ public:
+  QuotaLedger(const Tenancy* tenancy, const ResourceCatalog* catalog,
+              const ResourceVector& capacity);
+
+  const ResourceVector& usage(int tenant) const { return usage_[static_cast<size_t>(tenant)]; }
+  // Adds (or with `sign` -1 removes) `amount` along the path of `tenant`.
+  void Apply(int tenant, const ResourceVector& amount, int sign);
+
+  struct Verdict {
+    bool ok = true;
+    bool limit = false;  // true: a limit; false: a guarantee or protected capacity
+    std::string message;
+  };
+  Verdict Check(int tenant, const ResourceVector& amount, bool may_borrow) const;
+
+  double Share(int tenant) const;
+
+ private:
+  int64_t Protected(int tenant, int resource) const;
+
+  const Tenancy* tenancy_;
+  const ResourceCatalog* catalog_;
+  ResourceVector capacity_;
+  std::vector<ResourceVector> usage_;
+  // Per tenant: the sum of its children's protected amounts.
+  std::vector<ResourceVector> children_protected_;
+};
+
+}  // namespace allot

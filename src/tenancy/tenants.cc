@@ -1,0 +1,208 @@
+#include "tenancy/tenants.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace allot {
+namespace {
+
+std::string TenantField(size_t index, const std::string& name, std::string_view field) {
+  return fmt::format("tenants[{}] ({}).{}", index, name, field);
+}
+
+}  // namespace
+
+Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
+                                const std::vector<PriorityClass>& classes,
+                                const ResourceVector& capacity, const ResourceCatalog& catalog) {
+  Tenancy tenancy;
+  // Classes first: tenant caps refer to them.
+  std::vector<PriorityClass> class_list = classes;
+  if (class_list.empty()) {
+    PriorityClass only;
+    only.name = "default";
+    class_list.push_back(only);
+  }
+  std::map<std::string, int> class_index;
+  for (size_t i = 0; i < class_list.size(); ++i) {
+    const PriorityClass& c = class_list[i];
+    std::string field = fmt::format("classes[{}] ({})", i, c.name);
+    if (c.name.empty())
+      return InvalidArgument(fmt::format("classes[{}].name: must not be empty", i));
+    if (!class_index.emplace(c.name, static_cast<int>(i)).second) {
+      return InvalidArgument(field + ".name: duplicate class");
+    }
+    if (c.max_wait < 0) return InvalidArgument(field + ".max_wait: must be >= 0");
+  }
+  tenancy.classes_ = class_list;
+  auto default_class = class_index.find("default");
+  tenancy.default_class_ = default_class != class_index.end() ? default_class->second : 0;
+
+  std::vector<TenantSpec> list = specs;
+  if (list.empty()) {
+    TenantSpec only;
+    only.name = "default";
+    list.push_back(only);
+  }
+  std::map<std::string, size_t> by_name;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const TenantSpec& spec = list[i];
+    if (spec.name.empty() || spec.name.find('/') != std::string::npos) {
+      return InvalidArgument(fmt::format("tenants[{}].name: must be non-empty, without '/'", i));
+    }
+    if (!by_name.emplace(spec.name, i).second) {
+      return InvalidArgument(TenantField(i, spec.name, "name") + ": duplicate tenant");
+    }
+    if (spec.weight_milli <= 0 || spec.weight_milli > kMaxQuantity) {
+      return InvalidArgument(TenantField(i, spec.name, "weight") + ": must be > 0");
+    }
+    for (int r = 0; r < kMaxResources; ++r) {
+      const ResourceQuota& q = spec.quota[static_cast<size_t>(r)];
+      if (r >= catalog.size()) {
+        if (!(q == ResourceQuota{})) {
+          return InvalidArgument(TenantField(i, spec.name, "quota") + ": unknown resource");
+        }
+        continue;
+      }
+      std::string field = TenantField(i, spec.name, "quota." + std::string(catalog.Name(r)));
+      if (q.guaranteed < 0 || q.guaranteed > kMaxQuantity) {
+        return InvalidArgument(field + ".guaranteed: must be >= 0");
+      }
+      if (q.limit < q.guaranteed) {
+        return InvalidArgument(field + ".limit: must be >= guaranteed");
+      }
+      if (q.lending_limit < 0) return InvalidArgument(field + ".lending_limit: must be >= 0");
+      if (q.lending_limit != kUnlimited && q.lending_limit > q.guaranteed) {
+        return InvalidArgument(field + ".lending_limit: must be <= guaranteed");
+      }
+    }
+    for (const auto* caps : {&spec.max_running, &spec.max_queued}) {
+      for (const auto& [name, cap] : *caps) {
+        std::string field = TenantField(
+            i, spec.name, (caps == &spec.max_running ? "max_running." : "max_queued.") + name);
+        if (class_index.count(name) == 0) return InvalidArgument(field + ": unknown class");
+        if (cap < 0) return InvalidArgument(field + ": must be >= 0");
+      }
+    }
+  }
+  // Parents: known, and no cycles (follow each chain; a chain longer than the
+  // tenant count revisits someone).
+  for (size_t i = 0; i < list.size(); ++i) {
+    const TenantSpec& spec = list[i];
+    if (spec.parent.empty()) continue;
+    if (by_name.count(spec.parent) == 0) {
+      return InvalidArgument(TenantField(i, spec.name, "parent") + ": unknown tenant '" +
+                             spec.parent + "'");
+    }
+    std::vector<std::string> chain = {spec.name};
+    std::string at = spec.parent;
+    while (!at.empty()) {
+      chain.push_back(at);
+      if (at == spec.name) {
+        std::string cycle;
+        for (const std::string& name : chain) cycle += (cycle.empty() ? "" : " -> ") + name;
+        return InvalidArgument(TenantField(i, spec.name, "parent") + ": cycle " + cycle);
+      }
+      if (chain.size() > list.size() + 1) break;  // a cycle not through this tenant
+      at = list[by_name[at]].parent;
+    }
+  }
+  // Build: root, then tenants in an order where parents come first.
+  Tenant root;
+  root.name = "";
+  for (int r = 0; r < kMaxResources; ++r) {
+    root.quota[static_cast<size_t>(r)].guaranteed = capacity[r];
+  }
+  tenancy.tenants_.push_back(root);
+  std::vector<int> index_of(list.size(), -1);
+  for (size_t placed = 0; placed < list.size();) {
+    size_t before = placed;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (index_of[i] >= 0) continue;
+      int parent = list[i].parent.empty() ? 0 : index_of[by_name[list[i].parent]];
+      if (parent < 0) continue;
+      Tenant tenant;
+      tenant.name = list[i].name;
+      tenant.parent = parent;
+      const Tenant& up = tenancy.tenants_[static_cast<size_t>(parent)];
+      tenant.path = up.path.empty() ? tenant.name : up.path + "/" + tenant.name;
+      tenant.depth = up.depth + 1;
+      tenant.weight_milli = list[i].weight_milli;
+      tenant.quota = list[i].quota;
+      tenant.max_running.assign(class_list.size(), kUnlimited);
+      tenant.max_queued.assign(class_list.size(), kUnlimited);
+      for (const auto& [name, cap] : list[i].max_running) {
+        tenant.max_running[static_cast<size_t>(class_index[name])] = cap;
+      }
+      for (const auto& [name, cap] : list[i].max_queued) {
+        tenant.max_queued[static_cast<size_t>(class_index[name])] = cap;
+      }
+      index_of[i] = static_cast<int>(tenancy.tenants_.size());
+      tenancy.tenants_[static_cast<size_t>(parent)].children.push_back(index_of[i]);
+      tenancy.tenants_.push_back(std::move(tenant));
+      ++placed;
+    }
+    if (placed == before) return InvalidArgument("tenants: parents form a cycle");
+  }
+  // Guarantees, bottom-up (children come after their parent): a tenant with
+  // no guarantee of its own guarantees what its children do (a Kueue cohort is
+  // the sum of its members); one with its own must cover its children's, and
+  // the root's is the cluster's capacity.
+  for (size_t t = tenancy.tenants_.size(); t-- > 0;) {
+    Tenant& tenant = tenancy.tenants_[t];
+    if (tenant.children.empty()) continue;
+    for (int r = 0; r < catalog.size(); ++r) {
+      int64_t sum = 0;
+      for (int child : tenant.children) {
+        sum +=
+            tenancy.tenants_[static_cast<size_t>(child)].quota[static_cast<size_t>(r)].guaranteed;
+      }
+      int64_t& own = tenant.quota[static_cast<size_t>(r)].guaranteed;
+      if (own == 0 && t != 0) {
+        own = sum;
+        if (tenant.quota[static_cast<size_t>(r)].limit < own) {
+          return InvalidArgument(fmt::format(
+              "tenant {}: quota.{}.limit {} is below the {} its children guarantee", tenant.path,
+              catalog.Name(r), tenant.quota[static_cast<size_t>(r)].limit, sum));
+        }
+      } else if (sum > own) {
+        return InvalidArgument(
+            fmt::format("tenants under {}: quota.{}.guaranteed adds up to {}, more than {} ({})",
+                        t == 0 ? "the root" : tenant.path, catalog.Name(r), sum,
+                        t == 0 ? "the cluster's capacity" : "the parent guarantees", own));
+      }
+    }
+  }
+  int leaves = 0;
+  for (size_t t = 1; t < tenancy.tenants_.size(); ++t) {
+    if (tenancy.tenants_[t].children.empty()) {
+      ++leaves;
+      tenancy.sole_leaf_ = static_cast<int>(t);
+    }
+  }
+  if (leaves != 1) tenancy.sole_leaf_ = -1;
+  return tenancy;
+}
+
+int Tenancy::FindTenant(std::string_view name_or_path) const {
+  int found = -1;
+  for (size_t t = 1; t < tenants_.size(); ++t) {
+    if (tenants_[t].path == name_or_path) return static_cast<int>(t);
+    if (tenants_[t].name == name_or_path) {
+      if (found >= 0) return -1;  // ambiguous name
+      found = static_cast<int>(t);
+    }
+  }
+  return found;
+}
+
+int Tenancy::FindClass(std::string_view name) const {
+  for (size_t c = 0; c < classes_.size(); ++c) {
+    if (classes_[c].name == name) return static_cast<int>(c);
+  }
+  return -1;
+}
+
+}  // namespace allot
