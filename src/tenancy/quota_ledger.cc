@@ -93,7 +93,13 @@ double QuotaLedger::Share(int tenant) const {
   double share = -1e300;
   bool any = false;
   for (int r = 0; r < kMaxResources; ++r) {
+    // Only resources the tenant uses or is guaranteed: an untouched resource
+    // would pin the share at 0 and hide how far below its guarantee it is.
     if (capacity_[r] <= 0) continue;
+    if (usage_[static_cast<size_t>(tenant)][r] == 0 &&
+        node.quota[static_cast<size_t>(r)].guaranteed == 0) {
+      continue;
+    }
     double above = static_cast<double>(usage_[static_cast<size_t>(tenant)][r] -
                                        node.quota[static_cast<size_t>(r)].guaranteed);
     share = std::max(share, above / (static_cast<double>(capacity_[r]) * weight));
