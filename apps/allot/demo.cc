@@ -8,8 +8,10 @@
 namespace allot {
 namespace {
 
-Request Member(int64_t gpu_milli, int64_t cpu_milli, int64_t memory_mib, int64_t members = 1) {
+Request Member(const char* tenant, int64_t gpu_milli, int64_t cpu_milli, int64_t memory_mib,
+               int64_t members = 1) {
   Request request;
+  request.tenant = tenant;
   request.member.resources[kGpu] = gpu_milli;
   request.member.resources[kCpu] = cpu_milli;
   request.member.resources[kMemory] = memory_mib;
@@ -82,42 +84,47 @@ int RunDemo(Config config, std::ostream& out) {
                      PlacementKindName(engine.placement_kind()));
   Script script(&engine, out);
 
-  Request training = Member(8000, 96000, 512 * 1024);
+  Request training = Member("research", 8000, 96000, 512 * 1024);
   training.gpu_models = {"H100-80GB"};
   training.estimate = Seconds(6 * 3600);
   Decision first = script.Submit("8 x H100 training job", training);
 
-  Request notebook = Member(250, 4000, 16 * 1024);
+  Request notebook = Member("agents", 250, 4000, 16 * 1024);
   notebook.node_selector = {{"zone", "b"}};
   script.Submit("quarter of an L4 for a notebook", notebook);
 
-  Request mig = Member(0, 8000, 32 * 1024);
+  Request mig = Member("agents", 0, 8000, 32 * 1024);
   mig.member.mig_profile = "3g.20gb";
   script.Submit("MIG 3g.20gb for inference", mig);
   mig.member.mig_profile = "1g.5gb";
   script.Submit("MIG 1g.5gb for an agent", mig);
 
-  Request gang = Member(4000, 64000, 256 * 1024, 2);
+  Request gang = Member("research", 4000, 64000, 256 * 1024, 2);
   gang.gpu_models = {"H100-80GB"};
   script.Submit("gang: 2 members x 4 H100", gang);
 
-  Request waiting = Member(8000, 96000, 512 * 1024);
+  Request waiting = Member("research", 8000, 96000, 512 * 1024);
   waiting.gpu_models = {"H100-80GB"};
-  script.Submit("another 8 x H100 job (full)", waiting);
+  script.Submit("another 8 x H100 job (at limit)", waiting);
 
-  Request heartbeat = Member(500, 2000, 8 * 1024);
+  Request heartbeat = Member("agents", 500, 2000, 8 * 1024);
   heartbeat.ttl = Seconds(60);
   heartbeat.idempotency_key = "agent-7/step-42";
   script.Submit("half an L4, 60 s TTL", heartbeat);
   script.Submit("same again (retried, same key)", heartbeat);
 
-  Request negative = Member(-500, 1000, 1024);
+  Request negative = Member("agents", -500, 1000, 1024);
   script.Submit("bad input: negative gpu", negative);
-  Request unknown = Member(1000, 1000, 1024);
+  Request unknown = Member("agents", 1000, 1000, 1024);
   unknown.gpu_models = {"B300"};
   script.Submit("bad input: unknown GPU model", unknown);
-  Request huge = Member(16000, 1000, 1024);
+  Request huge = Member("research", 16000, 1000, 1024);
   script.Submit("impossible: 16 GPUs in one member", huge);
+  Request chat = Member("agents", 8000, 1000, 1024);
+  chat.priority_class = "interactive";
+  script.Submit("interactive 8 GPUs (class rejects)", chat);
+  Request stranger = Member("nobody", 1000, 1000, 1024);
+  script.Submit("bad input: unknown tenant", stranger);
 
   script.Advance(Seconds(30));
   script.Release(first.lease);

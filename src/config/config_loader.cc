@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -210,13 +211,131 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
   }
 }
 
+bool ReadBool(Reader& reader, const YAML::Node& map, const std::string& key,
+              const std::string& field, bool fallback) {
+  const YAML::Node node = map[key];
+  if (!node) return fallback;
+  std::string text = reader.Scalar(node, field + "." + key);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  reader.Fail(node, field + "." + key, "must be true or false");
+  return fallback;
+}
+
+void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityClass>* classes) {
+  if (!list) return;
+  if (!list.IsSequence()) return reader.Fail(list, "classes", "must be a list");
+  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
+    const YAML::Node entry = list[i];
+    std::string path = fmt::format("classes[{}]", i);
+    reader.OnlyKeys(entry, path,
+                    {"name", "value", "preempt", "preemptible", "borrow", "queueing", "max_wait"});
+    if (!reader.ok()) return;
+    PriorityClass c;
+    c.name = reader.String(entry, "name", path, true);
+    if (const YAML::Node value = entry["value"]) {
+      std::string text = reader.Scalar(value, path + ".value");
+      bool negative = !text.empty() && text[0] == '-';
+      Result<int64_t> parsed =
+          ParseScaled(negative ? std::string_view(text).substr(1) : text, 1, path + ".value");
+      if (!parsed.ok()) return reader.Fail(value, path + ".value", "must be a whole number");
+      c.value = negative ? -*parsed : *parsed;
+    }
+    c.may_preempt = ReadBool(reader, entry, "preempt", path, false);
+    c.preemptible = ReadBool(reader, entry, "preemptible", path, true);
+    c.may_borrow = ReadBool(reader, entry, "borrow", path, true);
+    std::string queueing = reader.String(entry, "queueing", path, false);
+    if (!queueing.empty() && queueing != "wait" && queueing != "reject") {
+      return reader.Fail(entry["queueing"], path + ".queueing", "must be wait or reject");
+    }
+    c.reject_when_busy = queueing == "reject";
+    c.max_wait = Seconds(reader.Integer(entry, "max_wait", path, 0, int64_t{10} * 366 * 86400));
+    classes->push_back(c);
+  }
+}
+
+// A quota amount in the resource's config unit: GPUs and cores may have up to
+// three decimals, memory takes Mi/Gi/Ti, other resources are whole numbers.
+int64_t ReadAmount(Reader& reader, const YAML::Node& map, const std::string& key,
+                   const std::string& field, int resource, int64_t fallback) {
+  const YAML::Node node = map[key];
+  if (!node) return fallback;
+  std::string path = field + "." + key;
+  std::string text = reader.Scalar(node, path);
+  Result<int64_t> value = resource == kGpu || resource == kCpu ? ParseScaled(text, 1000, path)
+                          : resource == kMemory || resource == kGpuMemory
+                              ? ParseMemoryMib(text, path)
+                              : ParseScaled(text, 1, path);
+  if (!value.ok()) {
+    reader.Fail(node, path, value.status().message().substr(path.size() + 2));
+    return fallback;
+  }
+  return *value;
+}
+
+void ReadCaps(Reader& reader, const YAML::Node& map, const std::string& key,
+              const std::string& field, std::vector<std::pair<std::string, int64_t>>* caps) {
+  const YAML::Node node = map[key];
+  if (!node) return;
+  if (!node.IsMap()) return reader.Fail(node, field + "." + key, "must map class names to counts");
+  for (const auto& item : node) {
+    if (!item.first.IsScalar()) return reader.Fail(item.first, field + "." + key, "bad class");
+    caps->emplace_back(item.first.Scalar(), reader.Integer(node, item.first.Scalar(),
+                                                           field + "." + key, 0, kMaxQuantity));
+  }
+}
+
+void ReadTenants(Reader& reader, const YAML::Node& list, const ResourceCatalog& catalog,
+                 std::vector<TenantSpec>* tenants) {
+  if (!list) return;
+  if (!list.IsSequence()) return reader.Fail(list, "tenants", "must be a list");
+  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
+    const YAML::Node entry = list[i];
+    std::string path = fmt::format("tenants[{}]", i);
+    reader.OnlyKeys(entry, path,
+                    {"name", "parent", "weight", "quota", "max_running", "max_queued"});
+    if (!reader.ok()) return;
+    TenantSpec spec;
+    spec.name = reader.String(entry, "name", path, true);
+    spec.parent = reader.String(entry, "parent", path, false);
+    if (const YAML::Node weight = entry["weight"]) {
+      std::string text = reader.Scalar(weight, path + ".weight");
+      Result<int64_t> parsed = ParseScaled(text, 1000, path + ".weight");
+      if (!parsed.ok() || *parsed <= 0) {
+        return reader.Fail(weight, path + ".weight", "must be a number > 0");
+      }
+      spec.weight_milli = *parsed;
+    }
+    if (const YAML::Node quota = entry["quota"]) {
+      if (!quota.IsMap()) return reader.Fail(quota, path + ".quota", "must be a mapping");
+      for (const auto& item : quota) {
+        std::string name = item.first.IsScalar() ? item.first.Scalar() : "";
+        int resource = catalog.Find(name);
+        std::string field = path + ".quota." + name;
+        if (resource < 0) return reader.Fail(item.first, field, "unknown resource");
+        reader.OnlyKeys(item.second, field, {"guaranteed", "limit", "lending_limit"});
+        if (!reader.ok()) return;
+        ResourceQuota& q = spec.quota[static_cast<size_t>(resource)];
+        q.guaranteed = ReadAmount(reader, item.second, "guaranteed", field, resource, 0);
+        q.limit = ReadAmount(reader, item.second, "limit", field, resource, kUnlimited);
+        q.lending_limit =
+            ReadAmount(reader, item.second, "lending_limit", field, resource, kUnlimited);
+      }
+    }
+    ReadCaps(reader, entry, "max_running", path, &spec.max_running);
+    ReadCaps(reader, entry, "max_queued", path, &spec.max_queued);
+    tenants->push_back(std::move(spec));
+  }
+}
+
 Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) {
   Reader reader(source);
   Config config;
   Inventory& inventory = config.inventory;
   if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
-  reader.OnlyKeys(root, "config",
-                  {"resources", "placement", "frag_measure", "gpu_models", "pools"});
+  reader.OnlyKeys(
+      root, "config",
+      {"resources", "placement", "frag_measure", "gpu_models", "pools", "classes", "tenants"});
 
   std::vector<std::string> custom;
   if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
@@ -304,6 +423,30 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   Status valid = inventory.Validate();
   if (!valid.ok()) {
     return InvalidArgument(std::string(source) + ": " + valid.message());
+  }
+  ReadClasses(reader, root["classes"], &config.engine.classes);
+  ReadTenants(reader, root["tenants"], inventory.resources, &config.engine.tenants);
+  if (!reader.ok()) return reader.error();
+  // The tree's rules (parents, cycles, guarantees against capacity) up front,
+  // positioned at the tenant the message names.
+  ResourceVector capacity;
+  for (const Node& node : inventory.nodes) capacity.Add(node.capacity);
+  Result<Tenancy> tenancy =
+      Tenancy::Create(config.engine.tenants, config.engine.classes, capacity, inventory.resources);
+  if (!tenancy.ok()) {
+    const std::string& message = tenancy.status().message();
+    YAML::Node where = root["tenants"] ? root["tenants"] : root;
+    size_t index = 0;
+    if (std::sscanf(message.c_str(), "tenants[%zu]", &index) == 1 && where.IsSequence() &&
+        index < where.size()) {
+      where = where[index];
+    } else if (std::sscanf(message.c_str(), "classes[%zu]", &index) == 1 && root["classes"] &&
+               index < root["classes"].size()) {
+      where = root["classes"][index];
+    }
+    const YAML::Mark mark = where.Mark();
+    return InvalidArgument(
+        fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1, message));
   }
   return config;
 }

@@ -35,6 +35,23 @@ pools:
     price_per_node_hour: "1.20"
     nodes:
       - {name_prefix: cpu-, count: 2, cpu: 64, memory: 256Gi}
+classes:
+  - {name: critical, value: 1000}
+  - {name: interactive, value: 500, queueing: reject}
+  - {name: default, value: 100}
+  - {name: batch, value: 0, max_wait: 86400}
+tenants:
+  - {name: acme}
+  - name: research
+    parent: acme
+    quota: {gpu: {guaranteed: 8, limit: 16}}
+  - name: agents
+    parent: acme
+    weight: 2
+    quota: {gpu: {guaranteed: 4, limit: 8}}
+    max_running: {interactive: 20}
+  - name: platform
+    quota: {cpu: {guaranteed: 32}}
 )yaml";
 }
 

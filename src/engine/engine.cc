@@ -21,7 +21,8 @@ Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy)
   cluster_ = std::make_unique<ClusterState>(&inventory_);
   policy_ = MakePlacementPolicy(options_.placement, cluster_.get());
   node_leases_.resize(inventory_.nodes.size());
-  waiting_in_pool_.assign(inventory_.pools.size(), 0);
+  waiting_in_pool_.assign(tenancy_->class_count() * inventory_.pools.size(), 0);
+  any_waiting_in_pool_.assign(inventory_.pools.size(), 0);
   pool_device_modes_.assign(inventory_.pools.size(), 0);
   for (const Node& node : inventory_.nodes) {
     for (const Device& device : node.devices) {
@@ -69,7 +70,7 @@ Decision Engine::Submit(const Request& request, Time now) {
   const MemberDemand& demand = resolved->demand;
   const PriorityClass& priority_class = tenancy_->priority_class(resolved->priority_class);
   RequestId id{next_request_id_};
-  bool contested = Contested(demand);
+  bool contested = Contested(*resolved);
   // No node has more than 64 devices: larger whole-GPU members go straight to
   // the infeasibility report.
   bool placeable = demand.gpu_milli <= 1000 * kMaxDevicesPerNode;
@@ -148,7 +149,7 @@ Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved 
   pending.resolved = std::move(resolved);
   pending.enqueued_at = enqueued_at;
   pending.reason = reason;
-  CountWaiting(pending.resolved.demand, +1);
+  CountWaiting(pending.resolved, +1);
   CountTenant(pending.resolved, queued_, +1);
   fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class);
   Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
@@ -158,7 +159,7 @@ Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved 
 }
 
 void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
-  CountWaiting(pending.resolved.demand, -1);
+  CountWaiting(pending.resolved, -1);
   CountTenant(pending.resolved, queued_, -1);
   if (in_fair) fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class);
   Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
@@ -196,20 +197,29 @@ QuotaLedger::Verdict Engine::Admissible(const Resolved& resolved) const {
   return ledger_->Check(resolved.tenant, resolved.charge, priority_class.may_borrow);
 }
 
-bool Engine::Contested(const MemberDemand& demand) const {
+bool Engine::Contested(const Resolved& resolved) const {
+  // Waiting requests of the same or a higher class on a pool this one may use.
   if (contested_pools_ == 0) return false;
-  for (size_t p = 0; p < waiting_in_pool_.size(); ++p) {
-    if (demand.allowed_pools[p] && waiting_in_pool_[p] > 0) return true;
+  int64_t value = tenancy_->priority_class(resolved.priority_class).value;
+  size_t pools = inventory_.pools.size();
+  for (size_t c = 0; c < tenancy_->class_count(); ++c) {
+    if (tenancy_->priority_class(static_cast<int>(c)).value < value) continue;
+    for (size_t p = 0; p < pools; ++p) {
+      if (resolved.demand.allowed_pools[p] && waiting_in_pool_[c * pools + p] > 0) return true;
+    }
   }
   return false;
 }
 
-void Engine::CountWaiting(const MemberDemand& demand, int64_t delta) {
-  for (size_t p = 0; p < waiting_in_pool_.size(); ++p) {
-    if (!demand.allowed_pools[p]) continue;
-    bool was = waiting_in_pool_[p] > 0;
-    waiting_in_pool_[p] += delta;
-    bool is = waiting_in_pool_[p] > 0;
+void Engine::CountWaiting(const Resolved& resolved, int64_t delta) {
+  size_t pools = inventory_.pools.size();
+  size_t base = static_cast<size_t>(resolved.priority_class) * pools;
+  for (size_t p = 0; p < pools; ++p) {
+    if (!resolved.demand.allowed_pools[p]) continue;
+    waiting_in_pool_[base + p] += delta;
+    bool was = any_waiting_in_pool_[p] > 0;
+    any_waiting_in_pool_[p] += delta;
+    bool is = any_waiting_in_pool_[p] > 0;
     if (was != is) contested_pools_ = is ? contested_pools_ + 1 : contested_pools_ - 1;
   }
 }
@@ -398,7 +408,7 @@ void Engine::DrainQueue() {
   // its pools for the requests after it; one held only by its own tenant's
   // quota blocks nothing. Stop once every pool with waiters is blocked.
   // Requests passed over leave the order while the scan runs and go back after.
-  blocked_scratch_.assign(waiting_in_pool_.size(), 0);
+  blocked_scratch_.assign(any_waiting_in_pool_.size(), 0);
   size_t blocked = 0;
   std::vector<std::pair<RequestId, const Resolved*>> passed;
   while (blocked < contested_pools_) {

@@ -129,8 +129,8 @@ class Engine {
   // an earlier request that still does not fit.
   void DrainQueue();
   // True when a request allowed on `demand`'s pools must wait behind others.
-  bool Contested(const MemberDemand& demand) const;
-  void CountWaiting(const MemberDemand& demand, int64_t delta);
+  bool Contested(const Resolved& resolved) const;
+  void CountWaiting(const Resolved& resolved, int64_t delta);
   Decision Replay(RequestId id) const;
   int64_t QueuePosition(RequestId id) const;
 
@@ -145,9 +145,10 @@ class Engine {
   Time now_ = 0;
   uint64_t next_request_id_ = 1;
   std::unordered_map<LeaseId, Lease> leases_;
-  std::map<RequestId, Pending> queue_;    // FIFO: ids grow with submission order
-  std::vector<int64_t> waiting_in_pool_;  // queued requests that may use each pool
-  size_t contested_pools_ = 0;            // pools with waiting requests
+  std::map<RequestId, Pending> queue_;        // FIFO: ids grow with submission order
+  std::vector<int64_t> waiting_in_pool_;      // per class x pool: waiting requests
+  std::vector<int64_t> any_waiting_in_pool_;  // per pool, all classes
+  size_t contested_pools_ = 0;                // pools with waiting requests
   std::vector<uint8_t> blocked_scratch_;
   std::unique_ptr<Tenancy> tenancy_;
   std::unique_ptr<QuotaLedger> ledger_;
