@@ -96,9 +96,9 @@ Decision Engine::Submit(const Request& request, Time now) {
       }
     }
   }
-  std::string infeasible = Infeasibility(request, demand);
+  const std::string& infeasible = CachedInfeasibility(request, demand);
   if (!infeasible.empty()) {
-    return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, std::move(infeasible), at);
+    return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, infeasible, at);
   }
   if (priority_class.reject_when_busy) {
     return Decision::Rejected(
@@ -166,7 +166,7 @@ void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
   if (max_wait > 0) wait_deadlines_.erase({pending.enqueued_at + max_wait, id});
 }
 
-void Engine::Dequeue(std::map<RequestId, Pending>::iterator it) {
+void Engine::Dequeue(std::unordered_map<RequestId, Pending>::iterator it) {
   Unindex(it->first, it->second, /*in_fair=*/true);
   queue_.erase(it);
 }
@@ -416,7 +416,6 @@ void Engine::DrainQueue() {
     if (!next) break;
     auto it = queue_.find(*next);
     Pending& pending = it->second;
-    fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class);
     const std::vector<uint8_t>& pools = pending.resolved.demand.allowed_pools;
     bool behind = false;
     for (size_t p = 0; p < pools.size() && !behind; ++p) behind = pools[p] && blocked_scratch_[p];
@@ -432,11 +431,13 @@ void Engine::DrainQueue() {
           }
         }
       }
+      if (blocked >= contested_pools_) break;  // it stays where it is
+      fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class);
       passed.emplace_back(*next, &pending.resolved);
       continue;
     }
     RequestId id = it->first;
-    Unindex(id, pending, /*in_fair=*/false);
+    Unindex(id, pending, /*in_fair=*/true);
     auto node = queue_.extract(it);
     Lease& lease = AddLease(id, node.mapped().request, node.mapped().resolved, std::move(scratch_));
     scratch_ = Placement();
@@ -460,7 +461,10 @@ const Lease* Engine::FindLease(LeaseId lease) const {
 
 int64_t Engine::QueuePosition(RequestId id) const {
   auto it = queue_.find(id);
-  return it == queue_.end() ? -1 : std::distance(queue_.begin(), it);
+  if (it == queue_.end()) return -1;
+  const Resolved& resolved = it->second.resolved;
+  return fair_->WaitingAbove(resolved.priority_class) +
+         fair_->AheadInTenant(id, resolved.tenant, resolved.priority_class);
 }
 
 Decision Engine::Replay(RequestId id) const {

@@ -117,9 +117,13 @@ class Engine {
   // Removes a waiting request from the counts, the deadlines and (when
   // `in_fair`) the fair order; Dequeue also erases it.
   void Unindex(RequestId id, const Pending& pending, bool in_fair);
-  void Dequeue(std::map<RequestId, Pending>::iterator it);
+  void Dequeue(std::unordered_map<RequestId, Pending>::iterator it);
   // Empty when some inventory could host the gang; otherwise why not.
   std::string Infeasibility(const Request& request, const MemberDemand& demand) const;
+  // Infeasibility() memoised by shape and constraints: it depends only on the
+  // static inventory, and a scan of every node per queued request is the
+  // queue's most expensive step otherwise.
+  const std::string& CachedInfeasibility(const Request& request, const MemberDemand& demand);
   // Places every member or none; on success the cluster state holds it.
   bool TryPlace(const MemberDemand& demand, int64_t members, Placement* placement);
   Lease& AddLease(RequestId id, const Request& request, const Resolved& resolved,
@@ -145,11 +149,12 @@ class Engine {
   Time now_ = 0;
   uint64_t next_request_id_ = 1;
   std::unordered_map<LeaseId, Lease> leases_;
-  std::map<RequestId, Pending> queue_;        // FIFO: ids grow with submission order
-  std::vector<int64_t> waiting_in_pool_;      // per class x pool: waiting requests
-  std::vector<int64_t> any_waiting_in_pool_;  // per pool, all classes
-  size_t contested_pools_ = 0;                // pools with waiting requests
+  std::unordered_map<RequestId, Pending> queue_;  // waiting requests; order is fair_'s
+  std::vector<int64_t> waiting_in_pool_;          // per class x pool: waiting requests
+  std::vector<int64_t> any_waiting_in_pool_;      // per pool, all classes
+  size_t contested_pools_ = 0;                    // pools with waiting requests
   std::vector<uint8_t> blocked_scratch_;
+  std::unordered_map<std::string, std::string> infeasibility_cache_;
   std::unique_ptr<Tenancy> tenancy_;
   std::unique_ptr<QuotaLedger> ledger_;
   std::unique_ptr<FairQueue> fair_;

@@ -25,6 +25,8 @@ EngineSnapshot Engine::Snapshot() const {
   for (const auto& [id, pending] : queue_) {
     snapshot.queue.push_back({id, pending.enqueued_at, pending.reason, pending.request});
   }
+  std::sort(snapshot.queue.begin(), snapshot.queue.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
   snapshot.workload = workload_.entries();
   return snapshot;
 }

@@ -191,6 +191,27 @@ Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
   return resolved;
 }
 
+const std::string& Engine::CachedInfeasibility(const Request& request, const MemberDemand& demand) {
+  // Key: the member's resources, members, MIG profile, allowed pools and
+  // selector: everything Infeasibility() reads besides the inventory.
+  std::string key;
+  key.reserve(128);
+  key.append(reinterpret_cast<const char*>(request.member.resources.amounts.data()),
+             sizeof(request.member.resources.amounts));
+  key.append(reinterpret_cast<const char*>(&request.members), sizeof(request.members));
+  key.append(request.member.mig_profile).push_back('\0');
+  key.append(reinterpret_cast<const char*>(demand.allowed_pools.data()),
+             demand.allowed_pools.size());
+  for (const auto& [name, value] : demand.node_selector) {
+    key.append(name).push_back('\0');
+    key.append(value).push_back('\0');
+  }
+  auto it = infeasibility_cache_.find(key);
+  if (it != infeasibility_cache_.end()) return it->second;
+  if (infeasibility_cache_.size() >= 4096) infeasibility_cache_.clear();
+  return infeasibility_cache_.emplace(std::move(key), Infeasibility(request, demand)).first->second;
+}
+
 std::string Engine::Infeasibility(const Request& request, const MemberDemand& demand) const {
   // A gang is feasible when the inventory, entirely empty and every node up,
   // could hold all its members: sum over matching nodes of the members one

@@ -26,7 +26,15 @@ FairQueue::FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger)
 
 void FairQueue::Add(RequestId id, int tenant, int priority_class) {
   PerClass& per_class = classes_[static_cast<size_t>(priority_class)];
-  ALLOT_CHECK(per_class.fifo[static_cast<size_t>(tenant)].insert(id).second);
+  std::set<RequestId>& fifo = per_class.fifo[static_cast<size_t>(tenant)];
+  // New requests carry the largest id: appending with a hint is O(1).
+  size_t before = fifo.size();
+  if (fifo.empty() || *fifo.rbegin() < id) {
+    fifo.emplace_hint(fifo.end(), id);
+  } else {
+    fifo.insert(id);
+  }
+  ALLOT_CHECK(fifo.size() == before + 1);
   for (int at = tenant; at >= 0; at = tenancy_->tenant(at).parent) {
     if (per_class.pending[static_cast<size_t>(at)]++ == 0 && at != 0) {
       per_class.children[static_cast<size_t>(tenancy_->tenant(at).parent)].emplace(

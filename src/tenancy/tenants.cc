@@ -175,6 +175,14 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
       }
     }
   }
+  // Names are unique (checked above), so a name and a path never clash
+  // unless a path equals another tenant's name, where the path wins.
+  for (size_t t = 1; t < tenancy.tenants_.size(); ++t) {
+    tenancy.by_path_.emplace(tenancy.tenants_[t].name, static_cast<int>(t));
+  }
+  for (size_t t = 1; t < tenancy.tenants_.size(); ++t) {
+    tenancy.by_path_[tenancy.tenants_[t].path] = static_cast<int>(t);
+  }
   int leaves = 0;
   for (size_t t = 1; t < tenancy.tenants_.size(); ++t) {
     if (tenancy.tenants_[t].children.empty()) {
@@ -187,15 +195,8 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
 }
 
 int Tenancy::FindTenant(std::string_view name_or_path) const {
-  int found = -1;
-  for (size_t t = 1; t < tenants_.size(); ++t) {
-    if (tenants_[t].path == name_or_path) return static_cast<int>(t);
-    if (tenants_[t].name == name_or_path) {
-      if (found >= 0) return -1;  // ambiguous name
-      found = static_cast<int>(t);
-    }
-  }
-  return found;
+  auto it = by_path_.find(std::string(name_or_path));
+  return it == by_path_.end() ? -1 : it->second;
 }
 
 int Tenancy::FindClass(std::string_view name) const {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/resources.h"
@@ -94,6 +95,7 @@ class Tenancy {
 
  private:
   std::vector<Tenant> tenants_;
+  std::unordered_map<std::string, int> by_path_;  // names are unique too: both keys
   std::vector<PriorityClass> classes_;
   int default_class_ = 0;
   int sole_leaf_ = -1;
