@@ -40,10 +40,12 @@ format-check: deps
 
 bench: build
 	$(BUILD)/bench/engine_bench --benchmark_min_time=1
+	$(BUILD)/bench/tenancy_bench --benchmark_min_time=1
 	$(BUILD)/bench/json_bench --benchmark_min_time=0.5
 
 bench-smoke: build
 	$(BUILD)/bench/engine_bench --benchmark_min_time=0.01 --benchmark_filter='nodes:1000/'
+	$(BUILD)/bench/tenancy_bench --benchmark_min_time=0.01 --benchmark_filter='queued:10000$$'
 	$(BUILD)/bench/json_bench --benchmark_min_time=0.01
 
 # The fragmentation experiment on the Alibaba trace (docs/placement.md).

@@ -152,6 +152,9 @@ void BM_ChurnScattered(benchmark::State& state) {
     used[slot] += milli;
     lease.member_host[kCpu] = 2000;
     lease.member_host[kMemory] = 8192;
+    lease.tenant = 1;  // the default tenancy's only leaf ("default"; 0 is the root)
+    lease.charge = lease.member_host;
+    lease.charge[kGpu] = milli;
     Assignment assignment;
     assignment.node = static_cast<NodeIndex>(slot / 8);
     assignment.device = static_cast<int16_t>(slot % 8);
