@@ -16,6 +16,8 @@ std::string_view DecisionKindName(DecisionKind kind) {
       return "rejected";
     case DecisionKind::kLeaseEnded:
       return "lease_ended";
+    case DecisionKind::kPreempt:
+      return "preempt";
   }
   return "unknown";
 }
@@ -62,6 +64,8 @@ std::string_view EndReasonName(EndReason reason) {
       return "expired";
     case EndReason::kNodeDown:
       return "node_down";
+    case EndReason::kPreempted:
+      return "preempted";
   }
   return "unknown";
 }
@@ -108,6 +112,19 @@ Decision Decision::LeaseEnded(RequestId request, LeaseId lease, EndReason reason
   return decision;
 }
 
+Decision Decision::Preempt(RequestId request, LeaseId lease, RequestId for_request, Duration grace,
+                           std::string message, Time at) {
+  Decision decision;
+  decision.kind = DecisionKind::kPreempt;
+  decision.request = request;
+  decision.lease = lease;
+  decision.for_request = for_request;
+  decision.grace = grace;
+  decision.message = std::move(message);
+  decision.at = at;
+  return decision;
+}
+
 std::string DescribeDecision(const Decision& decision, const Inventory& inventory) {
   switch (decision.kind) {
     case DecisionKind::kGranted: {
@@ -136,6 +153,10 @@ std::string DescribeDecision(const Decision& decision, const Inventory& inventor
     case DecisionKind::kRejected:
       return fmt::format("rejected request {} {}: {}", decision.request.value,
                          RejectCodeName(decision.reject_code), decision.message);
+    case DecisionKind::kPreempt:
+      return fmt::format("preempt  lease {} of request {} for request {} within {} s ({})",
+                         decision.lease.value, decision.request.value, decision.for_request.value,
+                         decision.grace / kMicrosPerSecond, decision.message);
     case DecisionKind::kLeaseEnded:
       return fmt::format("ended    lease {} of request {} ({}{}{})", decision.lease.value,
                          decision.request.value, EndReasonName(decision.end_reason),

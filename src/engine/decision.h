@@ -10,7 +10,7 @@
 
 namespace allot {
 
-enum class DecisionKind : uint8_t { kGranted, kQueued, kRejected, kLeaseEnded };
+enum class DecisionKind : uint8_t { kGranted, kQueued, kRejected, kLeaseEnded, kPreempt };
 
 // Why a request waits. Later layers add quota, limit, class and budget reasons.
 enum class QueueReason : uint8_t {
@@ -34,6 +34,7 @@ enum class EndReason : uint8_t {
   kCancelled,  // cancelled by the holder or an operator
   kExpired,    // not renewed within its TTL
   kNodeDown,   // a node it ran on went down
+  kPreempted,  // preempted for a higher class, or its borrowed capacity reclaimed
 };
 
 std::string_view DecisionKindName(DecisionKind kind);
@@ -62,12 +63,19 @@ struct Decision {
   EndReason end_reason = EndReason::kReleased;
   // True when this answers a retried Submit (same idempotency key).
   bool replayed = false;
+  // kPreempt: the lease (and its request) must stop within `grace`; it ends
+  // (LeaseEnded, kPreempted) when the grace has passed, on Tick. `for_request`
+  // is the waiting request it makes room for.
+  Duration grace = 0;
+  RequestId for_request;
 
   static Decision Granted(RequestId request, LeaseId lease, Placement placement, Time at);
   static Decision Queued(RequestId request, QueueReason reason, int64_t position, Time at);
   static Decision Rejected(RequestId request, RejectCode code, std::string message, Time at);
   static Decision LeaseEnded(RequestId request, LeaseId lease, EndReason reason,
                              std::string message, Time at);
+  static Decision Preempt(RequestId request, LeaseId lease, RequestId for_request, Duration grace,
+                          std::string message, Time at);
 };
 
 // One line for logs and the demo: "granted request 3 lease 2 on node-1[gpu0 500m]".

@@ -125,8 +125,9 @@ Decision Engine::Submit(const Request& request, Time now) {
   int64_t position = fair_->WaitingAbove(resolved->priority_class) +
                      fair_->TenantWaiting(resolved->tenant, resolved->priority_class);
   Enqueue(id, request, std::move(resolved).value(), reason, now_);
-  if (contested) {
-    // Fair share may rank it ahead of those waiting: let the queue decide.
+  if (contested || (reason == QueueReason::kNoCapacity && MayPreempt(queue_[id].resolved))) {
+    // Fair share may rank it ahead of those waiting, or it may preempt: let
+    // the queue decide.
     size_t before = outbox_.size();
     DrainQueue();
     for (size_t i = before; i < outbox_.size(); ++i) {
@@ -298,6 +299,11 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
     first = last;
   }
   if (lease.expires_at > 0) expiries_.erase({lease.expires_at, id});
+  if (lease.preempt_at > 0) {
+    preemptions_.erase({lease.preempt_at, id});
+    auto waiting = preempting_for_.find(lease.preempted_for);
+    if (waiting != preempting_for_.end() && --waiting->second == 0) preempting_for_.erase(waiting);
+  }
   if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
   ledger_->Apply(lease.tenant, lease.charge, -1);
   fair_->OnUsageChanged(lease.tenant);
@@ -363,6 +369,10 @@ void Engine::Tick(Time now) {
     EndLease(id, EndReason::kExpired, "not renewed within its ttl", /*announce=*/true);
     freed = true;
   }
+  if (!preemptions_.empty() && preemptions_.begin()->first <= now_) {
+    EndPreemptions();
+    freed = true;
+  }
   while (!wait_deadlines_.empty() && wait_deadlines_.begin()->first <= now_) {
     RequestId id = wait_deadlines_.begin()->second;
     auto it = queue_.find(id);
@@ -406,32 +416,49 @@ void Engine::DrainQueue() {
   if (queue_.empty()) return;
   // Consider waiting requests in fair order. One that does not fit blocks
   // its pools for the requests after it; one held only by its own tenant's
-  // quota blocks nothing. Stop once every pool with waiters is blocked.
+  // quota blocks nothing; one that would borrow beyond its tenant's guarantee
+  // blocks only other borrowers, so it never holds back a request within
+  // guarantee (those rank first anyway: their tenants' shares are negative).
+  // Stop once every pool with waiters is blocked for everyone, or blocked
+  // for borrowers when the scan has reached tenants at or above guarantee.
   // Requests passed over leave the order while the scan runs and go back after.
-  blocked_scratch_.assign(any_waiting_in_pool_.size(), 0);
-  size_t blocked = 0;
+  blocked_scratch_.assign(any_waiting_in_pool_.size(), 0);  // bit 1: all, bit 2: borrowers
+  size_t blocked_all = 0;
+  size_t blocked_any = 0;
   std::vector<std::pair<RequestId, const Resolved*>> passed;
-  while (blocked < contested_pools_) {
+  while (blocked_all < contested_pools_) {
     std::optional<RequestId> next = fair_->Next();
     if (!next) break;
     auto it = queue_.find(*next);
     Pending& pending = it->second;
     const std::vector<uint8_t>& pools = pending.resolved.demand.allowed_pools;
+    bool within = WithinGuarantee(pending.resolved);
+    uint8_t blocking_bits = within ? 1 : 3;
     bool behind = false;
-    for (size_t p = 0; p < pools.size() && !behind; ++p) behind = pools[p] && blocked_scratch_[p];
+    for (size_t p = 0; p < pools.size() && !behind; ++p) {
+      behind = pools[p] && (blocked_scratch_[p] & blocking_bits);
+    }
     bool admissible = !behind && Admissible(pending.resolved).ok;
     bool placed =
         admissible && TryPlace(pending.resolved.demand, pending.request.members, &scratch_);
+    if (admissible && !placed && TryPreempt(*next, pending)) {
+      placed = TryPlace(pending.resolved.demand, pending.request.members, &scratch_);
+    }
     if (!placed) {
       if (behind || admissible) {
+        uint8_t mark = within ? 1 : 2;
         for (size_t p = 0; p < pools.size(); ++p) {
-          if (pools[p] && !blocked_scratch_[p]) {
-            blocked_scratch_[p] = 1;
-            ++blocked;
-          }
+          if (!pools[p]) continue;
+          if ((mark & 1) && !(blocked_scratch_[p] & 1)) ++blocked_all;
+          if (blocked_scratch_[p] == 0) ++blocked_any;
+          blocked_scratch_[p] |= mark;
         }
       }
-      if (blocked >= contested_pools_) break;  // it stays where it is
+      bool no_guarantee_left = ledger_->Share(pending.resolved.tenant) >= 0;
+      if (blocked_all >= contested_pools_ ||
+          (blocked_any >= contested_pools_ && no_guarantee_left)) {
+        break;  // it stays where it is
+      }
       fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class);
       passed.emplace_back(*next, &pending.resolved);
       continue;

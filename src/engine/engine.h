@@ -118,6 +118,22 @@ class Engine {
   // `in_fair`) the fair order; Dequeue also erases it.
   void Unindex(RequestId id, const Pending& pending, bool in_fair);
   void Dequeue(std::unordered_map<RequestId, Pending>::iterator it);
+
+  // Preemption (engine_preemption.cc). Makes room for a waiting request that
+  // its quota admits but that does not fit, by preempting leases of lower
+  // classes (when its class may preempt) or leases running on capacity that
+  // another subtree borrowed beyond its guarantee (when the request keeps its
+  // own tenant path within guarantee). Returns true when capacity was freed
+  // at once (victims with no grace), so placement can be tried again.
+  bool TryPreempt(RequestId id, const Pending& pending);
+  bool MayPreempt(const Resolved& resolved) const;
+  bool WithinGuarantee(const Resolved& resolved) const;
+  // True when `lease` belongs to a subtree (where its path leaves the
+  // preemptor's) that now uses more than its guarantee of a resource the
+  // preemptor asks for and is guaranteed.
+  bool Reclaimable(const Lease& lease, const Resolved& preemptor) const;
+  void SetAside(const Lease& lease, int sign);  // tentatively frees (-1) or retakes (+1)
+  void EndPreemptions();                        // graceful preemptions past their deadline
   // Empty when some inventory could host the gang; otherwise why not.
   std::string Infeasibility(const Request& request, const MemberDemand& demand) const;
   // Infeasibility() memoised by shape and constraints: it depends only on the
@@ -162,6 +178,8 @@ class Engine {
   std::vector<int64_t> running_;
   std::vector<int64_t> queued_;
   std::set<std::pair<Time, RequestId>> wait_deadlines_;  // classes with max_wait
+  std::set<std::pair<Time, LeaseId>> preemptions_;       // leases in their grace period
+  std::unordered_map<RequestId, int> preempting_for_;    // victims in grace per request
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;
   std::unordered_map<std::string, RequestId> idempotency_;

@@ -83,7 +83,14 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     for (int64_t amount : lease.charge.amounts) {
       if (amount < 0 || amount > kMaxQuantity) return DataLoss(field + ".charge: out of range");
     }
+    if (lease.preempt_at < 0 || (lease.preempt_at > 0 && !lease.preempted_for.valid())) {
+      return DataLoss(field + ".preempt_at: inconsistent with preempted_for");
+    }
     Lease& restored = engine.leases_[lease.id] = lease;
+    if (restored.preempt_at > 0) {
+      engine.preemptions_.emplace(restored.preempt_at, restored.id);
+      ++engine.preempting_for_[restored.preempted_for];
+    }
     engine.ledger_->Apply(restored.tenant, restored.charge, +1);
     engine.fair_->OnUsageChanged(restored.tenant);
     Resolved owner;

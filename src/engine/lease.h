@@ -27,6 +27,10 @@ struct Lease {
   int32_t tenant = 0;          // leaf tenant index in the engine's Tenancy
   int32_t priority_class = 0;  // class index
   ResourceVector charge;       // what the lease counts against its tenants' quotas
+  // Being preempted: ends at preempt_at (0: not being preempted), making room
+  // for preempted_for.
+  Time preempt_at = 0;
+  RequestId preempted_for;
 
   RequestId request() const { return RequestId{id.value}; }
   friend bool operator==(const Lease&, const Lease&) = default;

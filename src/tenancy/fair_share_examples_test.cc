@@ -41,15 +41,25 @@ std::map<std::string, int> Running(const Engine& engine) {
 
 class FairShareExamples : public ::testing::Test {
  protected:
+  // The blocker's class cannot be preempted, so tenants below their guarantee
+  // wait for its release instead of reclaiming from it.
   void Build(const Inventory& inventory, std::vector<TenantSpec> tenants) {
     tenants.push_back(Tenant("blocker"));
     EngineOptions options;
     options.tenants = std::move(tenants);
+    PriorityClass standard;
+    standard.name = "default";
+    PriorityClass pinned;
+    pinned.name = "pinned";
+    pinned.preemptible = false;
+    options.classes = {standard, pinned};
     engine_ = Engine::Create(inventory, options).value();
   }
   // Fills the cluster with one lease of `everything`, for tenant blocker.
   LeaseId Block(const Request& everything) {
-    Decision decision = engine_->Submit(For(everything, "blocker"), kNow);
+    Request request = For(everything, "blocker");
+    request.priority_class = "pinned";
+    Decision decision = engine_->Submit(request, kNow);
     EXPECT_EQ(decision.kind, DecisionKind::kGranted) << decision.message;
     return decision.lease;
   }

@@ -88,20 +88,24 @@ QuotaLedger::Verdict QuotaLedger::Check(int tenant, const ResourceVector& amount
 }
 
 double QuotaLedger::Share(int tenant) const {
+  // A tenant with guarantees is measured on the resources it is guaranteed
+  // (its use of others does not rank it behind borrowers while it is below
+  // its guarantee); a tenant without any, on the resources it uses (DRF).
   const Tenancy::Tenant& node = tenancy_->tenant(tenant);
+  bool has_guarantee = false;
+  for (int r = 0; r < kMaxResources; ++r) {
+    has_guarantee =
+        has_guarantee || (capacity_[r] > 0 && node.quota[static_cast<size_t>(r)].guaranteed > 0);
+  }
   double weight = static_cast<double>(node.weight_milli) / 1000.0;
   double share = -1e300;
   bool any = false;
   for (int r = 0; r < kMaxResources; ++r) {
-    // Only resources the tenant uses or is guaranteed: an untouched resource
-    // would pin the share at 0 and hide how far below its guarantee it is.
     if (capacity_[r] <= 0) continue;
-    if (usage_[static_cast<size_t>(tenant)][r] == 0 &&
-        node.quota[static_cast<size_t>(r)].guaranteed == 0) {
-      continue;
-    }
-    double above = static_cast<double>(usage_[static_cast<size_t>(tenant)][r] -
-                                       node.quota[static_cast<size_t>(r)].guaranteed);
+    int64_t guaranteed = node.quota[static_cast<size_t>(r)].guaranteed;
+    int64_t used = usage_[static_cast<size_t>(tenant)][r];
+    if (has_guarantee ? guaranteed == 0 : used == 0) continue;
+    double above = static_cast<double>(used - guaranteed);
     share = std::max(share, above / (static_cast<double>(capacity_[r]) * weight));
     any = true;
   }

@@ -27,6 +27,8 @@ namespace allot {
 // what a tenant uses above its guarantee,
 //   share(a) = max over r with capacity(r) > 0 of
 //              (usage(a, r) - guaranteed(a, r)) / (capacity(r) * weight(a))
+// over the resources a is guaranteed (or, when it has no guarantee at all,
+// the resources it uses),
 // negative while the tenant is below its guarantee. With no guarantees this
 // is Dominant Resource Fairness (Ghodsi et al., NSDI 2011); with guarantees
 // and weights, equalising it splits the surplus beyond guarantees in

@@ -38,6 +38,7 @@ struct PriorityClass {
   bool may_borrow = true;         // may run beyond its tenant's guarantee
   bool reject_when_busy = false;  // reject at once instead of queueing
   Duration max_wait = 0;          // queued longer than this: rejected (0 = no limit)
+  Duration preemption_grace = 0;  // a preempted lease of this class may run this long
 };
 
 // One tenant as configured: `parent` names its parent ("" for top level).

@@ -1,0 +1,186 @@
+// Preemption: victims for a waiting request that its quota admits but that
+// does not fit. Two rules, both loop-free:
+//   class preemption  its class may preempt; victims are preemptible leases
+//                     of strictly lower class value (they can never preempt back);
+//   reclaim           the request keeps every tenant on its path within its
+//                     guarantee (for the resources each is guaranteed); victims are preemptible
+//                     leases whose subtree (where it diverges from the requester's path) stays at
+//                     or above its own guarantee without them, so it cannot reclaim them back.
+// Victims are chosen greedily, cheapest first (lower class, then the least work
+// lost: the most recently started), until the request fits, then pruned of any
+// the request does not need (most expensive first). A gang is always a whole
+// lease. A victim with no grace ends at once; otherwise it gets a Preempt
+// decision and ends on the Tick after its grace.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/check.h"
+#include "engine/engine.h"
+
+namespace allot {
+
+bool Engine::WithinGuarantee(const Resolved& resolved) const {
+  // Within guarantee: on every tenant of the path, every charged resource
+  // that tenant is guaranteed stays within it (resources it has no guarantee
+  // for are not quota-managed there), and the leaf is guaranteed at least one
+  // charged resource, so a tenant without guarantees never reclaims.
+  bool guaranteed_somewhere = false;
+  for (int t = resolved.tenant; t > 0; t = tenancy_->tenant(t).parent) {
+    const Tenancy::Tenant& tenant = tenancy_->tenant(t);
+    for (int r = 0; r < kMaxResources; ++r) {
+      int64_t guaranteed = tenant.quota[static_cast<size_t>(r)].guaranteed;
+      if (resolved.charge[r] == 0 || guaranteed == 0) continue;
+      if (t == resolved.tenant) guaranteed_somewhere = true;
+      if (ledger_->usage(t)[r] + resolved.charge[r] > guaranteed) return false;
+    }
+  }
+  return guaranteed_somewhere;
+}
+
+bool Engine::MayPreempt(const Resolved& resolved) const {
+  return tenancy_->priority_class(resolved.priority_class).may_preempt || WithinGuarantee(resolved);
+}
+
+bool Engine::Reclaimable(const Lease& lease, const Resolved& preemptor) const {
+  // The preemptor's path, to find where the victim's path leaves it.
+  std::vector<uint8_t> on_path(tenancy_->tenant_count(), 0);
+  for (int t = preemptor.tenant; t >= 0; t = tenancy_->tenant(t).parent) {
+    on_path[static_cast<size_t>(t)] = 1;
+  }
+  int diverging = -1;
+  for (int t = lease.tenant; t > 0 && !on_path[static_cast<size_t>(t)];
+       t = tenancy_->tenant(t).parent) {
+    diverging = t;
+  }
+  if (diverging < 0) return false;  // same subtree as the preemptor
+  // Borrowing now, in a resource the preemptor asks for and is guaranteed.
+  const Tenancy::Tenant& subtree = tenancy_->tenant(diverging);
+  const Tenancy::Tenant& leaf = tenancy_->tenant(preemptor.tenant);
+  for (int r = 0; r < kMaxResources; ++r) {
+    if (lease.charge[r] == 0 || preemptor.charge[r] == 0) continue;
+    if (leaf.quota[static_cast<size_t>(r)].guaranteed == 0) continue;
+    if (ledger_->usage(diverging)[r] > subtree.quota[static_cast<size_t>(r)].guaranteed) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Engine::SetAside(const Lease& lease, int sign) {
+  const Placement& placement = lease.placement;
+  for (size_t first = 0; first < placement.size();) {
+    size_t last = first;
+    while (last < placement.size() && placement[last].member == placement[first].member) ++last;
+    std::span<const Assignment> member(placement.data() + first, last - first);
+    if (sign < 0) {
+      cluster_->Give(lease.member_host, member);
+    } else {
+      cluster_->Take(lease.member_host, member);
+    }
+    first = last;
+  }
+}
+
+bool Engine::TryPreempt(RequestId id, const Pending& pending) {
+  const PriorityClass& wanted = tenancy_->priority_class(pending.resolved.priority_class);
+  bool reclaim = WithinGuarantee(pending.resolved);
+  if (!wanted.may_preempt && !reclaim) return false;
+  if (preempting_for_.count(id) > 0) return false;  // victims already in their grace
+
+  struct Candidate {
+    Lease* lease;
+    bool lower_class;
+  };
+  std::vector<Candidate> candidates;
+  for (auto& [lease_id, lease] : leases_) {
+    if (lease.preempt_at > 0) continue;
+    const PriorityClass& victim = tenancy_->priority_class(lease.priority_class);
+    if (!victim.preemptible) continue;
+    bool lower = wanted.may_preempt && victim.value < wanted.value;
+    if (lower || (reclaim && Reclaimable(lease, pending.resolved))) {
+      candidates.push_back({&lease, lower});
+    }
+  }
+  if (candidates.empty()) return false;
+  std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
+    int64_t class_a = tenancy_->priority_class(a.lease->priority_class).value;
+    int64_t class_b = tenancy_->priority_class(b.lease->priority_class).value;
+    if (class_a != class_b) return class_a < class_b;
+    if (a.lease->granted_at != b.lease->granted_at) {
+      return a.lease->granted_at > b.lease->granted_at;  // least work lost first
+    }
+    return a.lease->id > b.lease->id;
+  });
+
+  // Greedy: set victims aside until the request fits.
+  const MemberDemand& demand = pending.resolved.demand;
+  Placement probe;
+  auto fits = [&] {
+    if (!TryPlace(demand, pending.request.members, &probe)) return false;
+    for (size_t first = 0; first < probe.size();) {  // undo the probe placement
+      size_t last = first;
+      while (last < probe.size() && probe[last].member == probe[first].member) ++last;
+      cluster_->Give(demand.host, std::span(probe.data() + first, last - first));
+      first = last;
+    }
+    return true;
+  };
+  std::vector<Candidate> chosen;
+  bool enough = false;
+  for (const Candidate& candidate : candidates) {
+    SetAside(*candidate.lease, -1);
+    chosen.push_back(candidate);
+    if (fits()) {
+      enough = true;
+      break;
+    }
+  }
+  if (!enough) {
+    for (const Candidate& candidate : chosen) SetAside(*candidate.lease, +1);
+    return false;
+  }
+  // Prune, most expensive first: keep a victim running if the request fits without preempting it.
+  for (size_t i = chosen.size(); i-- > 0;) {
+    SetAside(*chosen[i].lease, +1);
+    if (fits()) {
+      chosen.erase(chosen.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      SetAside(*chosen[i].lease, -1);
+    }
+  }
+  for (const Candidate& candidate : chosen) SetAside(*candidate.lease, +1);
+
+  bool freed = false;
+  for (const Candidate& candidate : chosen) {
+    Lease& lease = *candidate.lease;
+    std::string reason = candidate.lower_class
+                             ? fmt::format("preempted for request {} of class {} (value {})",
+                                           id.value, wanted.name, wanted.value)
+                             : fmt::format("capacity borrowed by {} reclaimed for request {} of {}",
+                                           tenancy_->tenant(lease.tenant).path, id.value,
+                                           tenancy_->tenant(pending.resolved.tenant).path);
+    Duration grace = tenancy_->priority_class(lease.priority_class).preemption_grace;
+    if (grace == 0) {
+      EndLease(lease.id, EndReason::kPreempted, std::move(reason), /*announce=*/true);
+      freed = true;
+      continue;
+    }
+    lease.preempt_at = now_ + grace;
+    lease.preempted_for = id;
+    preemptions_.emplace(lease.preempt_at, lease.id);
+    ++preempting_for_[id];
+    outbox_.push_back(
+        Decision::Preempt(lease.request(), lease.id, id, grace, std::move(reason), now_));
+  }
+  return freed;
+}
+
+void Engine::EndPreemptions() {
+  while (!preemptions_.empty() && preemptions_.begin()->first <= now_) {
+    LeaseId id = preemptions_.begin()->second;
+    EndLease(id, EndReason::kPreempted, "its preemption grace period ended", /*announce=*/true);
+  }
+}
+
+}  // namespace allot
