@@ -152,6 +152,7 @@ Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved 
   pending.reason = reason;
   CountWaiting(pending.resolved, +1);
   CountTenant(pending.resolved, queued_, +1);
+  if (request.estimate > 0) ++waiting_with_estimate_;
   fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class);
   Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
   if (max_wait > 0) wait_deadlines_.emplace(enqueued_at + max_wait, id);
@@ -162,6 +163,7 @@ Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved 
 void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
   CountWaiting(pending.resolved, -1);
   CountTenant(pending.resolved, queued_, -1);
+  if (pending.request.estimate > 0) --waiting_with_estimate_;
   if (in_fair) fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class);
   Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
   if (max_wait > 0) wait_deadlines_.erase({pending.enqueued_at + max_wait, id});
@@ -264,6 +266,7 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
   lease.labels = request.labels;
   lease.idempotency_key = request.idempotency_key;
   if (lease.expires_at > 0) expiries_.emplace(lease.expires_at, lease_id);
+  if (lease.estimate > 0) estimated_ends_.emplace(lease.granted_at + lease.estimate, lease_id);
   NodeIndex last_node = static_cast<NodeIndex>(-1);
   for (const Assignment& a : lease.placement) {
     if (a.node == last_node) continue;
@@ -299,6 +302,7 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
     first = last;
   }
   if (lease.expires_at > 0) expiries_.erase({lease.expires_at, id});
+  if (lease.estimate > 0) estimated_ends_.erase({lease.granted_at + lease.estimate, id});
   if (lease.preempt_at > 0) {
     preemptions_.erase({lease.preempt_at, id});
     auto waiting = preempting_for_.find(lease.preempted_for);
@@ -419,14 +423,23 @@ void Engine::DrainQueue() {
   // quota blocks nothing; one that would borrow beyond its tenant's guarantee
   // blocks only other borrowers, so it never holds back a request within
   // guarantee (those rank first anyway: their tenants' shares are negative).
+  // A blocked pool keeps the earliest reservation (shadow time) of the
+  // requests blocking it; a request behind it may still start if it fits now
+  // and its estimate ends before that reservation (backfill, engine_backfill.cc).
   // Stop once every pool with waiters is blocked for everyone, or blocked
-  // for borrowers when the scan has reached tenants at or above guarantee.
+  // for borrowers when the scan has reached tenants at or above guarantee;
+  // with requests that could backfill, look at most kBackfillWindow further.
   // Requests passed over leave the order while the scan runs and go back after.
+  constexpr int kBackfillWindow = 64;
   blocked_scratch_.assign(any_waiting_in_pool_.size(), 0);  // bit 1: all, bit 2: borrowers
+  reservation_scratch_.assign(any_waiting_in_pool_.size(), kNever);
   size_t blocked_all = 0;
   size_t blocked_any = 0;
+  int backfill_budget = waiting_with_estimate_ > 0 ? kBackfillWindow : 0;
   std::vector<std::pair<RequestId, const Resolved*>> passed;
-  while (blocked_all < contested_pools_) {
+  while (true) {
+    bool saturated = blocked_all >= contested_pools_;
+    if (saturated && backfill_budget-- <= 0) break;
     std::optional<RequestId> next = fair_->Next();
     if (!next) break;
     auto it = queue_.find(*next);
@@ -435,28 +448,37 @@ void Engine::DrainQueue() {
     bool within = WithinGuarantee(pending.resolved);
     uint8_t blocking_bits = within ? 1 : 3;
     bool behind = false;
-    for (size_t p = 0; p < pools.size() && !behind; ++p) {
-      behind = pools[p] && (blocked_scratch_[p] & blocking_bits);
+    Time reservation = kNever;
+    for (size_t p = 0; p < pools.size(); ++p) {
+      if (!pools[p] || !(blocked_scratch_[p] & blocking_bits)) continue;
+      behind = true;
+      reservation = std::min(reservation, reservation_scratch_[p]);
     }
-    bool admissible = !behind && Admissible(pending.resolved).ok;
+    // Backfill: behind a reservation, but done before it by its own estimate.
+    bool backfill = behind && pending.request.estimate > 0 && reservation != kNever &&
+                    now_ + pending.request.estimate <= reservation;
+    bool considered = !behind || backfill;
+    bool admissible = considered && Admissible(pending.resolved).ok;
     bool placed =
         admissible && TryPlace(pending.resolved.demand, pending.request.members, &scratch_);
-    if (admissible && !placed && TryPreempt(*next, pending)) {
+    if (admissible && !placed && !behind && TryPreempt(*next, pending)) {
       placed = TryPlace(pending.resolved.demand, pending.request.members, &scratch_);
     }
     if (!placed) {
-      if (behind || admissible) {
+      if (!behind && admissible) {
+        Time shadow = waiting_with_estimate_ > 0 ? ShadowTime(pending) : kNever;
         uint8_t mark = within ? 1 : 2;
         for (size_t p = 0; p < pools.size(); ++p) {
           if (!pools[p]) continue;
           if ((mark & 1) && !(blocked_scratch_[p] & 1)) ++blocked_all;
           if (blocked_scratch_[p] == 0) ++blocked_any;
           blocked_scratch_[p] |= mark;
+          reservation_scratch_[p] = std::min(reservation_scratch_[p], shadow);
         }
       }
       bool no_guarantee_left = ledger_->Share(pending.resolved.tenant) >= 0;
-      if (blocked_all >= contested_pools_ ||
-          (blocked_any >= contested_pools_ && no_guarantee_left)) {
+      if (backfill_budget == 0 && (blocked_all >= contested_pools_ ||
+                                   (blocked_any >= contested_pools_ && no_guarantee_left))) {
         break;  // it stays where it is
       }
       fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -134,6 +135,12 @@ class Engine {
   bool Reclaimable(const Lease& lease, const Resolved& preemptor) const;
   void SetAside(const Lease& lease, int sign);  // tentatively frees (-1) or retakes (+1)
   void EndPreemptions();                        // graceful preemptions past their deadline
+
+  // Backfill (engine_backfill.cc): the earliest time at which `pending` would
+  // fit if running leases ended at their estimates (granted_at + estimate),
+  // or kNever when leases without estimates stand in its way.
+  Time ShadowTime(const Pending& pending);
+  static constexpr Time kNever = std::numeric_limits<Time>::max();
   // Empty when some inventory could host the gang; otherwise why not.
   std::string Infeasibility(const Request& request, const MemberDemand& demand) const;
   // Infeasibility() memoised by shape and constraints: it depends only on the
@@ -170,6 +177,7 @@ class Engine {
   std::vector<int64_t> any_waiting_in_pool_;      // per pool, all classes
   size_t contested_pools_ = 0;                    // pools with waiting requests
   std::vector<uint8_t> blocked_scratch_;
+  std::vector<Time> reservation_scratch_;
   std::unordered_map<std::string, std::string> infeasibility_cache_;
   std::unique_ptr<Tenancy> tenancy_;
   std::unique_ptr<QuotaLedger> ledger_;
@@ -179,6 +187,8 @@ class Engine {
   std::vector<int64_t> queued_;
   std::set<std::pair<Time, RequestId>> wait_deadlines_;  // classes with max_wait
   std::set<std::pair<Time, LeaseId>> preemptions_;       // leases in their grace period
+  std::set<std::pair<Time, LeaseId>> estimated_ends_;    // granted_at + estimate, when known
+  int64_t waiting_with_estimate_ = 0;                    // waiting requests that could backfill
   std::unordered_map<RequestId, int> preempting_for_;    // victims in grace per request
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;

@@ -87,6 +87,9 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
       return DataLoss(field + ".preempt_at: inconsistent with preempted_for");
     }
     Lease& restored = engine.leases_[lease.id] = lease;
+    if (restored.estimate > 0) {
+      engine.estimated_ends_.emplace(restored.granted_at + restored.estimate, restored.id);
+    }
     if (restored.preempt_at > 0) {
       engine.preemptions_.emplace(restored.preempt_at, restored.id);
       ++engine.preempting_for_[restored.preempted_for];
