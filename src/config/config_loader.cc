@@ -228,9 +228,9 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
   for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
     const YAML::Node entry = list[i];
     std::string path = fmt::format("classes[{}]", i);
-    reader.OnlyKeys(
-        entry, path,
-        {"name", "value", "preempt", "preemptible", "borrow", "queueing", "max_wait", "grace"});
+    reader.OnlyKeys(entry, path,
+                    {"name", "value", "preempt", "preemptible", "borrow", "queueing", "max_wait",
+                     "grace", "aging"});
     if (!reader.ok()) return;
     PriorityClass c;
     c.name = reader.String(entry, "name", path, true);
@@ -252,6 +252,7 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
     c.reject_when_busy = queueing == "reject";
     c.max_wait = Seconds(reader.Integer(entry, "max_wait", path, 0, int64_t{10} * 366 * 86400));
     c.preemption_grace = Seconds(reader.Integer(entry, "grace", path, 0, int64_t{366} * 86400));
+    c.aging = Seconds(reader.Integer(entry, "aging", path, 0, int64_t{366} * 86400));
     classes->push_back(c);
   }
 }

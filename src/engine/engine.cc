@@ -48,7 +48,17 @@ Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOption
       new Engine(std::move(inventory), std::move(options), std::move(tenancy).value()));
 }
 
-void Engine::Advance(Time now) { now_ = std::max(now_, now); }
+void Engine::Advance(Time now) {
+  now_ = std::max(now_, now);
+  while (!aging_deadlines_.empty() && aging_deadlines_.begin()->first <= now_) {
+    RequestId id = aging_deadlines_.begin()->second;
+    aging_deadlines_.erase(aging_deadlines_.begin());
+    Pending& pending = queue_.at(id);
+    fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class);
+    fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class, /*aged=*/true);
+    pending.aged = true;
+  }
+}
 
 Decision Engine::Submit(const Request& request, Time now) {
   // Replays and rejections change nothing, the clock included: it advances
@@ -154,8 +164,10 @@ Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved 
   CountTenant(pending.resolved, queued_, +1);
   if (request.estimate > 0) ++waiting_with_estimate_;
   fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class);
-  Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
-  if (max_wait > 0) wait_deadlines_.emplace(enqueued_at + max_wait, id);
+  const PriorityClass& priority_class = tenancy_->priority_class(pending.resolved.priority_class);
+  if (priority_class.max_wait > 0)
+    wait_deadlines_.emplace(enqueued_at + priority_class.max_wait, id);
+  if (priority_class.aging > 0) aging_deadlines_.emplace(enqueued_at + priority_class.aging, id);
   if (!request.idempotency_key.empty()) idempotency_[request.idempotency_key] = id;
   return pending;
 }
@@ -164,9 +176,15 @@ void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
   CountWaiting(pending.resolved, -1);
   CountTenant(pending.resolved, queued_, -1);
   if (pending.request.estimate > 0) --waiting_with_estimate_;
-  if (in_fair) fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class);
-  Duration max_wait = tenancy_->priority_class(pending.resolved.priority_class).max_wait;
-  if (max_wait > 0) wait_deadlines_.erase({pending.enqueued_at + max_wait, id});
+  if (in_fair) {
+    fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class, pending.aged);
+  }
+  const PriorityClass& priority_class = tenancy_->priority_class(pending.resolved.priority_class);
+  if (priority_class.max_wait > 0) {
+    wait_deadlines_.erase({pending.enqueued_at + priority_class.max_wait, id});
+  }
+  if (priority_class.aging > 0)
+    aging_deadlines_.erase({pending.enqueued_at + priority_class.aging, id});
 }
 
 void Engine::Dequeue(std::unordered_map<RequestId, Pending>::iterator it) {
@@ -436,7 +454,7 @@ void Engine::DrainQueue() {
   size_t blocked_all = 0;
   size_t blocked_any = 0;
   int backfill_budget = waiting_with_estimate_ > 0 ? kBackfillWindow : 0;
-  std::vector<std::pair<RequestId, const Resolved*>> passed;
+  std::vector<std::pair<RequestId, const Pending*>> passed;
   while (true) {
     bool saturated = blocked_all >= contested_pools_;
     if (saturated && backfill_budget-- <= 0) break;
@@ -481,8 +499,8 @@ void Engine::DrainQueue() {
                                    (blocked_any >= contested_pools_ && no_guarantee_left))) {
         break;  // it stays where it is
       }
-      fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class);
-      passed.emplace_back(*next, &pending.resolved);
+      fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class, pending.aged);
+      passed.emplace_back(*next, &pending);
       continue;
     }
     RequestId id = it->first;
@@ -492,8 +510,8 @@ void Engine::DrainQueue() {
     scratch_ = Placement();
     outbox_.push_back(Decision::Granted(id, lease.id, lease.placement, now_));
   }
-  for (const auto& [id, resolved] : passed) {
-    fair_->Add(id, resolved->tenant, resolved->priority_class);
+  for (const auto& [id, waiting] : passed) {
+    fair_->Add(id, waiting->resolved.tenant, waiting->resolved.priority_class, waiting->aged);
   }
 }
 

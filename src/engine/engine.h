@@ -103,10 +103,13 @@ class Engine {
     Resolved resolved;
     Time enqueued_at = 0;
     QueueReason reason = QueueReason::kNoCapacity;  // as first decided
+    bool aged = false;  // waited past its class's aging: ahead of newer requests
   };
 
   Engine(Inventory inventory, EngineOptions options, Tenancy tenancy);
 
+  // Moves the clock forward and ages the requests whose class's aging has
+  // passed (so every command sees the same aged set, a restore too).
   void Advance(Time now);
   // Validates and resolves a request; InvalidArgument naming the field.
   Result<Resolved> Resolve(const Request& request) const;
@@ -185,11 +188,12 @@ class Engine {
   // Per tenant node x class (index tenant * classes + class), whole subtree.
   std::vector<int64_t> running_;
   std::vector<int64_t> queued_;
-  std::set<std::pair<Time, RequestId>> wait_deadlines_;  // classes with max_wait
-  std::set<std::pair<Time, LeaseId>> preemptions_;       // leases in their grace period
-  std::set<std::pair<Time, LeaseId>> estimated_ends_;    // granted_at + estimate, when known
-  int64_t waiting_with_estimate_ = 0;                    // waiting requests that could backfill
-  std::unordered_map<RequestId, int> preempting_for_;    // victims in grace per request
+  std::set<std::pair<Time, RequestId>> wait_deadlines_;   // classes with max_wait
+  std::set<std::pair<Time, RequestId>> aging_deadlines_;  // classes with aging, not yet aged
+  std::set<std::pair<Time, LeaseId>> preemptions_;        // leases in their grace period
+  std::set<std::pair<Time, LeaseId>> estimated_ends_;     // granted_at + estimate, when known
+  int64_t waiting_with_estimate_ = 0;                     // waiting requests that could backfill
+  std::unordered_map<RequestId, int> preempting_for_;     // victims in grace per request
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;
   std::unordered_map<std::string, RequestId> idempotency_;

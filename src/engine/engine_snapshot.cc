@@ -122,6 +122,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     engine.Enqueue(entry.id, entry.request, std::move(resolved).value(), entry.reason,
                    entry.enqueued_at);
   }
+  engine.Advance(snapshot.now);  // ages what had aged
   for (const WorkloadModel::Entry& entry : snapshot.workload) {
     if (entry.count < 0 || entry.shape.gpu_milli < 0) {
       return DataLoss("snapshot.workload: negative count or shape");

@@ -24,8 +24,13 @@ FairQueue::FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger)
   for (size_t t = 0; t < tenants; ++t) share_[t] = ledger->Share(static_cast<int>(t));
 }
 
-void FairQueue::Add(RequestId id, int tenant, int priority_class) {
+void FairQueue::Add(RequestId id, int tenant, int priority_class, bool aged) {
   PerClass& per_class = classes_[static_cast<size_t>(priority_class)];
+  if (aged) {
+    ALLOT_CHECK(per_class.aged.insert(id).second);
+    ++size_;
+    return;
+  }
   std::set<RequestId>& fifo = per_class.fifo[static_cast<size_t>(tenant)];
   // New requests carry the largest id: appending with a hint is O(1).
   size_t before = fifo.size();
@@ -44,8 +49,13 @@ void FairQueue::Add(RequestId id, int tenant, int priority_class) {
   ++size_;
 }
 
-void FairQueue::Remove(RequestId id, int tenant, int priority_class) {
+void FairQueue::Remove(RequestId id, int tenant, int priority_class, bool aged) {
   PerClass& per_class = classes_[static_cast<size_t>(priority_class)];
+  if (aged) {
+    ALLOT_CHECK(per_class.aged.erase(id) == 1);
+    --size_;
+    return;
+  }
   ALLOT_CHECK(per_class.fifo[static_cast<size_t>(tenant)].erase(id) == 1);
   for (int at = tenant; at >= 0; at = tenancy_->tenant(at).parent) {
     if (--per_class.pending[static_cast<size_t>(at)] == 0 && at != 0) {
@@ -59,6 +69,7 @@ void FairQueue::Remove(RequestId id, int tenant, int priority_class) {
 std::optional<RequestId> FairQueue::Next() const {
   for (int c : class_order_) {
     const PerClass& per_class = classes_[static_cast<size_t>(c)];
+    if (!per_class.aged.empty()) return *per_class.aged.begin();
     if (per_class.pending[0] == 0) continue;
     int at = 0;
     while (!per_class.children[static_cast<size_t>(at)].empty()) {
@@ -92,7 +103,7 @@ int64_t FairQueue::WaitingAbove(int priority_class) const {
   int64_t waiting = 0;
   for (size_t c = 0; c < classes_.size(); ++c) {
     if (tenancy_->priority_class(static_cast<int>(c)).value > value) {
-      waiting += classes_[c].pending[0];
+      waiting += classes_[c].pending[0] + static_cast<int64_t>(classes_[c].aged.size());
     }
   }
   return waiting;

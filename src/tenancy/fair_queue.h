@@ -18,6 +18,9 @@ namespace allot {
 //      lowest share (QuotaLedger::Share; ties to the lower tenant index) whose
 //      subtree has requests of that class waiting;
 //   3. FIFO within a tenant (request ids grow with submission).
+// Aging: a request its class says has waited too long is "aged": within its
+// class, aged requests come before all others, oldest first, so no tenant's
+// request starves behind ever-lower shares.
 // Per class and tenant it keeps the children with waiting work ordered by
 // share, so the next request costs O(depth x log children), and a usage
 // change re-keys only the tenant's path. Requests belong to leaf tenants.
@@ -26,8 +29,8 @@ class FairQueue {
  public:
   FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger);
 
-  void Add(RequestId id, int tenant, int priority_class);
-  void Remove(RequestId id, int tenant, int priority_class);
+  void Add(RequestId id, int tenant, int priority_class, bool aged = false);
+  void Remove(RequestId id, int tenant, int priority_class, bool aged = false);
   // The next request to consider, or nullopt when none waits.
   std::optional<RequestId> Next() const;
   // Re-keys the shares on `tenant`'s path after its usage changed.
@@ -51,6 +54,7 @@ class FairQueue {
     std::vector<int64_t> pending;                            // per tenant subtree
     std::vector<std::set<std::pair<double, int>>> children;  // per tenant: waiting children
     std::vector<std::set<RequestId>> fifo;                   // per leaf tenant
+    std::set<RequestId> aged;  // requests past their class's aging, oldest first
   };
 
   const Tenancy* tenancy_;

@@ -35,6 +35,8 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
       return InvalidArgument(field + ".name: duplicate class");
     }
     if (c.max_wait < 0) return InvalidArgument(field + ".max_wait: must be >= 0");
+    if (c.aging < 0) return InvalidArgument(field + ".aging: must be >= 0");
+    if (c.preemption_grace < 0) return InvalidArgument(field + ".grace: must be >= 0");
   }
   tenancy.classes_ = class_list;
   auto default_class = class_index.find("default");

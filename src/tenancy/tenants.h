@@ -39,6 +39,7 @@ struct PriorityClass {
   bool reject_when_busy = false;  // reject at once instead of queueing
   Duration max_wait = 0;          // queued longer than this: rejected (0 = no limit)
   Duration preemption_grace = 0;  // a preempted lease of this class may run this long
+  Duration aging = 0;             // waited this long: served before newer requests (0 = off)
 };
 
 // One tenant as configured: `parent` names its parent ("" for top level).
