@@ -229,8 +229,8 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
     const YAML::Node entry = list[i];
     std::string path = fmt::format("classes[{}]", i);
     reader.OnlyKeys(entry, path,
-                    {"name", "value", "preempt", "preemptible", "borrow", "queueing", "max_wait",
-                     "grace", "aging"});
+                    {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing",
+                     "max_wait", "grace", "aging"});
     if (!reader.ok()) return;
     PriorityClass c;
     c.name = reader.String(entry, "name", path, true);
@@ -245,6 +245,7 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
     c.may_preempt = ReadBool(reader, entry, "preempt", path, false);
     c.preemptible = ReadBool(reader, entry, "preemptible", path, true);
     c.may_borrow = ReadBool(reader, entry, "borrow", path, true);
+    c.spot_only = ReadBool(reader, entry, "spot_only", path, false);
     std::string queueing = reader.String(entry, "queueing", path, false);
     if (!queueing.empty() && queueing != "wait" && queueing != "reject") {
       return reader.Fail(entry["queueing"], path + ".queueing", "must be wait or reject");
@@ -288,6 +289,24 @@ void ReadCaps(Reader& reader, const YAML::Node& map, const std::string& key,
   }
 }
 
+// A map of resource names to {guaranteed, limit, lending_limit}.
+void ReadQuotaMap(Reader& reader, const YAML::Node& quota, const std::string& path,
+                  const ResourceCatalog& catalog, std::array<ResourceQuota, kMaxResources>* out) {
+  if (!quota.IsMap()) return reader.Fail(quota, path, "must be a mapping");
+  for (const auto& item : quota) {
+    std::string name = item.first.IsScalar() ? item.first.Scalar() : "";
+    int resource = catalog.Find(name);
+    std::string field = path + "." + name;
+    if (resource < 0) return reader.Fail(item.first, field, "unknown resource");
+    reader.OnlyKeys(item.second, field, {"guaranteed", "limit", "lending_limit"});
+    if (!reader.ok()) return;
+    ResourceQuota& q = (*out)[static_cast<size_t>(resource)];
+    q.guaranteed = ReadAmount(reader, item.second, "guaranteed", field, resource, 0);
+    q.limit = ReadAmount(reader, item.second, "limit", field, resource, kUnlimited);
+    q.lending_limit = ReadAmount(reader, item.second, "lending_limit", field, resource, kUnlimited);
+  }
+}
+
 void ReadTenants(Reader& reader, const YAML::Node& list, const ResourceCatalog& catalog,
                  std::vector<TenantSpec>* tenants) {
   if (!list) return;
@@ -295,8 +314,9 @@ void ReadTenants(Reader& reader, const YAML::Node& list, const ResourceCatalog& 
   for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
     const YAML::Node entry = list[i];
     std::string path = fmt::format("tenants[{}]", i);
-    reader.OnlyKeys(entry, path,
-                    {"name", "parent", "weight", "quota", "max_running", "max_queued"});
+    reader.OnlyKeys(
+        entry, path,
+        {"name", "parent", "weight", "quota", "pool_quota", "max_running", "max_queued"});
     if (!reader.ok()) return;
     TenantSpec spec;
     spec.name = reader.String(entry, "name", path, true);
@@ -310,19 +330,18 @@ void ReadTenants(Reader& reader, const YAML::Node& list, const ResourceCatalog& 
       spec.weight_milli = *parsed;
     }
     if (const YAML::Node quota = entry["quota"]) {
-      if (!quota.IsMap()) return reader.Fail(quota, path + ".quota", "must be a mapping");
-      for (const auto& item : quota) {
-        std::string name = item.first.IsScalar() ? item.first.Scalar() : "";
-        int resource = catalog.Find(name);
-        std::string field = path + ".quota." + name;
-        if (resource < 0) return reader.Fail(item.first, field, "unknown resource");
-        reader.OnlyKeys(item.second, field, {"guaranteed", "limit", "lending_limit"});
+      ReadQuotaMap(reader, quota, path + ".quota", catalog, &spec.quota);
+      if (!reader.ok()) return;
+    }
+    if (const YAML::Node pools = entry["pool_quota"]) {
+      if (!pools.IsMap())
+        return reader.Fail(pools, path + ".pool_quota", "must map pools to quotas");
+      for (const auto& item : pools) {
+        std::string pool = item.first.IsScalar() ? item.first.Scalar() : "";
+        std::array<ResourceQuota, kMaxResources> quota{};
+        ReadQuotaMap(reader, item.second, path + ".pool_quota." + pool, catalog, &quota);
         if (!reader.ok()) return;
-        ResourceQuota& q = spec.quota[static_cast<size_t>(resource)];
-        q.guaranteed = ReadAmount(reader, item.second, "guaranteed", field, resource, 0);
-        q.limit = ReadAmount(reader, item.second, "limit", field, resource, kUnlimited);
-        q.lending_limit =
-            ReadAmount(reader, item.second, "lending_limit", field, resource, kUnlimited);
+        spec.pool_quota.emplace_back(pool, quota);
       }
     }
     ReadCaps(reader, entry, "max_running", path, &spec.max_running);
@@ -433,9 +452,14 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   // The tree's rules (parents, cycles, guarantees against capacity) up front,
   // positioned at the tenant the message names.
   ResourceVector capacity;
-  for (const Node& node : inventory.nodes) capacity.Add(node.capacity);
-  Result<Tenancy> tenancy =
-      Tenancy::Create(config.engine.tenants, config.engine.classes, capacity, inventory.resources);
+  std::vector<std::pair<std::string, ResourceVector>> pool_capacity;
+  for (const Pool& pool : inventory.pools) pool_capacity.emplace_back(pool.name, ResourceVector());
+  for (const Node& node : inventory.nodes) {
+    capacity.Add(node.capacity);
+    pool_capacity[node.pool].second.Add(node.capacity);
+  }
+  Result<Tenancy> tenancy = Tenancy::Create(config.engine.tenants, config.engine.classes, capacity,
+                                            inventory.resources, pool_capacity);
   if (!tenancy.ok()) {
     const std::string& message = tenancy.status().message();
     YAML::Node where = root["tenants"] ? root["tenants"] : root;

@@ -13,8 +13,13 @@ Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy)
     : inventory_(std::move(inventory)), options_(std::move(options)) {
   tenancy_ = std::make_unique<Tenancy>(std::move(tenancy));
   ResourceVector capacity;
-  for (const Node& node : inventory_.nodes) capacity.Add(node.capacity);
-  ledger_ = std::make_unique<QuotaLedger>(tenancy_.get(), &inventory_.resources, capacity);
+  std::vector<ResourceVector> pool_capacity(inventory_.pools.size());
+  for (const Node& node : inventory_.nodes) {
+    capacity.Add(node.capacity);
+    pool_capacity[node.pool].Add(node.capacity);
+  }
+  ledger_ =
+      std::make_unique<QuotaLedger>(tenancy_.get(), &inventory_.resources, capacity, pool_capacity);
   fair_ = std::make_unique<FairQueue>(tenancy_.get(), ledger_.get());
   running_.assign(tenancy_->tenant_count() * tenancy_->class_count(), 0);
   queued_.assign(tenancy_->tenant_count() * tenancy_->class_count(), 0);
@@ -40,9 +45,14 @@ Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOption
     return InvalidArgument("placement.frag_max_candidates: must be >= 0");
   }
   ResourceVector capacity;
-  for (const Node& node : inventory.nodes) capacity.Add(node.capacity);
+  std::vector<std::pair<std::string, ResourceVector>> pools;
+  for (const Pool& pool : inventory.pools) pools.emplace_back(pool.name, ResourceVector());
+  for (const Node& node : inventory.nodes) {
+    capacity.Add(node.capacity);
+    pools[node.pool].second.Add(node.capacity);
+  }
   Result<Tenancy> tenancy =
-      Tenancy::Create(options.tenants, options.classes, capacity, inventory.resources);
+      Tenancy::Create(options.tenants, options.classes, capacity, inventory.resources, pools);
   if (!tenancy.ok()) return tenancy.status();
   return std::unique_ptr<Engine>(
       new Engine(std::move(inventory), std::move(options), std::move(tenancy).value()));
@@ -90,13 +100,15 @@ Decision Engine::Submit(const Request& request, Time now) {
     reason = fair_->WaitingAbove(resolved->priority_class) > 0 ? QueueReason::kBehindHigherClass
                                                                : QueueReason::kBehindQueue;
   } else if (placeable) {
-    QuotaLedger::Verdict verdict = Admissible(*resolved);
+    MemberDemand restricted;
+    bool use_restricted = false;
+    QuotaLedger::Verdict verdict = Admissible(*resolved, &restricted, &use_restricted);
     if (!verdict.ok) {
       reason = verdict.limit ? QueueReason::kLimit : QueueReason::kQuota;
       why = verdict.message;
     } else {
       Placement placement;
-      if (TryPlace(demand, request.members, &placement)) {
+      if (TryPlace(use_restricted ? restricted : demand, request.members, &placement)) {
         Advance(at);
         ++next_request_id_;
         // Granted and queued requests (not rejected ones) tell what the workload is like.
@@ -192,6 +204,21 @@ void Engine::Dequeue(std::unordered_map<RequestId, Pending>::iterator it) {
   queue_.erase(it);
 }
 
+void Engine::ApplyPoolCharges(const Lease& lease, int sign) {
+  if (!tenancy_->any_pool_quota()) return;
+  // Each member's share of the charge (charge = members x per member) goes
+  // to the pool of the node it runs on.
+  ResourceVector per_member;
+  for (int r = 0; r < kMaxResources; ++r) per_member[r] = lease.charge[r] / lease.members;
+  int64_t last_member = -1;
+  for (const Assignment& a : lease.placement) {
+    if (static_cast<int64_t>(a.member) == last_member) continue;
+    last_member = a.member;
+    ledger_->Apply(lease.tenant, per_member, sign,
+                   1 + static_cast<int>(inventory_.nodes[a.node].pool));
+  }
+}
+
 void Engine::CountTenant(const Resolved& resolved, std::vector<int64_t>& counts, int64_t delta) {
   for (int t = resolved.tenant; t >= 0; t = tenancy_->tenant(t).parent) {
     counts[static_cast<size_t>(t) * tenancy_->class_count() +
@@ -199,7 +226,9 @@ void Engine::CountTenant(const Resolved& resolved, std::vector<int64_t>& counts,
   }
 }
 
-QuotaLedger::Verdict Engine::Admissible(const Resolved& resolved) const {
+QuotaLedger::Verdict Engine::Admissible(const Resolved& resolved, MemberDemand* restricted,
+                                        bool* use_restricted) const {
+  if (use_restricted != nullptr) *use_restricted = false;
   const PriorityClass& priority_class = tenancy_->priority_class(resolved.priority_class);
   for (int t = resolved.tenant; t > 0; t = tenancy_->tenant(t).parent) {
     int64_t cap = tenancy_->tenant(t).max_running[static_cast<size_t>(resolved.priority_class)];
@@ -215,7 +244,35 @@ QuotaLedger::Verdict Engine::Admissible(const Resolved& resolved) const {
       return verdict;
     }
   }
-  return ledger_->Check(resolved.tenant, resolved.charge, priority_class.may_borrow);
+  QuotaLedger::Verdict verdict =
+      ledger_->Check(resolved.tenant, resolved.charge, priority_class.may_borrow);
+  if (!verdict.ok || !tenancy_->any_pool_quota()) return verdict;
+  // Pool quotas: the whole charge is checked against each allowed pool (a
+  // gang split across pools is counted as if all in each: conservative).
+  QuotaLedger::Verdict refused;
+  bool any_left = false;
+  bool any_refused = false;
+  std::vector<uint8_t> allowed = resolved.demand.allowed_pools;
+  for (size_t p = 0; p < allowed.size(); ++p) {
+    if (!allowed[p]) continue;
+    QuotaLedger::Verdict in_pool =
+        ledger_->Check(resolved.tenant, resolved.charge, priority_class.may_borrow,
+                       1 + static_cast<int>(p), inventory_.pools[p].name);
+    if (in_pool.ok) {
+      any_left = true;
+      continue;
+    }
+    allowed[p] = 0;
+    any_refused = true;
+    refused = in_pool;
+  }
+  if (!any_left) return refused;
+  if (any_refused && restricted != nullptr && use_restricted != nullptr) {
+    *restricted = resolved.demand;
+    restricted->allowed_pools = std::move(allowed);
+    *use_restricted = true;
+  }
+  return verdict;
 }
 
 bool Engine::Contested(const Resolved& resolved) const {
@@ -297,6 +354,7 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
   lease.priority_class = resolved.priority_class;
   lease.charge = resolved.charge;
   ledger_->Apply(lease.tenant, lease.charge, +1);
+  ApplyPoolCharges(lease, +1);
   fair_->OnUsageChanged(lease.tenant);
   CountTenant(resolved, running_, +1);
   return lease;
@@ -328,6 +386,7 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
   }
   if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
   ledger_->Apply(lease.tenant, lease.charge, -1);
+  ApplyPoolCharges(lease, -1);
   fair_->OnUsageChanged(lease.tenant);
   Resolved owner;
   owner.tenant = lease.tenant;
@@ -476,11 +535,13 @@ void Engine::DrainQueue() {
     bool backfill = behind && pending.request.estimate > 0 && reservation != kNever &&
                     now_ + pending.request.estimate <= reservation;
     bool considered = !behind || backfill;
-    bool admissible = considered && Admissible(pending.resolved).ok;
-    bool placed =
-        admissible && TryPlace(pending.resolved.demand, pending.request.members, &scratch_);
+    MemberDemand restricted;
+    bool use_restricted = false;
+    bool admissible = considered && Admissible(pending.resolved, &restricted, &use_restricted).ok;
+    const MemberDemand& target = use_restricted ? restricted : pending.resolved.demand;
+    bool placed = admissible && TryPlace(target, pending.request.members, &scratch_);
     if (admissible && !placed && !behind && TryPreempt(*next, pending)) {
-      placed = TryPlace(pending.resolved.demand, pending.request.members, &scratch_);
+      placed = TryPlace(target, pending.request.members, &scratch_);
     }
     if (!placed) {
       if (!behind && admissible) {

@@ -114,7 +114,13 @@ class Engine {
   // Validates and resolves a request; InvalidArgument naming the field.
   Result<Resolved> Resolve(const Request& request) const;
   // Quota and running caps for a resolved request: ok, or why it must wait.
-  QuotaLedger::Verdict Admissible(const Resolved& resolved) const;
+  // With pool quotas, pools where the tenant path's pool quota would not
+  // admit the request are taken out of `restricted`'s allowed pools (a copy
+  // of the demand, used for placement when *use_restricted is set).
+  QuotaLedger::Verdict Admissible(const Resolved& resolved, MemberDemand* restricted = nullptr,
+                                  bool* use_restricted = nullptr) const;
+  // Counts a lease's charge in the pools its members run in (pool quotas).
+  void ApplyPoolCharges(const Lease& lease, int sign);
   void CountTenant(const Resolved& resolved, std::vector<int64_t>& counts, int64_t delta);
   Pending& Enqueue(RequestId id, const Request& request, Resolved resolved, QueueReason reason,
                    Time enqueued_at);

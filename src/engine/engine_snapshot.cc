@@ -95,6 +95,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
       ++engine.preempting_for_[restored.preempted_for];
     }
     engine.ledger_->Apply(restored.tenant, restored.charge, +1);
+    engine.ApplyPoolCharges(restored, +1);
     engine.fair_->OnUsageChanged(restored.tenant);
     Resolved owner;
     owner.tenant = restored.tenant;

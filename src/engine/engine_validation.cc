@@ -155,9 +155,11 @@ Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
     modes_needed = 1u << static_cast<int>(DeviceMode::kShared);
   }
   demand.allowed_pools.assign(inventory_.pools.size(), 0);
+  bool spot_only = tenancy_->priority_class(resolved.priority_class).spot_only;
   for (size_t p = 0; p < inventory_.pools.size(); ++p) {
     int model = inventory_.pools[p].gpu_model;
     if (pool_filter >= 0 && static_cast<size_t>(pool_filter) != p) continue;
+    if (spot_only && inventory_.pools[p].tier != Tier::kSpot) continue;
     if (model < 0) {
       if (wants_gpu || !request.gpu_models.empty()) continue;
     } else {

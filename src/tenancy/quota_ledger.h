@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/resources.h"
@@ -33,34 +34,45 @@ namespace allot {
 // is Dominant Resource Fairness (Ghodsi et al., NSDI 2011); with guarantees
 // and weights, equalising it splits the surplus beyond guarantees in
 // proportion to the weights, as KAI's fair share does.
+//
+// The same rules hold per pool for tenants with a pool quota ("8 H100s"),
+// against what runs in that pool: scope 0 is the whole cluster, scope 1 + p
+// pool p, where only tenants with a quota for the pool are checked.
 // Not thread-safe.
 class QuotaLedger {
  public:
   QuotaLedger(const Tenancy* tenancy, const ResourceCatalog* catalog,
-              const ResourceVector& capacity);
+              const ResourceVector& capacity,
+              const std::vector<ResourceVector>& pool_capacity = {});
 
-  const ResourceVector& usage(int tenant) const { return usage_[static_cast<size_t>(tenant)]; }
+  const ResourceVector& usage(int tenant, int scope = 0) const {
+    return usage_[static_cast<size_t>(scope)][static_cast<size_t>(tenant)];
+  }
   // Adds (or with `sign` -1 removes) `amount` along the path of `tenant`.
-  void Apply(int tenant, const ResourceVector& amount, int sign);
+  void Apply(int tenant, const ResourceVector& amount, int sign, int scope = 0);
 
   struct Verdict {
     bool ok = true;
     bool limit = false;  // true: a limit; false: a guarantee or protected capacity
     std::string message;
   };
-  Verdict Check(int tenant, const ResourceVector& amount, bool may_borrow) const;
+  // `scope_name` names a pool scope in messages ("tenant t: gpu in pool h100 ...").
+  Verdict Check(int tenant, const ResourceVector& amount, bool may_borrow, int scope = 0,
+                std::string_view scope_name = "") const;
 
   double Share(int tenant) const;
 
  private:
-  int64_t Protected(int tenant, int resource) const;
+  // The tenant's quota in a scope, or nullptr when it has none there.
+  const ResourceQuota* QuotaOf(int tenant, int scope, int resource) const;
+  int64_t Protected(int tenant, int resource, int scope) const;
 
   const Tenancy* tenancy_;
   const ResourceCatalog* catalog_;
-  ResourceVector capacity_;
-  std::vector<ResourceVector> usage_;
-  // Per tenant: the sum of its children's protected amounts.
-  std::vector<ResourceVector> children_protected_;
+  std::vector<ResourceVector> capacity_;            // per scope
+  std::vector<std::vector<ResourceVector>> usage_;  // per scope, per tenant
+  // Per scope and tenant: the sum of its children's protected amounts.
+  std::vector<std::vector<ResourceVector>> children_protected_;
 };
 
 }  // namespace allot

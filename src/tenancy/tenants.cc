@@ -14,10 +14,28 @@ std::string TenantField(size_t index, const std::string& name, std::string_view 
 
 }  // namespace
 
+namespace {
+
+Status CheckQuota(const ResourceQuota& q, const std::string& field) {
+  if (q.guaranteed < 0 || q.guaranteed > kMaxQuantity) {
+    return InvalidArgument(field + ".guaranteed: must be >= 0");
+  }
+  if (q.limit < q.guaranteed) return InvalidArgument(field + ".limit: must be >= guaranteed");
+  if (q.lending_limit < 0) return InvalidArgument(field + ".lending_limit: must be >= 0");
+  if (q.lending_limit != kUnlimited && q.lending_limit > q.guaranteed) {
+    return InvalidArgument(field + ".lending_limit: must be <= guaranteed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
                                 const std::vector<PriorityClass>& classes,
-                                const ResourceVector& capacity, const ResourceCatalog& catalog) {
+                                const ResourceVector& capacity, const ResourceCatalog& catalog,
+                                const std::vector<std::pair<std::string, ResourceVector>>& pools) {
   Tenancy tenancy;
+  tenancy.pool_count_ = pools.size();
   // Classes first: tenant caps refer to them.
   std::vector<PriorityClass> class_list = classes;
   if (class_list.empty()) {
@@ -69,15 +87,16 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
         continue;
       }
       std::string field = TenantField(i, spec.name, "quota." + std::string(catalog.Name(r)));
-      if (q.guaranteed < 0 || q.guaranteed > kMaxQuantity) {
-        return InvalidArgument(field + ".guaranteed: must be >= 0");
-      }
-      if (q.limit < q.guaranteed) {
-        return InvalidArgument(field + ".limit: must be >= guaranteed");
-      }
-      if (q.lending_limit < 0) return InvalidArgument(field + ".lending_limit: must be >= 0");
-      if (q.lending_limit != kUnlimited && q.lending_limit > q.guaranteed) {
-        return InvalidArgument(field + ".lending_limit: must be <= guaranteed");
+      ALLOT_RETURN_IF_ERROR(CheckQuota(q, field));
+    }
+    for (const auto& [pool, quota] : spec.pool_quota) {
+      std::string field = TenantField(i, spec.name, "pool_quota." + pool);
+      bool known = false;
+      for (const auto& entry : pools) known = known || entry.first == pool;
+      if (!known) return InvalidArgument(field + ": unknown pool");
+      for (int r = 0; r < catalog.size(); ++r) {
+        ALLOT_RETURN_IF_ERROR(
+            CheckQuota(quota[static_cast<size_t>(r)], field + "." + std::string(catalog.Name(r))));
       }
     }
     for (const auto* caps : {&spec.max_running, &spec.max_queued}) {
@@ -117,6 +136,13 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
   for (int r = 0; r < kMaxResources; ++r) {
     root.quota[static_cast<size_t>(r)].guaranteed = capacity[r];
   }
+  root.pool_quota.resize(pools.size());
+  root.has_pool_quota.assign(pools.size(), 1);
+  for (size_t p = 0; p < pools.size(); ++p) {
+    for (int r = 0; r < kMaxResources; ++r) {
+      root.pool_quota[p][static_cast<size_t>(r)].guaranteed = pools[p].second[r];
+    }
+  }
   tenancy.tenants_.push_back(root);
   std::vector<int> index_of(list.size(), -1);
   for (size_t placed = 0; placed < list.size();) {
@@ -133,6 +159,16 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
       tenant.depth = up.depth + 1;
       tenant.weight_milli = list[i].weight_milli;
       tenant.quota = list[i].quota;
+      tenant.pool_quota.resize(pools.size());
+      tenant.has_pool_quota.assign(pools.size(), 0);
+      for (const auto& [pool, quota] : list[i].pool_quota) {
+        for (size_t p = 0; p < pools.size(); ++p) {
+          if (pools[p].first != pool) continue;
+          tenant.pool_quota[p] = quota;
+          tenant.has_pool_quota[p] = 1;
+          tenancy.any_pool_quota_ = true;
+        }
+      }
       tenant.max_running.assign(class_list.size(), kUnlimited);
       tenant.max_queued.assign(class_list.size(), kUnlimited);
       for (const auto& [name, cap] : list[i].max_running) {
@@ -174,6 +210,28 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
             fmt::format("tenants under {}: quota.{}.guaranteed adds up to {}, more than {} ({})",
                         t == 0 ? "the root" : tenant.path, catalog.Name(r), sum,
                         t == 0 ? "the cluster's capacity" : "the parent guarantees", own));
+      }
+    }
+  }
+  // Pool guarantees: those of a parent's children with a pool quota add up to
+  // at most the parent's own pool guarantee (the root's: the pool's capacity).
+  for (size_t t = 0; t < tenancy.tenants_.size(); ++t) {
+    const Tenant& tenant = tenancy.tenants_[t];
+    for (size_t p = 0; p < pools.size(); ++p) {
+      if (!tenant.has_pool_quota[p]) continue;
+      for (int r = 0; r < catalog.size(); ++r) {
+        int64_t sum = 0;
+        for (int child : tenant.children) {
+          const Tenant& c = tenancy.tenants_[static_cast<size_t>(child)];
+          if (c.has_pool_quota[p]) sum += c.pool_quota[p][static_cast<size_t>(r)].guaranteed;
+        }
+        int64_t own = tenant.pool_quota[p][static_cast<size_t>(r)].guaranteed;
+        if (sum > own) {
+          return InvalidArgument(fmt::format(
+              "tenants under {}: pool_quota.{}.{}.guaranteed adds up to {}, more than {} ({})",
+              t == 0 ? "the root" : tenant.path, pools[p].first, catalog.Name(r), sum,
+              t == 0 ? "the pool's capacity" : "the parent guarantees in the pool", own));
+        }
       }
     }
   }

@@ -36,6 +36,7 @@ struct PriorityClass {
   bool may_preempt = false;       // may preempt lower classes (with preemption)
   bool preemptible = true;        // may be preempted
   bool may_borrow = true;         // may run beyond its tenant's guarantee
+  bool spot_only = false;         // may run only on pools of the spot tier
   bool reject_when_busy = false;  // reject at once instead of queueing
   Duration max_wait = 0;          // queued longer than this: rejected (0 = no limit)
   Duration preemption_grace = 0;  // a preempted lease of this class may run this long
@@ -48,6 +49,9 @@ struct TenantSpec {
   std::string parent;
   int64_t weight_milli = 1000;  // fair-share weight, 1000 = 1.0
   std::array<ResourceQuota, kMaxResources> quota{};
+  // Per pool name: quotas that apply to what the tenant runs in that pool
+  // ("8 H100s"), in addition to the cluster-wide `quota`.
+  std::vector<std::pair<std::string, std::array<ResourceQuota, kMaxResources>>> pool_quota;
   // Per class name: the most running / queued requests (absent = no cap).
   std::vector<std::pair<std::string, int64_t>> max_running;
   std::vector<std::pair<std::string, int64_t>> max_queued;
@@ -66,6 +70,9 @@ class Tenancy {
     int depth = 0;  // root 0
     int64_t weight_milli = 1000;
     std::array<ResourceQuota, kMaxResources> quota{};
+    // Per pool index: the pool quota, when has_pool_quota[pool].
+    std::vector<std::array<ResourceQuota, kMaxResources>> pool_quota;
+    std::vector<uint8_t> has_pool_quota;
     std::vector<int64_t> max_running;  // per class index; kUnlimited when uncapped
     std::vector<int64_t> max_queued;
   };
@@ -76,9 +83,11 @@ class Tenancy {
   // their parent (or the cluster), caps for unknown classes. Errors name the
   // tenant and field: "tenants[2] (b).parent: cycle b -> a -> b".
   // No tenants: one tenant "default". No classes: one class "default".
-  static Result<Tenancy> Create(const std::vector<TenantSpec>& tenants,
-                                const std::vector<PriorityClass>& classes,
-                                const ResourceVector& capacity, const ResourceCatalog& catalog);
+  // `pools` names the inventory's pools and their capacity, for pool quotas.
+  static Result<Tenancy> Create(
+      const std::vector<TenantSpec>& tenants, const std::vector<PriorityClass>& classes,
+      const ResourceVector& capacity, const ResourceCatalog& catalog,
+      const std::vector<std::pair<std::string, ResourceVector>>& pools = {});
 
   size_t tenant_count() const { return tenants_.size(); }
   const Tenant& tenant(int index) const { return tenants_[static_cast<size_t>(index)]; }
@@ -94,6 +103,8 @@ class Tenancy {
   int default_class() const { return default_class_; }
   // The only leaf when there is exactly one (requests may omit the tenant).
   int sole_leaf() const { return sole_leaf_; }
+  size_t pool_count() const { return pool_count_; }
+  bool any_pool_quota() const { return any_pool_quota_; }
 
  private:
   std::vector<Tenant> tenants_;
@@ -101,6 +112,8 @@ class Tenancy {
   std::vector<PriorityClass> classes_;
   int default_class_ = 0;
   int sole_leaf_ = -1;
+  size_t pool_count_ = 0;
+  bool any_pool_quota_ = false;
 };
 
 }  // namespace allot
