@@ -67,6 +67,7 @@ void Engine::Advance(Time now) {
     fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class);
     fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class, /*aged=*/true);
     pending.aged = true;
+    drain_saturated_ = false;  // the order changes
   }
 }
 
@@ -147,7 +148,19 @@ Decision Engine::Submit(const Request& request, Time now) {
   int64_t position = fair_->WaitingAbove(resolved->priority_class) +
                      fair_->TenantWaiting(resolved->tenant, resolved->priority_class);
   Enqueue(id, request, std::move(resolved).value(), reason, now_);
-  if (contested || (reason == QueueReason::kNoCapacity && MayPreempt(queue_[id].resolved))) {
+  bool drain = contested || (reason == QueueReason::kNoCapacity && MayPreempt(queue_[id].resolved));
+  if (drain && drain_saturated_ && waiting_with_estimate_ == 0 && fair_->Next() != id) {
+    // The last drain left every contested pool blocked and nothing freed
+    // capacity since; this request is not first, so on blocked pools it
+    // cannot start either.
+    const Resolved& queued = queue_[id].resolved;
+    bool all_blocked = !MayPreempt(queued);
+    for (size_t p = 0; p < queued.demand.allowed_pools.size() && all_blocked; ++p) {
+      all_blocked = !queued.demand.allowed_pools[p] || (blocked_scratch_[p] & 1);
+    }
+    drain = !all_blocked;
+  }
+  if (drain) {
     // Fair share may rank it ahead of those waiting, or it may preempt: let
     // the queue decide.
     size_t before = outbox_.size();
@@ -353,6 +366,7 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
   lease.tenant = resolved.tenant;
   lease.priority_class = resolved.priority_class;
   lease.charge = resolved.charge;
+  drain_saturated_ = false;  // shares, and so the order, change
   ledger_->Apply(lease.tenant, lease.charge, +1);
   ApplyPoolCharges(lease, +1);
   fair_->OnUsageChanged(lease.tenant);
@@ -361,6 +375,7 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
 }
 
 void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool announce) {
+  drain_saturated_ = false;  // capacity frees
   auto it = leases_.find(id);
   ALLOT_CHECK(it != leases_.end());
   Lease& lease = it->second;
@@ -478,6 +493,7 @@ Status Engine::SetNodeState(std::string_view node, NodeState state, Time now) {
     return NotFound("node: unknown node '" + std::string(node) + "'");
   }
   NodeIndex index = it->second;
+  drain_saturated_ = false;
   if (state == NodeState::kDown) {
     // Ending a lease edits node_leases_[index]; work on a sorted copy so the
     // order of the announcements is deterministic.
@@ -494,6 +510,7 @@ Status Engine::SetNodeState(std::string_view node, NodeState state, Time now) {
 }
 
 void Engine::DrainQueue() {
+  drain_saturated_ = false;
   if (queue_.empty()) return;
   // Consider waiting requests in fair order. One that does not fit blocks
   // its pools for the requests after it; one held only by its own tenant's
@@ -558,6 +575,7 @@ void Engine::DrainQueue() {
       bool no_guarantee_left = ledger_->Share(pending.resolved.tenant) >= 0;
       if (backfill_budget == 0 && (blocked_all >= contested_pools_ ||
                                    (blocked_any >= contested_pools_ && no_guarantee_left))) {
+        drain_saturated_ = blocked_all >= contested_pools_;
         break;  // it stays where it is
       }
       fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class, pending.aged);

@@ -185,7 +185,12 @@ class Engine {
   std::vector<int64_t> waiting_in_pool_;          // per class x pool: waiting requests
   std::vector<int64_t> any_waiting_in_pool_;      // per pool, all classes
   size_t contested_pools_ = 0;                    // pools with waiting requests
-  std::vector<uint8_t> blocked_scratch_;
+  std::vector<uint8_t> blocked_scratch_;          // after a drain: the pools it left blocked
+  // True while the last drain ended with every contested pool blocked for
+  // everyone and nothing has freed capacity or changed the order since: a new
+  // request that is not first in order, on blocked pools, cannot start, and
+  // Submit need not drain again.
+  bool drain_saturated_ = false;
   std::vector<Time> reservation_scratch_;
   std::unordered_map<std::string, std::string> infeasibility_cache_;
   std::unique_ptr<Tenancy> tenancy_;
