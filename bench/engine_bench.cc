@@ -14,28 +14,11 @@
 #include <random>
 #include <vector>
 
+#include "bench_cluster.h"
 #include "engine/engine.h"
 
 namespace allot {
 namespace {
-
-Inventory MakeCluster(int nodes) {
-  Inventory inventory;
-  inventory.gpu_models.push_back({"H100-80GB", 80 * 1024});
-  Pool pool;
-  pool.name = "h100";
-  pool.gpu_model = 0;
-  inventory.pools.push_back(pool);
-  for (int n = 0; n < nodes; ++n) {
-    Node node;
-    node.name = "node-" + std::to_string(n);
-    node.capacity[kCpu] = 128'000;
-    node.capacity[kMemory] = 1024 * 1024;
-    node.devices.assign(8, Device{DeviceMode::kShared});
-    inventory.nodes.push_back(std::move(node));
-  }
-  return inventory;
-}
 
 std::vector<Request> Shapes() {
   auto make = [](int64_t gpu, int64_t cpu, int64_t memory) {
@@ -95,7 +78,7 @@ void BM_Churn(benchmark::State& state) {
   int64_t leases = state.range(1);
   EngineOptions options;
   options.placement.kind = static_cast<PlacementKind>(state.range(2));
-  Inventory inventory = MakeCluster(nodes);
+  Inventory inventory = BenchCluster(nodes, DeviceMode::kShared);
   auto created = Engine::Create(std::move(inventory), options);
   if (!created.ok()) {
     state.SkipWithError(created.status().ToString().c_str());
@@ -136,7 +119,7 @@ void BM_ChurnScattered(benchmark::State& state) {
   EngineOptions options;
   options.placement.kind = static_cast<PlacementKind>(state.range(2));
   options.placement.frag_max_candidates = static_cast<int>(state.range(3));
-  Inventory inventory = MakeCluster(nodes);
+  Inventory inventory = BenchCluster(nodes, DeviceMode::kShared);
   EngineSnapshot snapshot;
   std::mt19937_64 generator(11);
   std::vector<int32_t> used(static_cast<size_t>(nodes) * 8, 0);

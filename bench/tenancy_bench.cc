@@ -9,6 +9,7 @@
 #include <deque>
 #include <random>
 
+#include "bench_cluster.h"
 #include "engine/engine.h"
 
 namespace allot {
@@ -16,24 +17,6 @@ namespace {
 
 constexpr int kOrgs = 10;
 constexpr int kAgentsPerOrg = 100;
-
-Inventory MakeCluster(int nodes) {
-  Inventory inventory;
-  inventory.gpu_models.push_back({"H100-80GB", 80 * 1024});
-  Pool pool;
-  pool.name = "h100";
-  pool.gpu_model = 0;
-  inventory.pools.push_back(pool);
-  for (int n = 0; n < nodes; ++n) {
-    Node node;
-    node.name = "node-" + std::to_string(n);
-    node.capacity[kCpu] = 128'000;
-    node.capacity[kMemory] = 1024 * 1024;
-    node.devices.assign(8, Device{DeviceMode::kWhole});
-    inventory.nodes.push_back(std::move(node));
-  }
-  return inventory;
-}
 
 std::vector<TenantSpec> MakeTenants() {
   std::vector<TenantSpec> tenants;
@@ -57,7 +40,7 @@ void BM_FairQueueChurn(benchmark::State& state) {
   const int kNodes = 1000;  // 8,000 GPUs, all leased
   EngineOptions options;
   options.tenants = MakeTenants();
-  auto created = Engine::Create(MakeCluster(kNodes), options);
+  auto created = Engine::Create(BenchCluster(kNodes, DeviceMode::kWhole), options);
   if (!created.ok()) {
     state.SkipWithError(created.status().ToString().c_str());
     return;

@@ -8,8 +8,6 @@
 namespace allot {
 namespace {
 
-using testing::AddNode;
-using testing::AddPool;
 using testing::GpuRequest;
 
 constexpr Time kNow = Seconds(1000);
@@ -22,20 +20,7 @@ Request Ask(int64_t gpus, Duration estimate) {
 
 class BackfillTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    Inventory inventory;
-    PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
-    for (int n = 0; n < 2; ++n) {
-      AddNode(inventory, pool,
-              {.name = "n" + std::to_string(n),
-               .gpus = 4,
-               .mode = DeviceMode::kWhole,
-               .cpu_milli = 64000,
-               .memory_mib = 256 * 1024,
-               .labels = {}});
-    }
-    engine_ = testing::MakeEngine(inventory);
-  }
+  void SetUp() override { engine_ = testing::MakeEngine(testing::GpuCluster(2, 4)); }
   Decision Submit(const Request& request) { return engine_->Submit(request, kNow); }
   std::unique_ptr<Engine> engine_;
 };

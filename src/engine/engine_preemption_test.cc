@@ -16,8 +16,7 @@ using testing::GpuRequest;
 constexpr Time kNow = Seconds(1000);
 
 TenantSpec Tenant(const std::string& name, int64_t guaranteed_gpus = 0) {
-  TenantSpec spec;
-  spec.name = name;
+  TenantSpec spec = testing::Tenant(name);
   spec.quota[kGpu].guaranteed = 1000 * guaranteed_gpus;
   return spec;
 }
@@ -51,17 +50,7 @@ class PreemptionTest : public ::testing::Test {
  protected:
   // Two nodes with 4 whole GPUs each.
   void Build(std::vector<TenantSpec> tenants, std::vector<PriorityClass> classes) {
-    Inventory inventory;
-    PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
-    for (int n = 0; n < 2; ++n) {
-      AddNode(inventory, pool,
-              {.name = "n" + std::to_string(n),
-               .gpus = 4,
-               .mode = DeviceMode::kWhole,
-               .cpu_milli = 64000,
-               .memory_mib = 256 * 1024,
-               .labels = {}});
-    }
+    Inventory inventory = testing::GpuCluster(2, 4);
     options_.tenants = std::move(tenants);
     options_.classes = std::move(classes);
     inventory_ = inventory;

@@ -14,15 +14,9 @@ namespace {
 using testing::AddNode;
 using testing::AddPool;
 using testing::GpuRequest;
+using testing::Tenant;
 
 constexpr Time kNow = Seconds(100);
-
-TenantSpec Tenant(const std::string& name, const std::string& parent = "") {
-  TenantSpec spec;
-  spec.name = name;
-  spec.parent = parent;
-  return spec;
-}
 
 PriorityClass Class(const std::string& name, int64_t value) {
   PriorityClass priority_class;

@@ -15,15 +15,9 @@ namespace {
 using testing::AddNode;
 using testing::AddPool;
 using testing::GpuRequest;
+using testing::Tenant;
 
 constexpr Time kNow = Seconds(100);
-
-TenantSpec Tenant(const std::string& name, const std::string& parent = "") {
-  TenantSpec spec;
-  spec.name = name;
-  spec.parent = parent;
-  return spec;
-}
 
 Request For(Request request, const std::string& tenant) {
   request.tenant = tenant;

@@ -2,15 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/test_inventory.h"
+
 namespace allot {
 namespace {
 
-TenantSpec Tenant(const std::string& name, const std::string& parent = "") {
-  TenantSpec spec;
-  spec.name = name;
-  spec.parent = parent;
-  return spec;
-}
+using testing::Tenant;
 
 ResourceVector Capacity() {
   ResourceVector capacity;

@@ -47,6 +47,28 @@ Request MigRequest(const std::string& profile, int64_t cpu_milli) {
   return request;
 }
 
+TenantSpec Tenant(const std::string& name, const std::string& parent) {
+  TenantSpec spec;
+  spec.name = name;
+  spec.parent = parent;
+  return spec;
+}
+
+Inventory GpuCluster(int nodes, int gpus, DeviceMode mode) {
+  Inventory inventory;
+  PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
+  for (int n = 0; n < nodes; ++n) {
+    AddNode(inventory, pool,
+            {.name = "n" + std::to_string(n),
+             .gpus = gpus,
+             .mode = mode,
+             .cpu_milli = 64000,
+             .memory_mib = 256 * 1024,
+             .labels = {}});
+  }
+  return inventory;
+}
+
 std::unique_ptr<Engine> MakeEngine(Inventory inventory, PlacementKind kind) {
   EngineOptions options;
   options.placement.kind = kind;

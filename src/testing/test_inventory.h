@@ -27,6 +27,12 @@ Request GpuRequest(int64_t gpu_milli, int64_t cpu_milli = 1000, int64_t memory_m
                    int64_t members = 1);
 Request MigRequest(const std::string& profile, int64_t cpu_milli = 1000);
 
+// A tenant spec with a parent (empty: top level).
+TenantSpec Tenant(const std::string& name, const std::string& parent = "");
+// A pool "gpu" of `nodes` nodes named n0, n1, ... with `gpus` devices each
+// (H100-80GB), 64 cores and 256 GiB per node.
+Inventory GpuCluster(int nodes, int gpus, DeviceMode mode = DeviceMode::kWhole);
+
 // Creates an engine or fails the test.
 std::unique_ptr<Engine> MakeEngine(Inventory inventory,
                                    PlacementKind kind = PlacementKind::kBestFit);
