@@ -147,16 +147,18 @@ Decision Engine::Submit(const Request& request, Time now) {
   workload_.Add(WorkloadShapeOf(demand), request.members, policy_.get());
   int64_t position = fair_->WaitingAbove(resolved->priority_class) +
                      fair_->TenantWaiting(resolved->tenant, resolved->priority_class);
-  Enqueue(id, request, std::move(resolved).value(), reason, now_);
-  bool drain = contested || (reason == QueueReason::kNoCapacity && MayPreempt(queue_[id].resolved));
-  if (drain && drain_saturated_ && waiting_with_estimate_ == 0 && fair_->Next() != id) {
+  const Pending& waiting = Enqueue(id, request, std::move(resolved).value(), reason, now_);
+  bool may_preempt = MayPreempt(waiting.resolved);
+  bool drain = contested || (reason == QueueReason::kNoCapacity && may_preempt);
+  if (drain && !may_preempt && drain_saturated_ && waiting_with_estimate_ == 0 &&
+      fair_->Next() != id) {
     // The last drain left every contested pool blocked and nothing freed
     // capacity since; this request is not first, so on blocked pools it
     // cannot start either.
-    const Resolved& queued = queue_[id].resolved;
-    bool all_blocked = !MayPreempt(queued);
-    for (size_t p = 0; p < queued.demand.allowed_pools.size() && all_blocked; ++p) {
-      all_blocked = !queued.demand.allowed_pools[p] || (blocked_scratch_[p] & 1);
+    bool all_blocked = true;
+    const std::vector<uint8_t>& pools = waiting.resolved.demand.allowed_pools;
+    for (size_t p = 0; p < pools.size() && all_blocked; ++p) {
+      all_blocked = !pools[p] || (blocked_scratch_[p] & 1);
     }
     drain = !all_blocked;
   }
@@ -315,18 +317,19 @@ void Engine::CountWaiting(const Resolved& resolved, int64_t delta) {
   }
 }
 
+void Engine::GiveBack(const ResourceVector& host, const Placement& placement) {
+  ForEachMember(placement,
+                [&](std::span<const Assignment> member) { cluster_->Give(host, member); });
+}
+
 bool Engine::TryPlace(const MemberDemand& demand, int64_t members, Placement* placement) {
   placement->clear();
   for (int64_t member = 0; member < members; ++member) {
     size_t before = placement->size();
     if (!policy_->PlaceMember(demand, placement)) {
-      // All or nothing: give back the members placed so far, last first.
-      for (size_t first = before; first > 0;) {
-        size_t last = first;
-        uint32_t id = (*placement)[first - 1].member;
-        while (first > 0 && (*placement)[first - 1].member == id) --first;
-        cluster_->Give(demand.host, std::span(placement->data() + first, last - first));
-      }
+      // All or nothing: give back the members placed so far.
+      placement->resize(before);
+      GiveBack(demand.host, *placement);
       placement->clear();
       return false;
     }
@@ -379,19 +382,15 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
   auto it = leases_.find(id);
   ALLOT_CHECK(it != leases_.end());
   Lease& lease = it->second;
-  const Placement& placement = lease.placement;
-  for (size_t first = 0; first < placement.size();) {
-    size_t last = first;
-    while (last < placement.size() && placement[last].member == placement[first].member) ++last;
-    cluster_->Give(lease.member_host, std::span(placement.data() + first, last - first));
-    std::vector<LeaseId>& on_node = node_leases_[placement[first].node];
+  ForEachMember(lease.placement, [&](std::span<const Assignment> member) {
+    cluster_->Give(lease.member_host, member);
+    std::vector<LeaseId>& on_node = node_leases_[member.front().node];
     auto found = std::find(on_node.begin(), on_node.end(), id);
     if (found != on_node.end()) {
       *found = on_node.back();
       on_node.pop_back();
     }
-    first = last;
-  }
+  });
   if (lease.expires_at > 0) expiries_.erase({lease.expires_at, id});
   if (lease.estimate > 0) estimated_ends_.erase({lease.granted_at + lease.estimate, id});
   if (lease.preempt_at > 0) {

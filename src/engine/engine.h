@@ -1,7 +1,6 @@
 #pragma once
 
 #include <limits>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -141,7 +140,9 @@ class Engine {
   // True when `lease` belongs to a subtree (where its path leaves the
   // preemptor's) that now uses more than its guarantee of a resource the
   // preemptor asks for and is guaranteed.
-  bool Reclaimable(const Lease& lease, const Resolved& preemptor) const;
+  // `on_path[t]` is 1 for the preemptor's tenant and its ancestors.
+  bool Reclaimable(const Lease& lease, const Resolved& preemptor,
+                   const std::vector<uint8_t>& on_path) const;
   void SetAside(const Lease& lease, int sign);  // tentatively frees (-1) or retakes (+1)
   void EndPreemptions();                        // graceful preemptions past their deadline
 
@@ -158,6 +159,8 @@ class Engine {
   const std::string& CachedInfeasibility(const Request& request, const MemberDemand& demand);
   // Places every member or none; on success the cluster state holds it.
   bool TryPlace(const MemberDemand& demand, int64_t members, Placement* placement);
+  // Returns to the cluster what `placement` took for members of `host`.
+  void GiveBack(const ResourceVector& host, const Placement& placement);
   Lease& AddLease(RequestId id, const Request& request, const Resolved& resolved,
                   Placement placement);
   void EndLease(LeaseId id, EndReason reason, std::string message, bool announce);

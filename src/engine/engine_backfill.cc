@@ -29,12 +29,7 @@ Time Engine::ShadowTime(const Pending& pending) {
     SetAside(lease, -1);
     aside.push_back(&lease);
     if (TryPlace(demand, pending.request.members, &probe)) {
-      for (size_t first = 0; first < probe.size();) {
-        size_t last = first;
-        while (last < probe.size() && probe[last].member == probe[first].member) ++last;
-        cluster_->Give(demand.host, std::span(probe.data() + first, last - first));
-        first = last;
-      }
+      GiveBack(demand.host, probe);  // a probe only
       shadow = end;
       break;
     }

@@ -42,12 +42,9 @@ bool Engine::MayPreempt(const Resolved& resolved) const {
   return tenancy_->priority_class(resolved.priority_class).may_preempt || WithinGuarantee(resolved);
 }
 
-bool Engine::Reclaimable(const Lease& lease, const Resolved& preemptor) const {
-  // The preemptor's path, to find where the victim's path leaves it.
-  std::vector<uint8_t> on_path(tenancy_->tenant_count(), 0);
-  for (int t = preemptor.tenant; t >= 0; t = tenancy_->tenant(t).parent) {
-    on_path[static_cast<size_t>(t)] = 1;
-  }
+bool Engine::Reclaimable(const Lease& lease, const Resolved& preemptor,
+                         const std::vector<uint8_t>& on_path) const {
+  // Where the victim's path leaves the preemptor's.
   int diverging = -1;
   for (int t = lease.tenant; t > 0 && !on_path[static_cast<size_t>(t)];
        t = tenancy_->tenant(t).parent) {
@@ -68,18 +65,13 @@ bool Engine::Reclaimable(const Lease& lease, const Resolved& preemptor) const {
 }
 
 void Engine::SetAside(const Lease& lease, int sign) {
-  const Placement& placement = lease.placement;
-  for (size_t first = 0; first < placement.size();) {
-    size_t last = first;
-    while (last < placement.size() && placement[last].member == placement[first].member) ++last;
-    std::span<const Assignment> member(placement.data() + first, last - first);
+  ForEachMember(lease.placement, [&](std::span<const Assignment> member) {
     if (sign < 0) {
       cluster_->Give(lease.member_host, member);
     } else {
       cluster_->Take(lease.member_host, member);
     }
-    first = last;
-  }
+  });
 }
 
 bool Engine::TryPreempt(RequestId id, const Pending& pending) {
@@ -88,6 +80,10 @@ bool Engine::TryPreempt(RequestId id, const Pending& pending) {
   if (!wanted.may_preempt && !reclaim) return false;
   if (preempting_for_.count(id) > 0) return false;  // victims already in their grace
 
+  std::vector<uint8_t> on_path(tenancy_->tenant_count(), 0);
+  for (int t = pending.resolved.tenant; t >= 0; t = tenancy_->tenant(t).parent) {
+    on_path[static_cast<size_t>(t)] = 1;
+  }
   struct Candidate {
     Lease* lease;
     bool lower_class;
@@ -98,7 +94,7 @@ bool Engine::TryPreempt(RequestId id, const Pending& pending) {
     const PriorityClass& victim = tenancy_->priority_class(lease.priority_class);
     if (!victim.preemptible) continue;
     bool lower = wanted.may_preempt && victim.value < wanted.value;
-    if (lower || (reclaim && Reclaimable(lease, pending.resolved))) {
+    if (lower || (reclaim && Reclaimable(lease, pending.resolved, on_path))) {
       candidates.push_back({&lease, lower});
     }
   }
@@ -118,12 +114,7 @@ bool Engine::TryPreempt(RequestId id, const Pending& pending) {
   Placement probe;
   auto fits = [&] {
     if (!TryPlace(demand, pending.request.members, &probe)) return false;
-    for (size_t first = 0; first < probe.size();) {  // undo the probe placement
-      size_t last = first;
-      while (last < probe.size() && probe[last].member == probe[first].member) ++last;
-      cluster_->Give(demand.host, std::span(probe.data() + first, last - first));
-      first = last;
-    }
+    GiveBack(demand.host, probe);  // a probe only
     return true;
   };
   std::vector<Candidate> chosen;

@@ -9,8 +9,6 @@
 namespace allot {
 namespace {
 
-using testing::AddNode;
-using testing::AddPool;
 using testing::GpuRequest;
 
 constexpr Time kNow = Seconds(1000);
@@ -179,17 +177,7 @@ TEST_F(PreemptionTest, ReclaimBorrowedCapacityWithoutLoops) {
 TEST(PreemptionProperty, GuaranteeWithinOneRound) {
   for (uint64_t seed : {1u, 2u, 3u, 4u, 5u, 6u}) {
     std::mt19937_64 random(seed);
-    Inventory inventory;
-    PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
-    for (int n = 0; n < 4; ++n) {
-      AddNode(inventory, pool,
-              {.name = "n" + std::to_string(n),
-               .gpus = 8,
-               .mode = DeviceMode::kShared,
-               .cpu_milli = 256000,
-               .memory_mib = 1024 * 1024,
-               .labels = {}});
-    }
+    Inventory inventory = testing::GpuCluster(4, 8, DeviceMode::kShared, 256000, 1024 * 1024);
     EngineOptions options;
     options.tenants = {Tenant("owner", 12), Tenant("x", 8), Tenant("y", 4), Tenant("z", 0)};
     std::unique_ptr<Engine> engine = Engine::Create(inventory, options).value();

@@ -11,8 +11,6 @@
 namespace allot {
 namespace {
 
-using testing::AddNode;
-using testing::AddPool;
 using testing::GpuRequest;
 using testing::Tenant;
 
@@ -36,15 +34,7 @@ class EngineTenancyTest : public ::testing::Test {
  protected:
   // One node with 4 whole GPUs.
   void Build(std::vector<TenantSpec> tenants, std::vector<PriorityClass> classes) {
-    Inventory inventory;
-    PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
-    AddNode(inventory, pool,
-            {.name = "n0",
-             .gpus = 4,
-             .mode = DeviceMode::kWhole,
-             .cpu_milli = 64000,
-             .memory_mib = 256 * 1024,
-             .labels = {}});
+    Inventory inventory = testing::GpuCluster(1, 4);
     EngineOptions options;
     options.tenants = std::move(tenants);
     options.classes = std::move(classes);
@@ -140,17 +130,7 @@ TEST_F(EngineTenancyTest, ClassesThatRejectOrTimeOut) {
 TEST(FairShareProperty, EqualWeightsEqualDemandEqualShares) {
   for (uint64_t seed : {1u, 2u, 3u, 4u, 5u}) {
     std::mt19937_64 random(seed);
-    Inventory inventory;
-    PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
-    for (int n = 0; n < 4; ++n) {
-      AddNode(inventory, pool,
-              {.name = "n" + std::to_string(n),
-               .gpus = 8,
-               .mode = DeviceMode::kShared,
-               .cpu_milli = 128000,
-               .memory_mib = 1024 * 1024,
-               .labels = {}});
-    }
+    Inventory inventory = testing::GpuCluster(4, 8, DeviceMode::kShared, 128000, 1024 * 1024);
     EngineOptions options;
     const int kTenants = 4;
     for (int t = 0; t < kTenants; ++t) options.tenants.push_back(Tenant("t" + std::to_string(t)));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,5 +70,16 @@ struct Assignment {
 // Assignments ordered by member; each member's host resources (cpu, memory,
 // slots, custom) are taken on the node of its assignments.
 using Placement = std::vector<Assignment>;
+
+// Calls fn(std::span<const Assignment>) once per member, in order.
+template <typename Fn>
+void ForEachMember(const Placement& placement, Fn&& fn) {
+  for (size_t first = 0; first < placement.size();) {
+    size_t last = first;
+    while (last < placement.size() && placement[last].member == placement[first].member) ++last;
+    fn(std::span<const Assignment>(placement.data() + first, last - first));
+    first = last;
+  }
+}
 
 }  // namespace allot

@@ -39,9 +39,6 @@ class FairQueue {
   size_t size() const { return size_; }
   // Requests waiting in classes of higher value than `priority_class`.
   int64_t WaitingAbove(int priority_class) const;
-  int64_t WaitingInClass(int priority_class) const {
-    return classes_[static_cast<size_t>(priority_class)].pending[0];
-  }
   // Requests of `tenant` and `priority_class` ahead of `id` (O(n) in the tenant's queue).
   int64_t AheadInTenant(RequestId id, int tenant, int priority_class) const;
   int64_t TenantWaiting(int tenant, int priority_class) const {

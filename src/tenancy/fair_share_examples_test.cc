@@ -100,17 +100,7 @@ class KaiFairShare : public FairShareExamples,
 
 TEST_P(KaiFairShare, SurplusSplitByWeight) {
   auto [weight_a, weight_b, expect_a, expect_b] = GetParam();
-  Inventory inventory;
-  PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
-  for (int n = 0; n < 3; ++n) {
-    AddNode(inventory, pool,
-            {.name = "n" + std::to_string(n),
-             .gpus = 4,
-             .mode = DeviceMode::kWhole,
-             .cpu_milli = 64000,
-             .memory_mib = 256 * 1024,
-             .labels = {}});
-  }
+  Inventory inventory = testing::GpuCluster(3, 4);
   TenantSpec a = Tenant("A");
   a.quota[kGpu].guaranteed = 3000;
   a.weight_milli = 1000 * weight_a;

@@ -54,7 +54,7 @@ TenantSpec Tenant(const std::string& name, const std::string& parent) {
   return spec;
 }
 
-Inventory GpuCluster(int nodes, int gpus, DeviceMode mode) {
+Inventory GpuCluster(int nodes, int gpus, DeviceMode mode, int64_t cpu_milli, int64_t memory_mib) {
   Inventory inventory;
   PoolIndex pool = AddPool(inventory, "gpu", "H100-80GB");
   for (int n = 0; n < nodes; ++n) {
@@ -62,8 +62,8 @@ Inventory GpuCluster(int nodes, int gpus, DeviceMode mode) {
             {.name = "n" + std::to_string(n),
              .gpus = gpus,
              .mode = mode,
-             .cpu_milli = 64000,
-             .memory_mib = 256 * 1024,
+             .cpu_milli = cpu_milli,
+             .memory_mib = memory_mib,
              .labels = {}});
   }
   return inventory;

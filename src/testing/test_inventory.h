@@ -29,9 +29,10 @@ Request MigRequest(const std::string& profile, int64_t cpu_milli = 1000);
 
 // A tenant spec with a parent (empty: top level).
 TenantSpec Tenant(const std::string& name, const std::string& parent = "");
-// A pool "gpu" of `nodes` nodes named n0, n1, ... with `gpus` devices each
-// (H100-80GB), 64 cores and 256 GiB per node.
-Inventory GpuCluster(int nodes, int gpus, DeviceMode mode = DeviceMode::kWhole);
+// A pool "gpu" of `nodes` nodes named n0, n1, ... with `gpus` H100-80GB
+// devices each, and the given cpu and memory per node.
+Inventory GpuCluster(int nodes, int gpus, DeviceMode mode = DeviceMode::kWhole,
+                     int64_t cpu_milli = 64000, int64_t memory_mib = 256 * 1024);
 
 // Creates an engine or fails the test.
 std::unique_ptr<Engine> MakeEngine(Inventory inventory,
