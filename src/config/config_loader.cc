@@ -355,9 +355,9 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   Config config;
   Inventory& inventory = config.inventory;
   if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
-  reader.OnlyKeys(
-      root, "config",
-      {"resources", "placement", "frag_measure", "gpu_models", "pools", "classes", "tenants"});
+  reader.OnlyKeys(root, "config",
+                  {"resources", "placement", "frag_measure", "frag_max_candidates", "gpu_models",
+                   "pools", "classes", "tenants"});
 
   std::vector<std::string> custom;
   if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
@@ -381,6 +381,8 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   if (!placement.empty() && !ParsePlacementKind(placement, &config.engine.placement.kind)) {
     reader.Fail(root["placement"], "placement", "must be first_fit, best_fit or frag_aware");
   }
+  config.engine.placement.frag_max_candidates =
+      static_cast<int>(reader.Integer(root, "frag_max_candidates", "config", 0, 1 << 20));
   std::string measure = reader.String(root, "frag_measure", "config", false);
   if (!measure.empty() && !ParseFragMeasure(measure, &config.engine.placement.frag_measure)) {
     reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware or fgd");

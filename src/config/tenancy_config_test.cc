@@ -52,6 +52,16 @@ tenants:
   EXPECT_EQ(batch.max_wait, Seconds(60));
 }
 
+TEST(TenancyConfig, PlacementOptions) {
+  Result<Config> config = Parse("placement: frag_aware\nfrag_max_candidates: 64\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->engine.placement.frag_max_candidates, 64);
+  Result<Config> negative = Parse("frag_max_candidates: -1\n");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.status().message(),
+            "test.yaml:8:22: config.frag_max_candidates: must be a whole number >= 0");
+}
+
 TEST(TenancyConfig, ErrorsCarryPositionTenantAndField) {
   auto error = [](const Result<Config>& config) {
     return config.ok() ? std::string() : config.status().message();
