@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   clang-format
   libfmt-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
+  libhowardhinnant-date-dev tzdata
   rapidjson-dev nlohmann-json3-dev
   libboost-dev libboost-system-dev
   libsqlite3-dev libsqlitecpp-dev

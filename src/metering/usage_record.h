@@ -44,8 +44,8 @@ struct UsageRecord {
   // fixed-point unit x milliseconds (gpu: milli-GPU-ms; 3.6e9 = 1 GPU-hour).
   std::array<int64_t, kMaxResources> resource_ms{};
   TokenCounts tokens;
-  Money cost = 0;                // actual cost, micro-units of the currency
-  std::string end_reason;        // released, cancelled, expired, node_down, preempted, running
+  Money cost = 0;                 // actual cost, micro-units of the currency
+  std::string end_reason;         // released, cancelled, expired, node_down, preempted, running
   bool tokens_estimated = false;  // usage never reported: tokens estimated
   bool overrun = false;           // ran past every budget reservation it could get
 
