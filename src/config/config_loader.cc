@@ -8,115 +8,15 @@
 #include <set>
 #include <sstream>
 
+#include "config/budget_config.h"
 #include "config/quantity.h"
+#include "config/yaml_reader.h"
 
 namespace allot {
 namespace {
 
-// Walks the YAML tree and remembers the first error with its position.
-class Reader {
- public:
-  explicit Reader(std::string_view source) : source_(source) {}
-
-  bool ok() const { return error_.ok(); }
-  const Status& error() const { return error_; }
-
-  void Fail(const YAML::Node& node, const std::string& field, const std::string& why) {
-    if (!error_.ok()) return;
-    const YAML::Mark mark = node.Mark();
-    error_ = InvalidArgument(
-        fmt::format("{}:{}:{}: {}: {}", source_, mark.line + 1, mark.column + 1, field, why));
-  }
-
-  // Fails on keys outside `allowed`.
-  void OnlyKeys(const YAML::Node& map, const std::string& field,
-                std::initializer_list<std::string_view> allowed) {
-    if (!map.IsMap()) return Fail(map, field, "must be a mapping");
-    for (const auto& entry : map) {
-      if (!entry.first.IsScalar()) return Fail(entry.first, field, "keys must be plain names");
-      std::string key = entry.first.Scalar();
-      bool known = false;
-      for (std::string_view name : allowed) known = known || name == key;
-      if (!known) Fail(entry.first, field + "." + key, "unknown key");
-    }
-  }
-
-  std::string Scalar(const YAML::Node& node, const std::string& field) {
-    if (!node.IsScalar()) {
-      Fail(node, field, "must be a scalar");
-      return "";
-    }
-    return node.Scalar();
-  }
-
-  std::string String(const YAML::Node& map, const std::string& key, const std::string& field,
-                     bool required) {
-    const YAML::Node node = map[key];
-    if (!node) {
-      if (required) Fail(map, field + "." + key, "is required");
-      return "";
-    }
-    return Scalar(node, field + "." + key);
-  }
-
-  int64_t Integer(const YAML::Node& map, const std::string& key, const std::string& field,
-                  int64_t fallback, int64_t max) {
-    const YAML::Node node = map[key];
-    if (!node) return fallback;
-    std::string path = field + "." + key;
-    Result<int64_t> value = ParseScaled(Scalar(node, path), 1, path);
-    if (!value.ok()) {
-      Fail(node, path, "must be a whole number >= 0");
-      return fallback;
-    }
-    if (*value > max) {
-      Fail(node, path, fmt::format("must be at most {}", max));
-      return fallback;
-    }
-    return *value;
-  }
-
-  int64_t Parsed(const YAML::Node& map, const std::string& key, const std::string& field,
-                 Result<int64_t> (*parse)(std::string_view, std::string_view)) {
-    const YAML::Node node = map[key];
-    if (!node) return 0;
-    std::string path = field + "." + key;
-    Result<int64_t> value = parse(Scalar(node, path), path);
-    if (!value.ok()) {
-      // The message already names the field; add the position.
-      std::string why = value.status().message().substr(path.size() + 2);
-      Fail(node, path, why);
-      return 0;
-    }
-    return *value;
-  }
-
-  Labels LabelMap(const YAML::Node& map, const std::string& key, const std::string& field) {
-    Labels labels;
-    const YAML::Node node = map[key];
-    if (!node) return labels;
-    std::string path = field + "." + key;
-    if (!node.IsMap()) {
-      Fail(node, path, "must be a mapping of label names to values");
-      return labels;
-    }
-    for (const auto& entry : node) {
-      if (!entry.first.IsScalar()) {
-        Fail(entry.first, path, "label names must be plain strings");
-        return labels;
-      }
-      std::string name = entry.first.Scalar();
-      labels.emplace_back(name, Scalar(entry.second, path + "." + name));
-    }
-    Status status = NormaliseLabels(labels, path);
-    if (!status.ok()) Fail(node, path, status.message());
-    return labels;
-  }
-
- private:
-  std::string source_;
-  Status error_;
-};
+using config_internal::ReadBool;
+using config_internal::Reader;
 
 Result<int64_t> ParseCores(std::string_view text, std::string_view field) {
   return ParseScaled(text, 1000, field);
@@ -211,26 +111,16 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
   }
 }
 
-bool ReadBool(Reader& reader, const YAML::Node& map, const std::string& key,
-              const std::string& field, bool fallback) {
-  const YAML::Node node = map[key];
-  if (!node) return fallback;
-  std::string text = reader.Scalar(node, field + "." + key);
-  if (text == "true") return true;
-  if (text == "false") return false;
-  reader.Fail(node, field + "." + key, "must be true or false");
-  return fallback;
-}
-
 void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityClass>* classes) {
   if (!list) return;
   if (!list.IsSequence()) return reader.Fail(list, "classes", "must be a list");
   for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
     const YAML::Node entry = list[i];
     std::string path = fmt::format("classes[{}]", i);
-    reader.OnlyKeys(entry, path,
-                    {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing",
-                     "max_wait", "grace", "aging"});
+    reader.OnlyKeys(
+        entry, path,
+        {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing", "max_wait",
+         "grace", "aging", "over_budget", "throttle_at", "over_reservation"});
     if (!reader.ok()) return;
     PriorityClass c;
     c.name = reader.String(entry, "name", path, true);
@@ -254,6 +144,19 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
     c.max_wait = Seconds(reader.Integer(entry, "max_wait", path, 0, int64_t{10} * 366 * 86400));
     c.preemption_grace = Seconds(reader.Integer(entry, "grace", path, 0, int64_t{366} * 86400));
     c.aging = Seconds(reader.Integer(entry, "aging", path, 0, int64_t{366} * 86400));
+    std::string over_budget = reader.String(entry, "over_budget", path, false);
+    if (!over_budget.empty() && over_budget != "reject" && over_budget != "wait") {
+      return reader.Fail(entry["over_budget"], path + ".over_budget", "must be reject or wait");
+    }
+    c.queue_over_budget = over_budget == "wait";
+    c.throttle_percent = static_cast<int>(reader.Integer(entry, "throttle_at", path, 0, 100));
+    std::string over_reservation = reader.String(entry, "over_reservation", path, false);
+    if (!over_reservation.empty() && over_reservation != "preempt" &&
+        over_reservation != "finish") {
+      return reader.Fail(entry["over_reservation"], path + ".over_reservation",
+                         "must be preempt or finish");
+    }
+    c.preempt_over_budget = over_reservation == "preempt";
     classes->push_back(c);
   }
 }
@@ -355,9 +258,10 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   Config config;
   Inventory& inventory = config.inventory;
   if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
-  reader.OnlyKeys(root, "config",
-                  {"resources", "placement", "frag_measure", "frag_max_candidates", "gpu_models",
-                   "pools", "classes", "tenants"});
+  reader.OnlyKeys(
+      root, "config",
+      {"resources", "placement", "frag_measure", "frag_max_candidates", "gpu_models", "pools",
+       "classes", "tenants", "currency", "time_zone", "default_estimate", "prices", "budgets"});
 
   std::vector<std::string> custom;
   if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
@@ -414,7 +318,7 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   for (size_t i = 0; reader.ok() && i < pools.size(); ++i) {
     const YAML::Node entry = pools[i];
     std::string path = fmt::format("pools[{}]", i);
-    reader.OnlyKeys(entry, path, {"name", "gpu_model", "tier", "price_per_node_hour", "nodes"});
+    reader.OnlyKeys(entry, path, {"name", "gpu_model", "tier", "nodes"});
     if (!reader.ok()) break;
     Pool pool;
     pool.name = reader.String(entry, "name", path, true);
@@ -433,8 +337,6 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
     if (!tier.empty() && !ParseTier(tier, &pool.tier)) {
       reader.Fail(entry["tier"], path + ".tier", "must be reserved, on_demand or spot");
     }
-    pool.price_per_node_hour_micros =
-        reader.Parsed(entry, "price_per_node_hour", path, ParseMoneyMicros);
     inventory.pools.push_back(pool);
     if (!entry["nodes"]) {
       reader.Fail(entry, path + ".nodes", "is required");
@@ -476,6 +378,23 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
     const YAML::Mark mark = where.Mark();
     return InvalidArgument(
         fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1, message));
+  }
+  // Prices and budgets, checked against the inventory and the tenant tree.
+  BudgetOptions& budgets = config.engine.budgets;
+  config_internal::ReadBudgetConfig(reader, root, inventory, &budgets);
+  if (!reader.ok()) return reader.error();
+  Status budget_status = Status::Ok();
+  if (Result<PriceCatalog> prices = PriceCatalog::Create(budgets.prices, inventory); !prices.ok()) {
+    budget_status = prices.status();
+  } else if (Result<BudgetLedger> ledger =
+                 BudgetLedger::Create(budgets, *tenancy, inventory.resources);
+             !ledger.ok()) {
+    budget_status = ledger.status();
+  }
+  if (!budget_status.ok()) {
+    const YAML::Mark mark = config_internal::BudgetErrorNode(root, budget_status.message()).Mark();
+    return InvalidArgument(fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1,
+                                       budget_status.message()));
   }
   return config;
 }

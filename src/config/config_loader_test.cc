@@ -101,7 +101,6 @@ TEST(ConfigLoader, DefaultConfigParses) {
   ASSERT_EQ(inventory.pools.size(), 4u);
   EXPECT_EQ(inventory.pools[2].name, "l4-spot");
   EXPECT_EQ(inventory.pools[2].tier, Tier::kSpot);
-  EXPECT_EQ(inventory.pools[2].price_per_node_hour_micros, 2'400'000);
   EXPECT_EQ(inventory.pools[3].gpu_model, -1);
   std::vector<std::string> names;
   for (const Node& node : inventory.nodes) names.push_back(node.name);
@@ -247,12 +246,18 @@ TEST(Quantity, MemoryUnits) {
   }
 }
 
-TEST(Quantity, Money) {
-  EXPECT_EQ(ParseMoneyMicros("2.50", "price").value(), 2'500'000);
-  EXPECT_EQ(ParseMoneyMicros("24.00", "price").value(), 24'000'000);
-  EXPECT_EQ(ParseMoneyMicros("0.000001", "price").value(), 1);
-  EXPECT_FALSE(ParseMoneyMicros("0.0000001", "price").ok());
-  EXPECT_FALSE(ParseMoneyMicros("-2.50", "price").ok());
+TEST(Quantity, Duration) {
+  EXPECT_EQ(ParseDuration("90", "d").value(), Seconds(90));
+  EXPECT_EQ(ParseDuration("90s", "d").value(), Seconds(90));
+  EXPECT_EQ(ParseDuration("30m", "d").value(), Seconds(1800));
+  EXPECT_EQ(ParseDuration("6h", "d").value(), Seconds(6 * 3600));
+  EXPECT_EQ(ParseDuration("3d", "d").value(), Seconds(3 * 86400));
+  EXPECT_EQ(ParseDuration("2w", "d").value(), Seconds(14 * 86400));
+  for (const char* bad : {"", "h", "-1h", "1.5h", "6 h", "6x", "99999w"}) {
+    Result<Duration> parsed = ParseDuration(bad, "window");
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(parsed.status().message().find("window"), std::string::npos);
+  }
 }
 
 }  // namespace

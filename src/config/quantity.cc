@@ -69,8 +69,41 @@ Result<int64_t> ParseMemoryMib(std::string_view text, std::string_view field) {
   return mib;
 }
 
-Result<int64_t> ParseMoneyMicros(std::string_view text, std::string_view field) {
-  return ParseScaled(text, 1'000'000, field);
+Result<Duration> ParseDuration(std::string_view text, std::string_view field) {
+  // A whole number of seconds, or one with a unit: 90s, 30m, 6h, 3d, 2w.
+  int64_t unit = 1;
+  std::string_view number = text;
+  if (!number.empty()) {
+    switch (number.back()) {
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      default:
+        unit = 0;
+    }
+    if (unit != 0) number.remove_suffix(1);
+    if (unit == 0) unit = 1;
+  }
+  Result<int64_t> value = ParseScaled(number, 1, field);
+  constexpr int64_t kMaxSeconds = int64_t{10} * 366 * 86400;
+  if (!value.ok() || *value > kMaxSeconds / unit) {
+    return InvalidArgument(
+        std::string(field) + ": '" + std::string(text) +
+        "' is not a duration such as 90s, 30m, 6h, 3d or 2w (at most ten years)");
+  }
+  return Seconds(*value * unit);
 }
 
 }  // namespace allot

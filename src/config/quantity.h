@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "common/time.h"
 
 namespace allot {
 
@@ -17,7 +18,7 @@ Result<int64_t> ParseScaled(std::string_view text, int64_t scale, std::string_vi
 // Memory in MiB: a plain number is MiB; suffixes Mi, Gi, Ti (binary) are
 // accepted: "512Gi" = 524288.
 Result<int64_t> ParseMemoryMib(std::string_view text, std::string_view field);
-// Money in micro-units: "2.50" = 2500000.
-Result<int64_t> ParseMoneyMicros(std::string_view text, std::string_view field);
+// A duration: whole seconds, or with a unit s, m, h, d, w ("6h", "3d").
+Result<Duration> ParseDuration(std::string_view text, std::string_view field);
 
 }  // namespace allot

@@ -18,6 +18,8 @@ std::string_view DecisionKindName(DecisionKind kind) {
       return "lease_ended";
     case DecisionKind::kPreempt:
       return "preempt";
+    case DecisionKind::kAlert:
+      return "alert";
   }
   return "unknown";
 }
@@ -34,6 +36,10 @@ std::string_view QueueReasonName(QueueReason reason) {
       return "quota";
     case QueueReason::kBehindHigherClass:
       return "behind_higher_class";
+    case QueueReason::kBudget:
+      return "budget";
+    case QueueReason::kBudgetThrottled:
+      return "budget_throttled";
   }
   return "unknown";
 }
@@ -50,6 +56,8 @@ std::string_view RejectCodeName(RejectCode code) {
       return "WouldWait";
     case RejectCode::kTimedOut:
       return "TimedOut";
+    case RejectCode::kBudgetExceeded:
+      return "BudgetExceeded";
   }
   return "unknown";
 }
@@ -66,6 +74,8 @@ std::string_view EndReasonName(EndReason reason) {
       return "node_down";
     case EndReason::kPreempted:
       return "preempted";
+    case EndReason::kBudgetExhausted:
+      return "budget_exhausted";
   }
   return "unknown";
 }
@@ -125,6 +135,14 @@ Decision Decision::Preempt(RequestId request, LeaseId lease, RequestId for_reque
   return decision;
 }
 
+Decision Decision::Alert(BudgetAlert alert, Time at) {
+  Decision decision;
+  decision.kind = DecisionKind::kAlert;
+  decision.alert = std::make_shared<const BudgetAlert>(std::move(alert));
+  decision.at = at;
+  return decision;
+}
+
 std::string DescribeDecision(const Decision& decision, const Inventory& inventory) {
   switch (decision.kind) {
     case DecisionKind::kGranted: {
@@ -157,6 +175,9 @@ std::string DescribeDecision(const Decision& decision, const Inventory& inventor
       return fmt::format("preempt  lease {} of request {} for request {} within {} s ({})",
                          decision.lease.value, decision.request.value, decision.for_request.value,
                          decision.grace / kMicrosPerSecond, decision.message);
+    case DecisionKind::kAlert:
+      return fmt::format("alert    {} budget {}: {}", AlertKindName(decision.alert->kind),
+                         decision.alert->budget, decision.alert->message);
     case DecisionKind::kLeaseEnded:
       return fmt::format("ended    lease {} of request {} ({}{}{})", decision.lease.value,
                          decision.request.value, EndReasonName(decision.end_reason),

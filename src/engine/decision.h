@@ -1,16 +1,18 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "budget/budget.h"
 #include "common/ids.h"
 #include "common/time.h"
 #include "model/request.h"
 
 namespace allot {
 
-enum class DecisionKind : uint8_t { kGranted, kQueued, kRejected, kLeaseEnded, kPreempt };
+enum class DecisionKind : uint8_t { kGranted, kQueued, kRejected, kLeaseEnded, kPreempt, kAlert };
 
 // Why a request waits. Later layers add quota, limit, class and budget reasons.
 enum class QueueReason : uint8_t {
@@ -19,6 +21,8 @@ enum class QueueReason : uint8_t {
   kLimit,              // its tenant (or an ancestor) is at a limit or a running cap
   kQuota,              // it would borrow capacity others are guaranteed, or may not borrow
   kBehindHigherClass,  // requests of a higher class wait for the same pools
+  kBudget,             // it would cross a budget's hard limit: waits for the next period
+  kBudgetThrottled,    // a budget on its path is past its class's throttle threshold
 };
 
 enum class RejectCode : uint8_t {
@@ -27,14 +31,16 @@ enum class RejectCode : uint8_t {
   kLimitExceeded,    // its tenant already has max_queued requests of the class waiting
   kWouldWait,        // its class rejects instead of queueing, and it cannot start now
   kTimedOut,         // it waited longer than its class's max_wait (from the outbox)
+  kBudgetExceeded,   // it would cross a budget's hard limit, and its class does not wait
 };
 
 enum class EndReason : uint8_t {
-  kReleased,   // the holder released it
-  kCancelled,  // cancelled by the holder or an operator
-  kExpired,    // not renewed within its TTL
-  kNodeDown,   // a node it ran on went down
-  kPreempted,  // preempted for a higher class, or its borrowed capacity reclaimed
+  kReleased,         // the holder released it
+  kCancelled,        // cancelled by the holder or an operator
+  kExpired,          // not renewed within its TTL
+  kNodeDown,         // a node it ran on went down
+  kPreempted,        // preempted for a higher class, or its borrowed capacity reclaimed
+  kBudgetExhausted,  // ran past its reservation and no budget was left to extend it
 };
 
 std::string_view DecisionKindName(DecisionKind kind);
@@ -68,12 +74,15 @@ struct Decision {
   // is the waiting request it makes room for.
   Duration grace = 0;
   RequestId for_request;
+  // kAlert: a budget alert (shared: decisions are copied around cheaply).
+  std::shared_ptr<const BudgetAlert> alert;
 
   static Decision Granted(RequestId request, LeaseId lease, Placement placement, Time at);
   static Decision Queued(RequestId request, QueueReason reason, int64_t position, Time at);
   static Decision Rejected(RequestId request, RejectCode code, std::string message, Time at);
   static Decision LeaseEnded(RequestId request, LeaseId lease, EndReason reason,
                              std::string message, Time at);
+  static Decision Alert(BudgetAlert alert, Time at);
   static Decision Preempt(RequestId request, LeaseId lease, RequestId for_request, Duration grace,
                           std::string message, Time at);
 };

@@ -9,8 +9,12 @@
 
 namespace allot {
 
-Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy)
-    : inventory_(std::move(inventory)), options_(std::move(options)) {
+Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy, PriceCatalog prices,
+               std::unique_ptr<BudgetLedger> budgets)
+    : inventory_(std::move(inventory)),
+      options_(std::move(options)),
+      prices_(std::move(prices)),
+      budgets_(std::move(budgets)) {
   tenancy_ = std::make_unique<Tenancy>(std::move(tenancy));
   ResourceVector capacity;
   std::vector<ResourceVector> pool_capacity(inventory_.pools.size());
@@ -37,6 +41,21 @@ Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy)
   for (size_t n = 0; n < inventory_.nodes.size(); ++n) {
     node_by_name_.emplace(inventory_.nodes[n].name, static_cast<NodeIndex>(n));
   }
+  // The cheapest rate per pool and resource: budget checks before placement
+  // use it, so they never refuse what some placement could afford.
+  pool_min_rates_.assign(inventory_.pools.size(), {});
+  std::vector<uint8_t> seen(inventory_.pools.size(), 0);
+  for (size_t n = 0; n < inventory_.nodes.size(); ++n) {
+    PoolIndex pool = inventory_.nodes[n].pool;
+    for (int r = 0; r < kMaxResources; ++r) {
+      ResourceVector unit;
+      unit[r] = 1;
+      int64_t rate = prices_.RateOn(static_cast<NodeIndex>(n), unit);
+      int64_t& low = pool_min_rates_[pool][static_cast<size_t>(r)];
+      low = seen[pool] ? std::min(low, rate) : rate;
+    }
+    seen[pool] = 1;
+  }
 }
 
 Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOptions options) {
@@ -54,8 +73,28 @@ Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOption
   Result<Tenancy> tenancy =
       Tenancy::Create(options.tenants, options.classes, capacity, inventory.resources, pools);
   if (!tenancy.ok()) return tenancy.status();
-  return std::unique_ptr<Engine>(
-      new Engine(std::move(inventory), std::move(options), std::move(tenancy).value()));
+  for (size_t c = 0; c < tenancy->class_count(); ++c) {
+    const PriorityClass& priority_class = tenancy->priority_class(static_cast<int>(c));
+    if (priority_class.throttle_percent < 0 || priority_class.throttle_percent > 100) {
+      return InvalidArgument(
+          fmt::format("classes[{}] ({}).throttle_percent: must be 0..100", c, priority_class.name));
+    }
+  }
+  Result<PriceCatalog> prices = PriceCatalog::Create(options.budgets.prices, inventory);
+  if (!prices.ok()) return prices.status();
+  if (options.budgets.default_estimate <= 0) {
+    return InvalidArgument("budgets.default_estimate: must be > 0");
+  }
+  std::unique_ptr<BudgetLedger> budgets;
+  if (!options.budgets.budgets.empty()) {
+    Result<BudgetLedger> ledger =
+        BudgetLedger::Create(options.budgets, *tenancy, inventory.resources);
+    if (!ledger.ok()) return ledger.status();
+    budgets = std::make_unique<BudgetLedger>(std::move(ledger).value());
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(inventory), std::move(options),
+                                            std::move(tenancy).value(), std::move(prices).value(),
+                                            std::move(budgets)));
 }
 
 void Engine::Advance(Time now) {
@@ -68,6 +107,13 @@ void Engine::Advance(Time now) {
     fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class, /*aged=*/true);
     pending.aged = true;
     drain_saturated_ = false;  // the order changes
+  }
+  if (budgets_ != nullptr && budgets_->next_event() <= now_) {
+    if (budgets_->Advance(now_, &alerts_)) {
+      budgets_refreshed_ = true;
+      drain_saturated_ = false;  // budget-held requests may go
+    }
+    EmitAlerts();
   }
 }
 
@@ -83,6 +129,10 @@ Decision Engine::Submit(const Request& request, Time now) {
       return replay;
     }
   }
+  // A budget period that ended before `at` rolls over first, so the request
+  // is judged against the budget of its own period (this moves the clock
+  // even when the request is then rejected).
+  if (budgets_ != nullptr && budgets_->next_event() <= at) Advance(at);
   Result<Resolved> resolved = Resolve(request);
   if (!resolved.ok()) {
     return Decision::Rejected(RequestId{}, RejectCode::kInvalidArgument,
@@ -97,6 +147,7 @@ Decision Engine::Submit(const Request& request, Time now) {
   bool placeable = demand.gpu_milli <= 1000 * kMaxDevicesPerNode;
   QueueReason reason = QueueReason::kNoCapacity;
   std::string why;
+  BudgetLedger::Verdict budget;
   if (contested) {
     reason = fair_->WaitingAbove(resolved->priority_class) > 0 ? QueueReason::kBehindHigherClass
                                                                : QueueReason::kBehindQueue;
@@ -108,20 +159,41 @@ Decision Engine::Submit(const Request& request, Time now) {
       reason = verdict.limit ? QueueReason::kLimit : QueueReason::kQuota;
       why = verdict.message;
     } else {
+      bool budgeted = budgets_ != nullptr && budgets_->HasBudgets(resolved->tenant);
+      if (budgeted) budget = CheckBudget(*resolved, request, nullptr);
       Placement placement;
-      if (TryPlace(use_restricted ? restricted : demand, request.members, &placement)) {
-        Advance(at);
-        ++next_request_id_;
-        // Granted and queued requests (not rejected ones) tell what the workload is like.
-        workload_.Add(WorkloadShapeOf(demand), request.members, policy_.get());
-        Lease& lease = AddLease(id, request, *resolved, std::move(placement));
-        return Decision::Granted(id, lease.id, lease.placement, now_);
+      if (budget.outcome == BudgetLedger::Outcome::kOk &&
+          TryPlace(use_restricted ? restricted : demand, request.members, &placement)) {
+        if (budgeted) {
+          budget = CheckBudget(*resolved, request, &placement);
+          if (budget.outcome != BudgetLedger::Outcome::kOk) GiveBack(demand.host, placement);
+        }
+        if (budget.outcome == BudgetLedger::Outcome::kOk) {
+          Advance(at);
+          ++next_request_id_;
+          // Granted and queued requests (not rejected ones) tell what the workload is like.
+          workload_.Add(WorkloadShapeOf(demand), request.members, policy_.get());
+          Lease& lease = AddLease(id, request, *resolved, std::move(placement));
+          return Decision::Granted(id, lease.id, lease.placement, now_);
+        }
+      }
+      if (budget.outcome != BudgetLedger::Outcome::kOk) {
+        reason = budget.outcome == BudgetLedger::Outcome::kHardLimit
+                     ? QueueReason::kBudget
+                     : QueueReason::kBudgetThrottled;
+        why = budget.message;
       }
     }
   }
   const std::string& infeasible = CachedInfeasibility(request, demand);
   if (!infeasible.empty()) {
     return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, infeasible, at);
+  }
+  if (budget.outcome == BudgetLedger::Outcome::kHardLimit) {
+    NoteBudgetRefusal(budget);
+    if (!priority_class.queue_over_budget) {
+      return Decision::Rejected(RequestId{}, RejectCode::kBudgetExceeded, budget.message, at);
+    }
   }
   if (priority_class.reject_when_busy) {
     return Decision::Rejected(
@@ -374,14 +446,17 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
   ApplyPoolCharges(lease, +1);
   fair_->OnUsageChanged(lease.tenant);
   CountTenant(resolved, running_, +1);
+  StartMetering(lease, request, resolved);
   return lease;
 }
 
-void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool announce) {
+void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool announce,
+                      const UsageReport* usage) {
   drain_saturated_ = false;  // capacity frees
   auto it = leases_.find(id);
   ALLOT_CHECK(it != leases_.end());
   Lease& lease = it->second;
+  FinishMetering(lease, reason, usage);
   ForEachMember(lease.placement, [&](std::span<const Assignment> member) {
     cluster_->Give(lease.member_host, member);
     std::vector<LeaseId>& on_node = node_leases_[member.front().node];
@@ -399,6 +474,9 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
     if (waiting != preempting_for_.end() && --waiting->second == 0) preempting_for_.erase(waiting);
   }
   if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
+  if (lease.reserved_until > 0 && !lease.overrun) {
+    reservation_ends_.erase({lease.reserved_until, id});
+  }
   ledger_->Apply(lease.tenant, lease.charge, -1);
   ApplyPoolCharges(lease, -1);
   fair_->OnUsageChanged(lease.tenant);
@@ -412,12 +490,14 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
   leases_.erase(it);
 }
 
-Status Engine::Release(LeaseId lease, Time now) {
-  Advance(now);
-  if (leases_.find(lease) == leases_.end()) {
+Status Engine::Release(LeaseId lease, Time now, const UsageReport* usage) {
+  auto it = leases_.find(lease);
+  if (it == leases_.end()) {
     return NotFound("lease " + std::to_string(lease.value) + ": no such active lease");
   }
-  EndLease(lease, EndReason::kReleased, "", /*announce=*/false);
+  if (usage != nullptr) ALLOT_RETURN_IF_ERROR(ValidateUsage(it->second, *usage));
+  Advance(now);  // moves the clock and budget periods; ends no lease
+  EndLease(lease, EndReason::kReleased, "", /*announce=*/false, usage);
   DrainQueue();
   return Status::Ok();
 }
@@ -430,6 +510,15 @@ Status Engine::Renew(LeaseId id, Time now) {
   }
   Lease& lease = it->second;
   if (lease.ttl == 0) return Status::Ok();
+  if (lease.reserved_until > 0 && !lease.overrun && now_ + lease.ttl > lease.reserved_until) {
+    // Its reservation must cover the TTL it asks for.
+    if (!ExtendReservation(id, now_ + lease.ttl)) {
+      DrainQueue();
+      return Status(StatusCode::kResourceExhausted,
+                    "lease " + std::to_string(id.value) +
+                        ": no budget left to extend its reservation; its class preempts it");
+    }
+  }
   expiries_.erase({lease.expires_at, id});
   lease.expires_at = now_ + lease.ttl;
   expiries_.emplace(lease.expires_at, id);
@@ -458,7 +547,12 @@ Status Engine::Cancel(RequestId request, Time now) {
 
 void Engine::Tick(Time now) {
   Advance(now);
-  bool freed = false;
+  bool freed = budgets_refreshed_;
+  budgets_refreshed_ = false;
+  if (!reservation_ends_.empty() && reservation_ends_.begin()->first <= now_) {
+    ExtendDueReservations();
+    freed = true;
+  }
   while (!expiries_.empty() && expiries_.begin()->first <= now_) {
     LeaseId id = expiries_.begin()->second;
     EndLease(id, EndReason::kExpired, "not renewed within its ttl", /*announce=*/true);
@@ -530,6 +624,7 @@ void Engine::DrainQueue() {
   size_t blocked_any = 0;
   int backfill_budget = waiting_with_estimate_ > 0 ? kBackfillWindow : 0;
   std::vector<std::pair<RequestId, const Pending*>> passed;
+  std::vector<std::pair<RequestId, std::string>> budget_rejected;
   while (true) {
     bool saturated = blocked_all >= contested_pools_;
     if (saturated && backfill_budget-- <= 0) break;
@@ -554,10 +649,32 @@ void Engine::DrainQueue() {
     MemberDemand restricted;
     bool use_restricted = false;
     bool admissible = considered && Admissible(pending.resolved, &restricted, &use_restricted).ok;
+    // Budgets: a request its budgets refuse waits without blocking anyone,
+    // like one held by its own quota.
+    bool budgeted =
+        admissible && budgets_ != nullptr && budgets_->HasBudgets(pending.resolved.tenant);
+    BudgetLedger::Verdict budget;
+    if (budgeted) {
+      budget = CheckBudget(pending.resolved, pending.request, nullptr);
+      admissible = budget.outcome == BudgetLedger::Outcome::kOk;
+    }
     const MemberDemand& target = use_restricted ? restricted : pending.resolved.demand;
     bool placed = admissible && TryPlace(target, pending.request.members, &scratch_);
     if (admissible && !placed && !behind && TryPreempt(*next, pending)) {
       placed = TryPlace(target, pending.request.members, &scratch_);
+    }
+    if (placed && budgeted) {
+      budget = CheckBudget(pending.resolved, pending.request, &scratch_);
+      if (budget.outcome != BudgetLedger::Outcome::kOk) {
+        GiveBack(target.host, scratch_);
+        placed = admissible = false;
+      }
+    }
+    if (budget.outcome == BudgetLedger::Outcome::kHardLimit) {
+      NoteBudgetRefusal(budget);
+      if (!tenancy_->priority_class(pending.resolved.priority_class).queue_over_budget) {
+        budget_rejected.emplace_back(*next, budget.message);
+      }
     }
     if (!placed) {
       if (!behind && admissible) {
@@ -590,6 +707,16 @@ void Engine::DrainQueue() {
   }
   for (const auto& [id, waiting] : passed) {
     fair_->Add(id, waiting->resolved.tenant, waiting->resolved.priority_class, waiting->aged);
+  }
+  for (auto& [id, message] : budget_rejected) {
+    // Over a hard limit, and its class does not wait for the next period.
+    auto it = queue_.find(id);
+    if (!it->second.request.idempotency_key.empty()) {
+      idempotency_.erase(it->second.request.idempotency_key);
+    }
+    Dequeue(it);
+    outbox_.push_back(
+        Decision::Rejected(id, RejectCode::kBudgetExceeded, std::move(message), now_));
   }
 }
 

@@ -7,11 +7,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "budget/budget_ledger.h"
+#include "budget/price_catalog.h"
 #include "common/result.h"
 #include "engine/decision.h"
 #include "engine/lease.h"
 #include "engine/snapshot.h"
 #include "engine/workload_model.h"
+#include "metering/usage_record.h"
 #include "model/inventory.h"
 #include "policy/cluster_state.h"
 #include "policy/placement_policy.h"
@@ -27,6 +30,8 @@ struct EngineOptions {
   // both named "default".
   std::vector<TenantSpec> tenants;
   std::vector<PriorityClass> classes;
+  // Prices and budgets; none: leases are metered but cost nothing.
+  BudgetOptions budgets;
 };
 
 // The allocator's deterministic core: a single-threaded state machine over an
@@ -62,9 +67,13 @@ class Engine {
 
   // Grants, queues or rejects. Rejections leave the state unchanged.
   Decision Submit(const Request& request, Time now);
-  // Ends a lease and frees its capacity. NotFound for an unknown lease.
-  Status Release(LeaseId lease, Time now);
-  // Extends a lease's TTL to now + ttl. NotFound for an unknown lease.
+  // Ends a lease and frees its capacity, settling its cost. `usage` reports
+  // the tokens a model call used (InvalidArgument, changing nothing, when
+  // negative or impossible). NotFound for an unknown lease.
+  Status Release(LeaseId lease, Time now, const UsageReport* usage = nullptr);
+  // Extends a lease's TTL to now + ttl, and its budget reservation when the
+  // TTL reaches past it. NotFound for an unknown lease; ResourceExhausted
+  // when no budget was left and its class preempts it (the lease has ended).
   Status Renew(LeaseId lease, Time now);
   // Withdraws a queued request, or ends a granted one as cancelled.
   Status Cancel(RequestId request, Time now);
@@ -74,6 +83,12 @@ class Engine {
   Status SetNodeState(std::string_view node, NodeState state, Time now);
 
   std::vector<Decision> TakeDecisions();
+  // Usage records of the leases ended since the last call, in end order.
+  std::vector<UsageRecord> TakeUsage();
+  void DiscardUsage() { usage_.clear(); }
+  // Provisional records of the running leases, as if they ended now
+  // (end_reason "running"), in lease id order.
+  std::vector<UsageRecord> OpenUsage() const;
   // Clears the outbox without moving it out (benchmarks).
   void DiscardDecisions() { outbox_.clear(); }
 
@@ -88,6 +103,9 @@ class Engine {
   PlacementKind placement_kind() const { return policy_->kind(); }
   const Tenancy& tenancy() const { return *tenancy_; }
   const QuotaLedger& quota() const { return *ledger_; }
+  const PriceCatalog& prices() const { return prices_; }
+  // nullptr when no budget is configured.
+  const BudgetLedger* budgets() const { return budgets_.get(); }
 
  private:
   // A validated request, resolved against the inventory and tenancy.
@@ -96,6 +114,7 @@ class Engine {
     int tenant = 0;
     int priority_class = 0;
     ResourceVector charge;  // counted against the tenant path's quotas
+    int model = -1;         // priced model of a model call
   };
   struct Pending {
     Request request;
@@ -105,7 +124,8 @@ class Engine {
     bool aged = false;  // waited past its class's aging: ahead of newer requests
   };
 
-  Engine(Inventory inventory, EngineOptions options, Tenancy tenancy);
+  Engine(Inventory inventory, EngineOptions options, Tenancy tenancy, PriceCatalog prices,
+         std::unique_ptr<BudgetLedger> budgets);
 
   // Moves the clock forward and ages the requests whose class's aging has
   // passed (so every command sees the same aged set, a restore too).
@@ -163,7 +183,32 @@ class Engine {
   void GiveBack(const ResourceVector& host, const Placement& placement);
   Lease& AddLease(RequestId id, const Request& request, const Resolved& resolved,
                   Placement placement);
-  void EndLease(LeaseId id, EndReason reason, std::string message, bool announce);
+  void EndLease(LeaseId id, EndReason reason, std::string message, bool announce,
+                const UsageReport* usage = nullptr);
+
+  // Budgets and metering (engine_budget.cc).
+  // The budget check of a resolved request: with `placement`, exact; without,
+  // at the cheapest rate its pools allow (never refuses what would fit).
+  BudgetLedger::Verdict CheckBudget(const Resolved& resolved, const Request& request,
+                                    const Placement* placement) const;
+  // What a lease holds against budgets when reserved up to `until`, or used
+  // up to `until` with `tokens` reported.
+  BudgetAmount AmountOf(const Lease& lease, Time until, const TokenCounts* tokens) const;
+  int64_t CostRate(const ResourceVector& charge, int64_t members, const Placement& placement) const;
+  // At grant: rate, and the first reservation (budgets on its path).
+  void StartMetering(Lease& lease, const Request& request, const Resolved& resolved);
+  // Extends a lease's reservation to cover `target`; false when the lease
+  // was ended for want of budget.
+  bool ExtendReservation(LeaseId id, Time target);
+  void ExtendDueReservations();
+  // Settles the lease's cost and appends its usage record.
+  void FinishMetering(const Lease& lease, EndReason reason, const UsageReport* usage);
+  UsageRecord MakeRecord(const Lease& lease, Time end, std::string_view end_reason,
+                         const TokenCounts& tokens, bool estimated) const;
+  Status ValidateUsage(const Lease& lease, const UsageReport& usage) const;
+  // A refused budget: the hard-limit alert (once per period).
+  void NoteBudgetRefusal(const BudgetLedger::Verdict& verdict);
+  void EmitAlerts();
   // Grants queued requests in order, skipping those that share a pool with
   // an earlier request that still does not fit.
   void DrainQueue();
@@ -212,6 +257,13 @@ class Engine {
   std::vector<std::vector<LeaseId>> node_leases_;
   std::unordered_map<std::string, RequestId> idempotency_;
   WorkloadModel workload_;
+  PriceCatalog prices_;
+  std::unique_ptr<BudgetLedger> budgets_;
+  std::vector<std::array<int64_t, kMaxResources>> pool_min_rates_;  // per pool: cheapest node
+  std::set<std::pair<Time, LeaseId>> reservation_ends_;  // leases with budgets, not overrun
+  bool budgets_refreshed_ = false;  // a period rolled over: budget-held requests may go
+  std::vector<BudgetAlert> alerts_;
+  std::vector<UsageRecord> usage_;
   std::vector<Decision> outbox_;
   Placement scratch_;
 };

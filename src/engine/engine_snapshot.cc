@@ -28,6 +28,7 @@ EngineSnapshot Engine::Snapshot() const {
   std::sort(snapshot.queue.begin(), snapshot.queue.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   snapshot.workload = workload_.entries();
+  if (budgets_ != nullptr) snapshot.budgets = budgets_->Entries();
   return snapshot;
 }
 
@@ -109,7 +110,35 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     if (!restored.idempotency_key.empty()) {
       engine.idempotency_[restored.idempotency_key] = restored.request();
     }
+    if (restored.model < -1 || restored.model >= static_cast<int>(engine.prices_.model_count()) ||
+        restored.input_tokens < 0 || restored.max_output_tokens < 0 || restored.cost_rate < 0) {
+      return DataLoss(field + ": model, tokens or cost rate out of range");
+    }
+    bool budgeted = engine.budgets_ != nullptr && engine.budgets_->HasBudgets(restored.tenant);
+    if (budgeted != (restored.reserved_until > 0) ||
+        (budgeted && restored.reserved_until < restored.granted_at)) {
+      return DataLoss(field + ".reserved_until: does not match the budgets on its path");
+    }
+    if (budgeted) {
+      // Reservations and running rates are rebuilt from the leases; the
+      // snapshot's budget entries restore the rest (their fired alerts too,
+      // so these reservations raise none).
+      std::vector<BudgetAlert> replayed;
+      engine.budgets_->Reserve(restored.tenant,
+                               engine.AmountOf(restored, restored.reserved_until, nullptr), +1,
+                               &replayed);
+      engine.budgets_->AddRunning(restored.tenant, restored.cost_rate, restored.charge,
+                                  restored.granted_at, +1);
+      if (!restored.overrun) {
+        engine.reservation_ends_.emplace(restored.reserved_until, restored.id);
+      }
+    }
   }
+  if (!snapshot.budgets.empty() && engine.budgets_ == nullptr) {
+    return DataLoss("snapshot.budgets: the configuration has no budgets");
+  }
+  if (engine.budgets_ != nullptr)
+    ALLOT_RETURN_IF_ERROR(engine.budgets_->SetEntries(snapshot.budgets));
   for (const auto& entry : snapshot.queue) {
     std::string field = fmt::format("snapshot.queue[id {}]", entry.id.value);
     if (entry.id.value == 0 || entry.id.value >= snapshot.next_request_id ||

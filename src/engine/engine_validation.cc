@@ -12,6 +12,7 @@ namespace {
 constexpr int64_t kMaxMembers = 65536;
 constexpr Duration kMaxDuration = Seconds(int64_t{10} * 366 * 24 * 3600);  // ten years
 constexpr size_t kMaxKeyLength = 256;
+constexpr int64_t kMaxTokens = kMaxTokensPerCall;
 
 std::string ResourceField(const ResourceCatalog& catalog, int index) {
   if (index < catalog.size()) return "member." + std::string(catalog.Name(index));
@@ -97,6 +98,23 @@ Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
     resolved.priority_class = tenancy_->FindClass(request.priority_class);
     if (resolved.priority_class < 0) {
       return InvalidArgument("priority_class: unknown class '" + request.priority_class + "'");
+    }
+  }
+  if (!request.model.empty()) {
+    resolved.model = prices_.FindModel(request.model);
+    if (resolved.model < 0) {
+      return InvalidArgument("model: unknown model '" + request.model +
+                             "' (models are priced under prices.models)");
+    }
+  }
+  for (auto [field, tokens] : {std::pair{"input_tokens", request.input_tokens},
+                               std::pair{"max_output_tokens", request.max_output_tokens}}) {
+    if (tokens < 0 || tokens > kMaxTokens) {
+      return InvalidArgument(
+          fmt::format("{}: must be between 0 and {}, got {}", field, kMaxTokens, tokens));
+    }
+    if (tokens > 0 && request.model.empty()) {
+      return InvalidArgument(fmt::format("{}: tokens need a model", field));
     }
   }
   MemberDemand& demand = resolved.demand;

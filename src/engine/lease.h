@@ -31,6 +31,16 @@ struct Lease {
   // for preempted_for.
   Time preempt_at = 0;
   RequestId preempted_for;
+  // Metering and budgets: the cost rate of what it holds (price_catalog.h
+  // rate units), the model it calls (-1: none) with its token estimates, and
+  // how far its budget reservation reaches (0: no budget on its path). An
+  // overrun lease ran past its reservation with no budget left.
+  int64_t cost_rate = 0;
+  int32_t model = -1;
+  bool overrun = false;
+  int64_t input_tokens = 0;
+  int64_t max_output_tokens = 0;
+  Time reserved_until = 0;
 
   RequestId request() const { return RequestId{id.value}; }
   friend bool operator==(const Lease&, const Lease&) = default;

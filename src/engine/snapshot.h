@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "budget/budget_ledger.h"
 #include "common/ids.h"
 #include "common/time.h"
 #include "engine/decision.h"
@@ -36,6 +37,7 @@ struct EngineSnapshot {
   std::vector<Lease> leases;
   std::vector<QueuedEntry> queue;
   std::vector<WorkloadModel::Entry> workload;  // arrival counts, in first-arrival order
+  std::vector<BudgetLedger::Entry> budgets;    // empty when no budget has started
 
   friend bool operator==(const EngineSnapshot&, const EngineSnapshot&) = default;
 };

@@ -12,6 +12,10 @@
 
 namespace allot {
 
+// The most tokens of each kind one call may count: keeps every token cost
+// within int64 at any price allot accepts.
+inline constexpr int64_t kMaxTokensPerCall = int64_t{1} << 32;
+
 // Tokens of one model call: `input` includes `cached_input` (as OpenAI's
 // prompt_tokens includes cached_tokens).
 struct TokenCounts {
@@ -50,6 +54,13 @@ struct UsageRecord {
   bool overrun = false;           // ran past every budget reservation it could get
 
   friend bool operator==(const UsageRecord&, const UsageRecord&) = default;
+};
+
+// What the holder reports when it releases a lease: the tokens a model call
+// used (from the model's usage), or an estimate when the model reported none.
+struct UsageReport {
+  TokenCounts tokens;
+  bool tokens_estimated = false;
 };
 
 }  // namespace allot

@@ -86,9 +86,6 @@ Status Inventory::Validate() {
     if (pool.gpu_model < -1 || pool.gpu_model >= static_cast<int>(gpu_models.size())) {
       return InvalidArgument(field + ".gpu_model: unknown GPU model index");
     }
-    if (pool.price_per_node_hour_micros < 0 || pool.price_per_node_hour_micros > kMaxQuantity) {
-      return InvalidArgument(field + ".price_per_hour: must be >= 0 and not absurd");
-    }
   }
   seen.clear();
   if (nodes.size() > (size_t{1} << 24)) return InvalidArgument("nodes: more than 2^24 nodes");

@@ -41,13 +41,12 @@ struct GpuModel {
   int64_t memory_mib = 0;  // device memory
 };
 
-// A pool is a flavor of capacity: one GPU model (or none for CPU nodes), one
-// tier and one price. Prices are int64 micro-units of the configured currency.
+// A pool is a flavor of capacity: one GPU model (or none for CPU nodes) and
+// one tier; its prices are in the price catalog (budget/price_catalog.h).
 struct Pool {
   std::string name;
   int gpu_model = -1;  // index into Inventory::gpu_models, -1 for CPU-only pools
   Tier tier = Tier::kOnDemand;
-  int64_t price_per_node_hour_micros = 0;
 };
 
 struct Device {

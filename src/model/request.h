@@ -49,6 +49,13 @@ struct Request {
   std::string tenant;
   std::string priority_class;
 
+  // A model call (an inference endpoint's slots): the priced model, the
+  // prompt's estimated tokens and the most output tokens it may produce.
+  // Budgets reserve the dearest such call and settle the reported usage.
+  std::string model;
+  int64_t input_tokens = 0;
+  int64_t max_output_tokens = 0;
+
   friend bool operator==(const Request&, const Request&) = default;
 };
 

@@ -41,6 +41,15 @@ struct PriorityClass {
   Duration max_wait = 0;          // queued longer than this: rejected (0 = no limit)
   Duration preemption_grace = 0;  // a preempted lease of this class may run this long
   Duration aging = 0;             // waited this long: served before newer requests (0 = off)
+  // Budgets (budget/budget.h). Over a hard limit a request is rejected, or
+  // when `queue_over_budget` waits for the next period. With
+  // `throttle_percent` > 0 it waits once a budget on its path is that full,
+  // while classes without it go on to the hard limit. A lease past its
+  // reservation with no budget left is preempted when `preempt_over_budget`,
+  // else finishes and is flagged as an overrun.
+  bool queue_over_budget = false;
+  int throttle_percent = 0;
+  bool preempt_over_budget = false;
 };
 
 // One tenant as configured: `parent` names its parent ("" for top level).

@@ -1,0 +1,134 @@
+#pragma once
+
+// The YAML walker shared by the configuration's sections (internal to
+// src/config): keeps the first error with its line and column.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "config/quantity.h"
+#include "model/inventory.h"
+
+namespace allot::config_internal {
+
+// Walks the YAML tree and remembers the first error with its position.
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  bool ok() const { return error_.ok(); }
+  const Status& error() const { return error_; }
+
+  void Fail(const YAML::Node& node, const std::string& field, const std::string& why) {
+    if (!error_.ok()) return;
+    const YAML::Mark mark = node.Mark();
+    error_ = InvalidArgument(
+        fmt::format("{}:{}:{}: {}: {}", source_, mark.line + 1, mark.column + 1, field, why));
+  }
+
+  // Fails on keys outside `allowed`.
+  void OnlyKeys(const YAML::Node& map, const std::string& field,
+                std::initializer_list<std::string_view> allowed) {
+    if (!map.IsMap()) return Fail(map, field, "must be a mapping");
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar()) return Fail(entry.first, field, "keys must be plain names");
+      std::string key = entry.first.Scalar();
+      bool known = false;
+      for (std::string_view name : allowed) known = known || name == key;
+      if (!known) Fail(entry.first, field + "." + key, "unknown key");
+    }
+  }
+
+  std::string Scalar(const YAML::Node& node, const std::string& field) {
+    if (!node.IsScalar()) {
+      Fail(node, field, "must be a scalar");
+      return "";
+    }
+    return node.Scalar();
+  }
+
+  std::string String(const YAML::Node& map, const std::string& key, const std::string& field,
+                     bool required) {
+    const YAML::Node node = map[key];
+    if (!node) {
+      if (required) Fail(map, field + "." + key, "is required");
+      return "";
+    }
+    return Scalar(node, field + "." + key);
+  }
+
+  int64_t Integer(const YAML::Node& map, const std::string& key, const std::string& field,
+                  int64_t fallback, int64_t max) {
+    const YAML::Node node = map[key];
+    if (!node) return fallback;
+    std::string path = field + "." + key;
+    Result<int64_t> value = ParseScaled(Scalar(node, path), 1, path);
+    if (!value.ok()) {
+      Fail(node, path, "must be a whole number >= 0");
+      return fallback;
+    }
+    if (*value > max) {
+      Fail(node, path, fmt::format("must be at most {}", max));
+      return fallback;
+    }
+    return *value;
+  }
+
+  int64_t Parsed(const YAML::Node& map, const std::string& key, const std::string& field,
+                 Result<int64_t> (*parse)(std::string_view, std::string_view)) {
+    const YAML::Node node = map[key];
+    if (!node) return 0;
+    std::string path = field + "." + key;
+    Result<int64_t> value = parse(Scalar(node, path), path);
+    if (!value.ok()) {
+      // The message already names the field; add the position.
+      std::string why = value.status().message().substr(path.size() + 2);
+      Fail(node, path, why);
+      return 0;
+    }
+    return *value;
+  }
+
+  Labels LabelMap(const YAML::Node& map, const std::string& key, const std::string& field) {
+    Labels labels;
+    const YAML::Node node = map[key];
+    if (!node) return labels;
+    std::string path = field + "." + key;
+    if (!node.IsMap()) {
+      Fail(node, path, "must be a mapping of label names to values");
+      return labels;
+    }
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) {
+        Fail(entry.first, path, "label names must be plain strings");
+        return labels;
+      }
+      std::string name = entry.first.Scalar();
+      labels.emplace_back(name, Scalar(entry.second, path + "." + name));
+    }
+    Status status = NormaliseLabels(labels, path);
+    if (!status.ok()) Fail(node, path, status.message());
+    return labels;
+  }
+
+ private:
+  std::string source_;
+  Status error_;
+};
+
+inline bool ReadBool(Reader& reader, const YAML::Node& map, const std::string& key,
+                     const std::string& field, bool fallback) {
+  const YAML::Node node = map[key];
+  if (!node) return fallback;
+  std::string text = reader.Scalar(node, field + "." + key);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  reader.Fail(node, field + "." + key, "must be true or false");
+  return fallback;
+}
+
+}  // namespace allot::config_internal
