@@ -98,7 +98,20 @@ Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOption
 }
 
 void Engine::Advance(Time now) {
-  now_ = std::max(now_, now);
+  Time target = std::max(now_, now);
+  if (budgets_ != nullptr) {
+    // Reservations that ran out before `target` are extended (or their
+    // leases stopped) at the instant they ran out, in time order with the
+    // budgets' period boundaries: exactly what a Tick at that instant would
+    // have done, so no lease spends past its reservation between commands.
+    while (!reservation_ends_.empty() && reservation_ends_.begin()->first <= target) {
+      now_ = std::max(now_, reservation_ends_.begin()->first);
+      AdvanceBudgets();
+      ExtendReservation(reservation_ends_.begin()->second, now_);
+    }
+  }
+  now_ = target;
+  AdvanceBudgets();
   while (!aging_deadlines_.empty() && aging_deadlines_.begin()->first <= now_) {
     RequestId id = aging_deadlines_.begin()->second;
     aging_deadlines_.erase(aging_deadlines_.begin());
@@ -108,13 +121,21 @@ void Engine::Advance(Time now) {
     pending.aged = true;
     drain_saturated_ = false;  // the order changes
   }
-  if (budgets_ != nullptr && budgets_->next_event() <= now_) {
-    if (budgets_->Advance(now_, &alerts_)) {
-      budgets_refreshed_ = true;
-      drain_saturated_ = false;  // budget-held requests may go
-    }
-    EmitAlerts();
+}
+
+void Engine::AdvanceBudgets() {
+  if (budgets_ == nullptr || budgets_->next_event() > now_) return;
+  if (budgets_->Advance(now_, &alerts_)) {
+    drain_pending_ = true;
+    drain_saturated_ = false;  // budget-held requests may go
   }
+  EmitAlerts();
+}
+
+bool Engine::BudgetWorkDue(Time at) const {
+  return budgets_ != nullptr &&
+         (budgets_->next_event() <= at ||
+          (!reservation_ends_.empty() && reservation_ends_.begin()->first <= at));
 }
 
 Decision Engine::Submit(const Request& request, Time now) {
@@ -132,7 +153,7 @@ Decision Engine::Submit(const Request& request, Time now) {
   // A budget period that ended before `at` rolls over first, so the request
   // is judged against the budget of its own period (this moves the clock
   // even when the request is then rejected).
-  if (budgets_ != nullptr && budgets_->next_event() <= at) Advance(at);
+  if (BudgetWorkDue(at)) Advance(at);
   Result<Resolved> resolved = Resolve(request);
   if (!resolved.ok()) {
     return Decision::Rejected(RequestId{}, RejectCode::kInvalidArgument,
@@ -496,7 +517,12 @@ Status Engine::Release(LeaseId lease, Time now, const UsageReport* usage) {
     return NotFound("lease " + std::to_string(lease.value) + ": no such active lease");
   }
   if (usage != nullptr) ALLOT_RETURN_IF_ERROR(ValidateUsage(it->second, *usage));
-  Advance(now);  // moves the clock and budget periods; ends no lease
+  Advance(now);
+  if (leases_.find(lease) == leases_.end()) {
+    // Stopped while the clock advanced: its reservation ran out, no budget was left.
+    return NotFound("lease " + std::to_string(lease.value) +
+                    ": ended when its budget reservation ran out");
+  }
   EndLease(lease, EndReason::kReleased, "", /*announce=*/false, usage);
   DrainQueue();
   return Status::Ok();
@@ -547,12 +573,9 @@ Status Engine::Cancel(RequestId request, Time now) {
 
 void Engine::Tick(Time now) {
   Advance(now);
-  bool freed = budgets_refreshed_;
-  budgets_refreshed_ = false;
-  if (!reservation_ends_.empty() && reservation_ends_.begin()->first <= now_) {
-    ExtendDueReservations();
-    freed = true;
-  }
+  // A new budget period, or leases stopped when their reservations ran out.
+  bool freed = drain_pending_;
+  drain_pending_ = false;
   while (!expiries_.empty() && expiries_.begin()->first <= now_) {
     LeaseId id = expiries_.begin()->second;
     EndLease(id, EndReason::kExpired, "not renewed within its ttl", /*announce=*/true);

@@ -130,6 +130,10 @@ class Engine {
   // Moves the clock forward and ages the requests whose class's aging has
   // passed (so every command sees the same aged set, a restore too).
   void Advance(Time now);
+  void AdvanceBudgets();  // budget periods and signals up to now_
+  // True when the clock reaching `at` has budget work: a period boundary, a
+  // signal window or a reservation running out.
+  bool BudgetWorkDue(Time at) const;
   // Validates and resolves a request; InvalidArgument naming the field.
   Result<Resolved> Resolve(const Request& request) const;
   // Quota and running caps for a resolved request: ok, or why it must wait.
@@ -200,7 +204,6 @@ class Engine {
   // Extends a lease's reservation to cover `target`; false when the lease
   // was ended for want of budget.
   bool ExtendReservation(LeaseId id, Time target);
-  void ExtendDueReservations();
   // Settles the lease's cost and appends its usage record.
   void FinishMetering(const Lease& lease, EndReason reason, const UsageReport* usage);
   UsageRecord MakeRecord(const Lease& lease, Time end, std::string_view end_reason,
@@ -261,7 +264,9 @@ class Engine {
   std::unique_ptr<BudgetLedger> budgets_;
   std::vector<std::array<int64_t, kMaxResources>> pool_min_rates_;  // per pool: cheapest node
   std::set<std::pair<Time, LeaseId>> reservation_ends_;  // leases with budgets, not overrun
-  bool budgets_refreshed_ = false;  // a period rolled over: budget-held requests may go
+  // A budget period rolled over (budget-held requests may go) or a lease was
+  // stopped for want of budget while the clock advanced: Tick drains the queue.
+  bool drain_pending_ = false;
   std::vector<BudgetAlert> alerts_;
   std::vector<UsageRecord> usage_;
   std::vector<Decision> outbox_;

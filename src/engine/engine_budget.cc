@@ -121,6 +121,7 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
     EndLease(id, EndReason::kBudgetExhausted,
              "ran past its budget reservation with no budget left: " + verdict.message,
              /*announce=*/true);
+    drain_pending_ = true;  // capacity freed: the next Tick drains the queue
     return false;
   }
   // Let it finish: it runs on unreserved, and its settlement may pass the limit.
@@ -141,12 +142,6 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
   alerts_.push_back(std::move(alert));
   EmitAlerts();
   return true;
-}
-
-void Engine::ExtendDueReservations() {
-  while (!reservation_ends_.empty() && reservation_ends_.begin()->first <= now_) {
-    ExtendReservation(reservation_ends_.begin()->second, now_);
-  }
 }
 
 void Engine::FinishMetering(const Lease& lease, EndReason reason, const UsageReport* usage) {
