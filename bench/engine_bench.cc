@@ -20,9 +20,10 @@
 namespace allot {
 namespace {
 
-std::vector<Request> Shapes() {
-  auto make = [](int64_t gpu, int64_t cpu, int64_t memory) {
+std::vector<Request> Shapes(const std::string& tenant = "") {
+  auto make = [&](int64_t gpu, int64_t cpu, int64_t memory) {
     Request request;
+    request.tenant = tenant;
     request.member.resources[kGpu] = gpu;
     request.member.resources[kCpu] = cpu;
     request.member.resources[kMemory] = memory;
@@ -47,8 +48,8 @@ size_t HeapBytes() { return mallinfo2().uordblks; }
 
 // Releases the oldest lease of `ring` and submits a new one per iteration;
 // reports decisions per second.
-void RunChurn(benchmark::State& state, Engine& engine, std::vector<LeaseId>& ring, Time now) {
-  std::vector<Request> shapes = Shapes();
+void RunChurn(benchmark::State& state, Engine& engine, std::vector<LeaseId>& ring, Time now,
+              const std::vector<Request>& shapes) {
   std::vector<uint8_t> stream = ShapeStream(1 << 20);
   size_t next_shape = 0;
   size_t slot = 0;
@@ -67,17 +68,59 @@ void RunChurn(benchmark::State& state, Engine& engine, std::vector<LeaseId>& rin
     slot = slot + 1 == ring.size() ? 0 : slot + 1;
     decisions += 2;
     engine.DiscardDecisions();
+    engine.DiscardUsage();
   }
   state.counters["decisions_per_second"] =
       benchmark::Counter(static_cast<double>(decisions), benchmark::Counter::kIsRate);
-  state.SetLabel(std::string(PlacementKindName(engine.placement_kind())));
+  state.SetLabel(std::string(PlacementKindName(engine.placement_kind())) +
+                 (engine.budgets() != nullptr ? "+budgets" : ""));
+}
+
+// Arg 3 = 1 adds prices and three budgets on every request's tenant path (a
+// daily money budget on the team, a monthly one and a weekly GPU-hours one on
+// the org), with limits far above the churn's spend: the cost of checking,
+// reserving and settling, next to the same churn without budgets (arg 3 = 0,
+// same tenant tree).
+EngineOptions ChurnOptions(PlacementKind kind, bool budgets) {
+  EngineOptions options;
+  options.placement.kind = kind;
+  TenantSpec org;
+  org.name = "org";
+  TenantSpec team;
+  team.name = "team";
+  team.parent = "org";
+  options.tenants = {org, team};
+  if (!budgets) return options;
+  PoolPriceSpec price;
+  price.pool = "h100";
+  price.node_hour = 98'000'000;
+  price.split_ppm[kGpu] = 900'000;
+  price.split_ppm[kCpu] = 60'000;
+  price.split_ppm[kMemory] = 40'000;
+  options.budgets.prices.pools.push_back(price);
+  auto budget = [](const char* name, const char* tenant, BudgetMeter meter, PeriodKind period) {
+    BudgetSpec spec;
+    spec.name = name;
+    spec.tenant = tenant;
+    spec.meter = meter;
+    spec.limit = int64_t{1} << 60;
+    spec.period.kind = period;
+    if (meter == BudgetMeter::kResourceTime) spec.resource = kGpu;
+    return spec;
+  };
+  options.budgets.budgets = {
+      budget("team-daily", "team", BudgetMeter::kMoney, PeriodKind::kDaily),
+      budget("org-monthly", "org", BudgetMeter::kMoney, PeriodKind::kMonthly),
+      budget("org-gpu-hours", "org", BudgetMeter::kResourceTime, PeriodKind::kWeekly),
+  };
+  return options;
 }
 
 void BM_Churn(benchmark::State& state) {
   int nodes = static_cast<int>(state.range(0));
   int64_t leases = state.range(1);
-  EngineOptions options;
-  options.placement.kind = static_cast<PlacementKind>(state.range(2));
+  bool budgets = state.range(3) != 0;
+  EngineOptions options = ChurnOptions(static_cast<PlacementKind>(state.range(2)), budgets);
   Inventory inventory = BenchCluster(nodes, DeviceMode::kShared);
   auto created = Engine::Create(std::move(inventory), options);
   if (!created.ok()) {
@@ -85,7 +128,7 @@ void BM_Churn(benchmark::State& state) {
     return;
   }
   Engine& engine = **created;
-  std::vector<Request> shapes = Shapes();
+  std::vector<Request> shapes = Shapes("team");
   std::vector<uint8_t> stream = ShapeStream(1 << 20);
   size_t next_shape = 0;
   Time now = 1;
@@ -102,7 +145,7 @@ void BM_Churn(benchmark::State& state) {
   }
   size_t heap_after = HeapBytes();
 
-  RunChurn(state, engine, ring, now);
+  RunChurn(state, engine, ring, now, shapes);
   state.counters["active_leases"] = static_cast<double>(engine.lease_count());
   state.counters["bytes_per_lease"] =
       static_cast<double>(heap_after - heap_before) / static_cast<double>(leases);
@@ -158,7 +201,7 @@ void BM_ChurnScattered(benchmark::State& state) {
   for (int64_t i = 0; i < leases; ++i) {
     ring[static_cast<size_t>(i)] = LeaseId{static_cast<uint64_t>(i + 1)};
   }
-  RunChurn(state, engine, ring, 1);
+  RunChurn(state, engine, ring, 1, Shapes());
 }
 
 BENCHMARK(BM_ChurnScattered)
@@ -172,12 +215,16 @@ BENCHMARK(BM_ChurnScattered)
     ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_Churn)
-    ->ArgNames({"nodes", "leases", "policy"})
-    ->Args({1000, 10000, static_cast<int>(PlacementKind::kBestFit)})
-    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFragAware)})
-    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFirstFit)})
-    ->Args({10000, 100000, static_cast<int>(PlacementKind::kBestFit)})
-    ->Args({10000, 100000, static_cast<int>(PlacementKind::kFragAware)})
+    ->ArgNames({"nodes", "leases", "policy", "budgets"})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kBestFit), 0})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kBestFit), 1})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFragAware), 0})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFragAware), 1})
+    ->Args({1000, 10000, static_cast<int>(PlacementKind::kFirstFit), 0})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kBestFit), 0})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kBestFit), 1})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kFragAware), 0})
+    ->Args({10000, 100000, static_cast<int>(PlacementKind::kFragAware), 1})
     ->Unit(benchmark::kNanosecond);
 
 }  // namespace

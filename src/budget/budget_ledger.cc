@@ -114,6 +114,7 @@ Result<BudgetLedger> BudgetLedger::Create(const BudgetOptions& options, const Te
     state.entry.budget = spec.name;
     state.entry.limit = spec.limit;
     ledger.state_.push_back(std::move(state));
+    ledger.RefreshNextThreshold(index);
     // Every tenant in the owner's subtree has this budget on its path.
     for (size_t t = 0; t < tenancy.tenant_count(); ++t) {
       for (int a = static_cast<int>(t); a >= 0; a = tenancy.tenant(a).parent) {
@@ -146,6 +147,7 @@ void BudgetLedger::Start(Time now) {
     entry.next_window =
         signals.anomaly_window > 0 ? NextBoundary(now, signals.anomaly_window) : kForever;
     entry.window_start_spend = -1;  // the first boundary opens the first whole window
+    RefreshNextThreshold(static_cast<int>(b));
   }
 }
 
@@ -249,10 +251,23 @@ void BudgetLedger::NoteRefused(int budget, Time now, std::vector<BudgetAlert>* a
   alerts->push_back(std::move(alert));
 }
 
-void BudgetLedger::CheckThresholds(int budget, std::vector<BudgetAlert>* alerts) {
+void BudgetLedger::RefreshNextThreshold(int budget) {
   State& state = state_[static_cast<size_t>(budget)];
   const std::vector<int>& thresholds = specs_[static_cast<size_t>(budget)].thresholds;
+  state.next_threshold = std::numeric_limits<int64_t>::max();
+  for (size_t t = 0; t < thresholds.size(); ++t) {
+    if ((state.entry.thresholds_fired & (uint32_t{1} << t)) != 0) continue;
+    __int128 product = __int128{thresholds[t]} * state.entry.limit;
+    state.next_threshold = static_cast<int64_t>((product + 99) / 100);
+    return;
+  }
+}
+
+void BudgetLedger::CheckThresholds(int budget, std::vector<BudgetAlert>* alerts) {
+  State& state = state_[static_cast<size_t>(budget)];
   __int128 committed = __int128{state.entry.settled} + state.reserved;
+  if (committed < state.next_threshold) return;  // the common case: one comparison
+  const std::vector<int>& thresholds = specs_[static_cast<size_t>(budget)].thresholds;
   for (size_t t = 0; t < thresholds.size(); ++t) {
     uint32_t bit = uint32_t{1} << t;
     if ((state.entry.thresholds_fired & bit) != 0) continue;
@@ -266,6 +281,7 @@ void BudgetLedger::CheckThresholds(int budget, std::vector<BudgetAlert>* alerts)
         Figure(budget, alert.settled), Figure(budget, alert.reserved), Figure(budget, alert.limit));
     alerts->push_back(std::move(alert));
   }
+  RefreshNextThreshold(budget);
 }
 
 void BudgetLedger::Reserve(int tenant, const BudgetAmount& amount, int sign,
@@ -335,6 +351,7 @@ void BudgetLedger::Rollover(int budget, Time now) {
   entry.thresholds_fired = 0;
   entry.hard_fired = false;
   entry.forecast_fired = false;
+  RefreshNextThreshold(budget);
 }
 
 void BudgetLedger::Sample(int budget, Time at, std::vector<BudgetAlert>* alerts) {
@@ -464,6 +481,7 @@ Status BudgetLedger::SetEntries(const std::vector<Entry>& entries) {
     state.anomaly.SetHistory(entry.anomaly_history);
     state.entry.burn_samples.clear();
     state.entry.anomaly_history.clear();
+    RefreshNextThreshold(b);
   }
   if (entries.empty()) return Status::Ok();
   if (entries.size() != specs_.size()) {

@@ -108,12 +108,16 @@ class BudgetLedger {
     __int128 anchor = 0;
     BurnWindow burn;
     SpendAnomalyDetector anomaly;
+    // Committed (settled + reserved) at which the next unfired threshold
+    // fires: ceil(percent x limit / 100); max when all have fired.
+    int64_t next_threshold = 0;
   };
 
   BudgetLedger() = default;
   int64_t AmountFor(int budget, const BudgetAmount& amount) const;
   int64_t Accrued(const State& state, int budget, Time t) const;
   void CheckThresholds(int budget, std::vector<BudgetAlert>* alerts);
+  void RefreshNextThreshold(int budget);
   void Rollover(int budget, Time now);
   void Sample(int budget, Time at, std::vector<BudgetAlert>* alerts);
   void CloseWindow(int budget, Time at, std::vector<BudgetAlert>* alerts);

@@ -152,6 +152,13 @@ int64_t PriceCatalog::RateOn(NodeIndex node, const ResourceVector& amount) const
 
 Money PriceCatalog::Cost(int64_t rate, Duration d) {
   if (rate <= 0 || d <= 0) return 0;
+  constexpr uint64_t kDenominator = uint64_t{3'600'000'000} * kRateScale;
+  uint64_t product = 0;
+  if (!__builtin_mul_overflow(static_cast<uint64_t>(rate), static_cast<uint64_t>(d), &product) &&
+      product <= std::numeric_limits<uint64_t>::max() - kDenominator) {
+    // The common case in 64 bits: a division by a constant is a multiplication.
+    return static_cast<Money>((product + kDenominator - 1) / kDenominator);
+  }
   __int128 denominator = kMicrosPerHour * kRateScale;
   __int128 numerator = __int128{rate} * d;
   return static_cast<Money>((numerator + denominator - 1) / denominator);

@@ -104,10 +104,15 @@ void Engine::Advance(Time now) {
     // leases stopped) at the instant they ran out, in time order with the
     // budgets' period boundaries: exactly what a Tick at that instant would
     // have done, so no lease spends past its reservation between commands.
-    while (!reservation_ends_.empty() && reservation_ends_.begin()->first <= target) {
-      now_ = std::max(now_, reservation_ends_.begin()->first);
+    while (!reservation_ends_.empty() && reservation_ends_.front().first <= target) {
+      std::pop_heap(reservation_ends_.begin(), reservation_ends_.end(), std::greater<>());
+      std::pair<Time, LeaseId> entry = reservation_ends_.back();
+      reservation_ends_.pop_back();
+      if (!LiveReservationEnd(entry)) continue;
+      now_ = std::max(now_, entry.first);
       AdvanceBudgets();
-      ExtendReservation(reservation_ends_.begin()->second, now_);
+      // The popped entry is replaced by the extension's (or dropped below).
+      ExtendReservation(entry.second, now_);
     }
   }
   now_ = target;
@@ -135,7 +140,7 @@ void Engine::AdvanceBudgets() {
 bool Engine::BudgetWorkDue(Time at) const {
   return budgets_ != nullptr &&
          (budgets_->next_event() <= at ||
-          (!reservation_ends_.empty() && reservation_ends_.begin()->first <= at));
+          (!reservation_ends_.empty() && reservation_ends_.front().first <= at));
 }
 
 Decision Engine::Submit(const Request& request, Time now) {
@@ -180,11 +185,11 @@ Decision Engine::Submit(const Request& request, Time now) {
       reason = verdict.limit ? QueueReason::kLimit : QueueReason::kQuota;
       why = verdict.message;
     } else {
+      // Budgets: checked exactly once placed (the placement sets the rate),
+      // or at the cheapest rate of its pools when it does not fit now.
       bool budgeted = budgets_ != nullptr && budgets_->HasBudgets(resolved->tenant);
-      if (budgeted) budget = CheckBudget(*resolved, request, nullptr);
       Placement placement;
-      if (budget.outcome == BudgetLedger::Outcome::kOk &&
-          TryPlace(use_restricted ? restricted : demand, request.members, &placement)) {
+      if (TryPlace(use_restricted ? restricted : demand, request.members, &placement)) {
         if (budgeted) {
           budget = CheckBudget(*resolved, request, &placement);
           if (budget.outcome != BudgetLedger::Outcome::kOk) GiveBack(demand.host, placement);
@@ -197,6 +202,8 @@ Decision Engine::Submit(const Request& request, Time now) {
           Lease& lease = AddLease(id, request, *resolved, std::move(placement));
           return Decision::Granted(id, lease.id, lease.placement, now_);
         }
+      } else if (budgeted) {
+        budget = CheckBudget(*resolved, request, nullptr);
       }
       if (budget.outcome != BudgetLedger::Outcome::kOk) {
         reason = budget.outcome == BudgetLedger::Outcome::kHardLimit
@@ -495,9 +502,7 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
     if (waiting != preempting_for_.end() && --waiting->second == 0) preempting_for_.erase(waiting);
   }
   if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
-  if (lease.reserved_until > 0 && !lease.overrun) {
-    reservation_ends_.erase({lease.reserved_until, id});
-  }
+  if (lease.reserved_until > 0 && !lease.overrun) DropReservationEnd();
   ledger_->Apply(lease.tenant, lease.charge, -1);
   ApplyPoolCharges(lease, -1);
   fair_->OnUsageChanged(lease.tenant);

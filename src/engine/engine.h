@@ -115,6 +115,9 @@ class Engine {
     int priority_class = 0;
     ResourceVector charge;  // counted against the tenant path's quotas
     int model = -1;         // priced model of a model call
+    // The cost rate of the placement CheckBudget last judged (-1: none), so
+    // the grant that follows need not compute it again.
+    int64_t placed_rate = -1;
   };
   struct Pending {
     Request request;
@@ -193,7 +196,7 @@ class Engine {
   // Budgets and metering (engine_budget.cc).
   // The budget check of a resolved request: with `placement`, exact; without,
   // at the cheapest rate its pools allow (never refuses what would fit).
-  BudgetLedger::Verdict CheckBudget(const Resolved& resolved, const Request& request,
+  BudgetLedger::Verdict CheckBudget(Resolved& resolved, const Request& request,
                                     const Placement* placement) const;
   // What a lease holds against budgets when reserved up to `until`, or used
   // up to `until` with `tokens` reported.
@@ -204,8 +207,12 @@ class Engine {
   // Extends a lease's reservation to cover `target`; false when the lease
   // was ended for want of budget.
   bool ExtendReservation(LeaseId id, Time target);
+  void PushReservationEnd(Time at, LeaseId id);
+  bool LiveReservationEnd(const std::pair<Time, LeaseId>& entry) const;
+  void DropReservationEnd();  // a live entry went stale
   // Settles the lease's cost and appends its usage record.
-  void FinishMetering(const Lease& lease, EndReason reason, const UsageReport* usage);
+  void FinishMetering(Lease& lease, EndReason reason, const UsageReport* usage);
+  // The record of a lease as of `end`, labels left to the caller.
   UsageRecord MakeRecord(const Lease& lease, Time end, std::string_view end_reason,
                          const TokenCounts& tokens, bool estimated) const;
   Status ValidateUsage(const Lease& lease, const UsageReport& usage) const;
@@ -263,7 +270,13 @@ class Engine {
   PriceCatalog prices_;
   std::unique_ptr<BudgetLedger> budgets_;
   std::vector<std::array<int64_t, kMaxResources>> pool_min_rates_;  // per pool: cheapest node
-  std::set<std::pair<Time, LeaseId>> reservation_ends_;  // leases with budgets, not overrun
+  // When budget reservations run out: a min-heap (std::greater) with lazy
+  // removal, cheaper than a tree on the grant/release path. An entry is live
+  // while its lease exists, is not overrun and reserves until that time;
+  // stale ones are skipped when popped, and purged when they outnumber the
+  // live ones.
+  std::vector<std::pair<Time, LeaseId>> reservation_ends_;
+  size_t live_reservation_ends_ = 0;
   // A budget period rolled over (budget-held requests may go) or a lease was
   // stopped for want of budget while the clock advanced: Tick drains the queue.
   bool drain_pending_ = false;

@@ -48,7 +48,7 @@ BudgetAmount Engine::AmountOf(const Lease& lease, Time until, const TokenCounts*
   return amount;
 }
 
-BudgetLedger::Verdict Engine::CheckBudget(const Resolved& resolved, const Request& request,
+BudgetLedger::Verdict Engine::CheckBudget(Resolved& resolved, const Request& request,
                                           const Placement* placement) const {
   // The amount the grant would reserve: the estimate (or the default chunk)
   // at the placement's rate, or at the cheapest rate of the allowed pools.
@@ -58,8 +58,10 @@ BudgetLedger::Verdict Engine::CheckBudget(const Resolved& resolved, const Reques
   probe.model = resolved.model;
   probe.input_tokens = request.input_tokens;
   probe.max_output_tokens = request.max_output_tokens;
+  resolved.placed_rate = -1;
   if (placement != nullptr) {
     probe.cost_rate = CostRate(resolved.charge, request.members, *placement);
+    resolved.placed_rate = probe.cost_rate;
   } else if (prices_.has_resource_prices()) {
     for (int r = 0; r < kMaxResources; ++r) {
       if (resolved.charge[r] == 0) continue;
@@ -83,13 +85,16 @@ void Engine::StartMetering(Lease& lease, const Request& request, const Resolved&
   lease.model = resolved.model;
   lease.input_tokens = request.input_tokens;
   lease.max_output_tokens = request.max_output_tokens;
-  lease.cost_rate = CostRate(lease.charge, lease.members, lease.placement);
+  // CheckBudget computed the rate of this placement already, when it ran.
+  lease.cost_rate = resolved.placed_rate >= 0
+                        ? resolved.placed_rate
+                        : CostRate(lease.charge, lease.members, lease.placement);
   if (budgets_ == nullptr || !budgets_->HasBudgets(lease.tenant)) return;
   Duration chunk = lease.estimate > 0 ? lease.estimate : options_.budgets.default_estimate;
   lease.reserved_until = now_ + chunk;
   budgets_->Reserve(lease.tenant, AmountOf(lease, lease.reserved_until, nullptr), +1, &alerts_);
   budgets_->AddRunning(lease.tenant, lease.cost_rate, lease.charge, lease.granted_at, +1);
-  reservation_ends_.emplace(lease.reserved_until, lease.id);
+  PushReservationEnd(lease.reserved_until, lease.id);
   EmitAlerts();
 }
 
@@ -107,11 +112,11 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
     more.resource_ms[r] = wanted.resource_ms[r] - held.resource_ms[r];
   }
   BudgetLedger::Verdict verdict = budgets_->Check(lease.tenant, more, /*throttle_percent=*/0);
-  reservation_ends_.erase({lease.reserved_until, id});
   if (verdict.outcome == BudgetLedger::Outcome::kOk) {
     budgets_->Reserve(lease.tenant, more, +1, &alerts_);
-    lease.reserved_until = until;
-    reservation_ends_.emplace(until, id);
+    lease.reserved_until = until;  // the old entry goes stale; this one replaces it
+    reservation_ends_.emplace_back(until, id);
+    std::push_heap(reservation_ends_.begin(), reservation_ends_.end(), std::greater<>());
     EmitAlerts();
     return true;
   }
@@ -125,6 +130,7 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
     return false;
   }
   // Let it finish: it runs on unreserved, and its settlement may pass the limit.
+  DropReservationEnd();
   lease.overrun = true;
   BudgetAlert alert;
   alert.kind = AlertKind::kOverrun;
@@ -144,7 +150,26 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
   return true;
 }
 
-void Engine::FinishMetering(const Lease& lease, EndReason reason, const UsageReport* usage) {
+void Engine::PushReservationEnd(Time at, LeaseId id) {
+  reservation_ends_.emplace_back(at, id);
+  std::push_heap(reservation_ends_.begin(), reservation_ends_.end(), std::greater<>());
+  ++live_reservation_ends_;
+}
+
+bool Engine::LiveReservationEnd(const std::pair<Time, LeaseId>& entry) const {
+  auto it = leases_.find(entry.second);
+  return it != leases_.end() && !it->second.overrun && it->second.reserved_until == entry.first;
+}
+
+void Engine::DropReservationEnd() {
+  --live_reservation_ends_;
+  if (reservation_ends_.size() <= 2 * live_reservation_ends_ + 1024) return;
+  // Purge: amortised O(1) per drop, as at least half the heap is stale.
+  std::erase_if(reservation_ends_, [&](const auto& entry) { return !LiveReservationEnd(entry); });
+  std::make_heap(reservation_ends_.begin(), reservation_ends_.end(), std::greater<>());
+}
+
+void Engine::FinishMetering(Lease& lease, EndReason reason, const UsageReport* usage) {
   TokenCounts tokens;
   bool estimated = false;
   if (lease.model >= 0) {
@@ -159,9 +184,14 @@ void Engine::FinishMetering(const Lease& lease, EndReason reason, const UsageRep
     }
   }
   UsageRecord record = MakeRecord(lease, now_, EndReasonName(reason), tokens, estimated);
+  record.labels = std::move(lease.labels);  // the lease ends: its labels move to the record
   if (lease.reserved_until > 0) {
     BudgetAmount reserved = AmountOf(lease, lease.reserved_until, nullptr);
-    BudgetAmount actual = AmountOf(lease, now_, lease.model >= 0 ? &tokens : nullptr);
+    // The record holds what it used: AmountOf(lease, now_, &tokens).
+    BudgetAmount actual;
+    actual.money = record.cost;
+    actual.tokens = lease.model >= 0 ? tokens.total() : 0;
+    actual.resource_ms = record.resource_ms;
     bool beyond = actual.money > reserved.money || actual.tokens > reserved.tokens;
     for (size_t r = 0; r < actual.resource_ms.size(); ++r) {
       beyond |= actual.resource_ms[r] > reserved.resource_ms[r];
@@ -180,7 +210,6 @@ UsageRecord Engine::MakeRecord(const Lease& lease, Time end, std::string_view en
   record.lease = lease.id;
   record.tenant_path = tenancy_->tenant(lease.tenant).path;
   record.priority_class = tenancy_->priority_class(lease.priority_class).name;
-  record.labels = lease.labels;
   if (!lease.placement.empty()) {
     record.pool = inventory_.pools[inventory_.nodes[lease.placement.front().node].pool].name;
   }
@@ -267,6 +296,7 @@ std::vector<UsageRecord> Engine::OpenUsage() const {
       tokens.output = lease.max_output_tokens;
     }
     open.push_back(MakeRecord(lease, now_, "running", tokens, lease.model >= 0));
+    open.back().labels = lease.labels;
   }
   std::sort(open.begin(), open.end(),
             [](const UsageRecord& a, const UsageRecord& b) { return a.lease < b.lease; });

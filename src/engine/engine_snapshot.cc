@@ -130,7 +130,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
       engine.budgets_->AddRunning(restored.tenant, restored.cost_rate, restored.charge,
                                   restored.granted_at, +1);
       if (!restored.overrun) {
-        engine.reservation_ends_.emplace(restored.reserved_until, restored.id);
+        engine.PushReservationEnd(restored.reserved_until, restored.id);
       }
     }
   }
