@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "chargeback.h"
 
 namespace allot {
 namespace {
@@ -29,8 +32,8 @@ class Script {
     Flush();
     return decision;
   }
-  void Release(LeaseId lease) {
-    Status status = engine_->Release(lease, now_);
+  void Release(LeaseId lease, const UsageReport* usage = nullptr) {
+    Status status = engine_->Release(lease, now_, usage);
     out_ << fmt::format("t={:>5}s  release lease {}: {}\n", now_ / kMicrosPerSecond, lease.value,
                         status.ToString());
     Flush();
@@ -48,6 +51,9 @@ class Script {
     Flush();
   }
   void Advance(Duration advance) { now_ += advance; }
+  Time now() const { return now_; }
+  // Usage records of the leases ended so far.
+  std::vector<UsageRecord>& usage() { return usage_; }
 
  private:
   void Print(std::string_view what, const Decision& decision) {
@@ -60,16 +66,19 @@ class Script {
       out_ << fmt::format("{:>9}  {:<34} {}\n", "", "  (follows)",
                           DescribeDecision(decision, engine_->inventory()));
     }
+    for (UsageRecord& record : engine_->TakeUsage()) usage_.push_back(std::move(record));
   }
 
   Engine* engine_;
   std::ostream& out_;
+  std::vector<UsageRecord> usage_;
   Time now_ = Seconds(1'800'000'000);  // an injected clock: the demo is reproducible
 };
 
 }  // namespace
 
-int RunDemo(Config config, std::ostream& out) {
+int RunDemo(Config config, std::ostream& out, const std::string& usage_path,
+            const std::string& usage_format) {
   Result<std::unique_ptr<Engine>> created = Engine::Create(config.inventory, config.engine);
   if (!created.ok()) {
     out << "error: " << created.status().ToString() << "\n";
@@ -126,7 +135,21 @@ int RunDemo(Config config, std::ostream& out) {
   Request stranger = Member("nobody", 1000, 1000, 1024);
   script.Submit("bad input: unknown tenant", stranger);
 
+  Request call = Member("agents", 0, 100, 256);
+  call.pool = "cpu";
+  call.model = "llama-3.1-70b";
+  call.input_tokens = 1200;
+  call.max_output_tokens = 400;
+  Decision model_call = script.Submit("agent model call (llama-3.1-70b)", call);
+  Request costly = Member("agents", 4000, 8000, 64 * 1024);
+  costly.gpu_models = {"H100-80GB"};
+  costly.estimate = Seconds(48 * 3600);
+  script.Submit("4 x H100 for 48 h (daily budget)", costly);
+  Time start = script.now();
   script.Advance(Seconds(30));
+  UsageReport used;
+  used.tokens = {1100, 600, 350};
+  script.Release(model_call.lease, &used);
   script.Release(first.lease);
   script.Tick(Seconds(120));
   script.NodeState("l4-0", NodeState::kDown);
@@ -136,8 +159,27 @@ int RunDemo(Config config, std::ostream& out) {
   Result<std::unique_ptr<Engine>> restored =
       Engine::Restore(config.inventory, config.engine, snapshot);
   bool same = restored.ok() && (*restored)->Snapshot() == snapshot;
-  out << fmt::format("\nsnapshot: {} leases, {} queued; restored copy identical: {}\n",
+  out << fmt::format("\nsnapshot: {} leases, {} queued; restored copy identical: {}\n\n",
                      snapshot.leases.size(), snapshot.queue.size(), same ? "yes" : "no");
+  // Chargeback: the ended leases and, as if they ended now, the running ones.
+  std::vector<UsageRecord> records = script.usage();
+  for (UsageRecord& record : engine.OpenUsage()) records.push_back(std::move(record));
+  PrintChargeback(engine, records, start, script.now(), out);
+  if (!usage_path.empty()) {
+    Result<std::string> text = ExportUsage(engine, records, usage_format, start);
+    if (!text.ok()) {
+      out << "error: " << text.status().message() << "\n";
+      return 2;
+    }
+    std::ofstream file(usage_path);
+    file << *text;
+    if (!file) {
+      out << "error: cannot write " << usage_path << "\n";
+      return 2;
+    }
+    out << fmt::format("\nwrote {} usage records to {} ({})\n", records.size(), usage_path,
+                       usage_format);
+  }
   return same ? 0 : 1;
 }
 

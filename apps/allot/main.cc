@@ -23,6 +23,11 @@ int Main(int argc, char** argv) {
   CLI::App* demo = app.add_subcommand("demo", "run the engine demo and print its decisions");
   demo->add_option("--config", config_path, "YAML configuration (default: embedded demo)");
   demo->add_option("--placement", placement, "first_fit | best_fit | frag_aware");
+  std::string usage_path;
+  std::string usage_format = "jsonl";
+  demo->add_option("--usage", usage_path, "write the day's usage records to this file");
+  demo->add_option("--usage-format", usage_format, "csv | jsonl | focus (FinOps FOCUS 1.2)")
+      ->check(CLI::IsMember({"csv", "jsonl", "focus"}));
 
   std::string check_path;
   CLI::App* check = app.add_subcommand("check-config", "validate a configuration file");
@@ -49,7 +54,7 @@ int Main(int argc, char** argv) {
     std::cerr << "--placement: must be first_fit, best_fit or frag_aware\n";
     return 2;
   }
-  return allot::RunDemo(std::move(config).value(), std::cout);
+  return allot::RunDemo(std::move(config).value(), std::cout, usage_path, usage_format);
 }
 
 }  // namespace

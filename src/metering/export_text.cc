@@ -6,55 +6,18 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <chrono>
-
+#include "budget/calendar.h"
 #include "budget/money.h"
 
 namespace allot {
-namespace {
 
-// Civil date and time of day of `t` (UTC) in the proleptic Gregorian
-// calendar of <chrono>; floors, so instants before the epoch work too.
-struct Civil {
-  int year = 0;
-  unsigned month = 0, day = 0;
-  int64_t hour = 0, minute = 0, second = 0, micros = 0;
-};
-
-Civil ToCivil(Time t) {
-  using namespace std::chrono;
-  sys_time<microseconds> instant{microseconds{t}};
-  sys_days date = floor<days>(instant);
-  year_month_day ymd{date};
-  int64_t of_day = (instant - date).count();  // [0, 86'400'000'000)
-  Civil civil;
-  civil.year = static_cast<int>(ymd.year());
-  civil.month = static_cast<unsigned>(ymd.month());
-  civil.day = static_cast<unsigned>(ymd.day());
-  civil.hour = of_day / 3'600'000'000;
-  civil.minute = of_day / 60'000'000 % 60;
-  civil.second = of_day / kMicrosPerSecond % 60;
-  civil.micros = of_day % kMicrosPerSecond;
-  return civil;
-}
-
-std::string SecondsPart(const Civil& c) {
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.year, c.month, c.day, c.hour,
-                     c.minute, c.second);
-}
-
-}  // namespace
-
-std::string UtcText(Time t) {
-  Civil c = ToCivil(t);
-  if (c.micros == 0) return SecondsPart(c) + "Z";
-  return fmt::format("{}.{:06}Z", SecondsPart(c), c.micros);
-}
+// The calendar module's RFC 3339 formatter: "2026-11-21T09:30:00Z", with
+// ".000123" only when the microseconds are not zero.
+std::string UtcText(Time t) { return FormatUtc(t); }
 
 std::string UtcSecondsText(Time t) {
-  Civil c = ToCivil(t);
-  ALLOT_CHECK(c.micros == 0);
-  return SecondsPart(c) + "Z";
+  ALLOT_CHECK(t % kMicrosPerSecond == 0);
+  return FormatUtc(t);
 }
 
 std::string DecimalMicros(int64_t micros) { return FormatMoney(micros); }  // same layout
