@@ -4,19 +4,19 @@
 
 #include <algorithm>
 
+#include "budget/civil_time.h"
+
 namespace allot {
 namespace {
 
 constexpr int64_t kMaxLimit = int64_t{1} << 62;
 constexpr int kBurnSteps = 12;           // forecast samples per window
 constexpr int64_t kAnomalyHistory = 32;  // windows the anomaly baseline looks back
-constexpr Time kMinTime = std::numeric_limits<Time>::min();
+using calendar_internal::kMinTime;
 
 // The first multiple of `step` strictly after `t`.
 Time NextBoundary(Time t, Duration step) {
-  Time q = t / step;
-  if (t < 0 && t % step != 0) --q;  // floor
-  return (q + 1) * step;
+  return (calendar_internal::FloorDiv(t, step) + 1) * step;
 }
 
 std::string DurationText(Duration d) {
