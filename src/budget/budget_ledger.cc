@@ -171,6 +171,11 @@ int64_t BudgetLedger::AmountFor(int budget, const BudgetAmount& amount) const {
   return 0;
 }
 
+std::string_view BudgetLedger::OwnerName(int budget) const {
+  const std::string& path = owner_path_[static_cast<size_t>(budget)];
+  return path.empty() ? "(all)" : std::string_view(path);
+}
+
 std::string BudgetLedger::Figure(int budget, int64_t amount) const {
   const BudgetSpec& spec = specs_[static_cast<size_t>(budget)];
   switch (spec.meter) {
@@ -202,11 +207,8 @@ BudgetLedger::Verdict BudgetLedger::Check(int tenant, const BudgetAmount& amount
       verdict.message = fmt::format(
           "budget {} (tenant {}): {} spent + {} reserved + {} for this request would exceed "
           "the limit of {} for the period from {}",
-          specs_[static_cast<size_t>(b)].name,
-          owner_path_[static_cast<size_t>(b)].empty() ? "(all)"
-                                                      : owner_path_[static_cast<size_t>(b)],
-          Figure(b, state.entry.settled), Figure(b, state.reserved), Figure(b, want),
-          Figure(b, state.entry.limit),
+          specs_[static_cast<size_t>(b)].name, OwnerName(b), Figure(b, state.entry.settled),
+          Figure(b, state.reserved), Figure(b, want), Figure(b, state.entry.limit),
           state.entry.period.start == kMinTime ? "the start" : FormatUtc(state.entry.period.start));
       return verdict;
     }
@@ -238,8 +240,7 @@ BudgetAlert BudgetLedger::MakeAlert(int budget, AlertKind kind) const {
   return alert;
 }
 
-void BudgetLedger::NoteRefused(int budget, Time now, std::vector<BudgetAlert>* alerts) {
-  (void)now;
+void BudgetLedger::NoteRefused(int budget, std::vector<BudgetAlert>* alerts) {
   State& state = state_[static_cast<size_t>(budget)];
   if (state.entry.hard_fired) return;
   state.entry.hard_fired = true;
@@ -247,7 +248,7 @@ void BudgetLedger::NoteRefused(int budget, Time now, std::vector<BudgetAlert>* a
   alert.message = fmt::format(
       "Budget {} of tenant {} reached its hard limit of {}: new work that would go over it is "
       "refused until the period ends or reservations are returned.",
-      alert.budget, alert.tenant.empty() ? "(all)" : alert.tenant, Figure(budget, alert.limit));
+      alert.budget, OwnerName(budget), Figure(budget, alert.limit));
   alerts->push_back(std::move(alert));
 }
 
@@ -261,6 +262,17 @@ void BudgetLedger::RefreshNextThreshold(int budget) {
     state.next_threshold = static_cast<int64_t>((product + 99) / 100);
     return;
   }
+}
+
+void BudgetLedger::NoteOverrun(int budget, uint64_t lease, std::string_view lease_tenant,
+                               std::vector<BudgetAlert>* alerts) const {
+  BudgetAlert alert = MakeAlert(budget, AlertKind::kOverrun);
+  alert.lease = lease;
+  alert.message = fmt::format(
+      "Lease {} of tenant {} ran past its budget reservation with no budget left in {}; its "
+      "class lets it finish, so its spend will go over the limit.",
+      lease, lease_tenant, alert.budget);
+  alerts->push_back(std::move(alert));
 }
 
 void BudgetLedger::CheckThresholds(int budget, std::vector<BudgetAlert>* alerts) {
@@ -277,8 +289,8 @@ void BudgetLedger::CheckThresholds(int budget, std::vector<BudgetAlert>* alerts)
     alert.threshold = thresholds[t];
     alert.message = fmt::format(
         "Budget {} of tenant {} is {}% committed: {} spent and {} reserved of {} this period.",
-        alert.budget, alert.tenant.empty() ? "(all)" : alert.tenant, thresholds[t],
-        Figure(budget, alert.settled), Figure(budget, alert.reserved), Figure(budget, alert.limit));
+        alert.budget, OwnerName(budget), thresholds[t], Figure(budget, alert.settled),
+        Figure(budget, alert.reserved), Figure(budget, alert.limit));
     alerts->push_back(std::move(alert));
   }
   RefreshNextThreshold(budget);
@@ -335,8 +347,7 @@ int64_t BudgetLedger::SpentNow(int budget, Time now) const {
   return state.entry.settled + Accrued(state, budget, now);
 }
 
-void BudgetLedger::Rollover(int budget, Time now) {
-  (void)now;
+void BudgetLedger::Rollover(int budget) {
   const BudgetSpec& spec = specs_[static_cast<size_t>(budget)];
   Entry& entry = state_[static_cast<size_t>(budget)].entry;
   int64_t limit = spec.limit;
@@ -376,7 +387,7 @@ void BudgetLedger::Sample(int budget, Time at, std::vector<BudgetAlert>* alerts)
   alert.message = fmt::format(
       "Budget {} of tenant {} runs out in about {} at the current burn of {} per hour ({} of {} "
       "spent this period).",
-      alert.budget, alert.tenant.empty() ? "(all)" : alert.tenant, DurationText(time_left),
+      alert.budget, OwnerName(budget), DurationText(time_left),
       Figure(budget, static_cast<int64_t>(alert.burn_per_hour)), Figure(budget, alert.settled),
       Figure(budget, alert.limit));
   alerts->push_back(std::move(alert));
@@ -402,8 +413,7 @@ void BudgetLedger::CloseWindow(int budget, Time at, std::vector<BudgetAlert>* al
   alert.message = fmt::format(
       "Budget {} of tenant {}: {} spent in the window ending {}, {:.1f}x the usual {} (robust "
       "z-score {:.1f}).",
-      alert.budget, alert.tenant.empty() ? "(all)" : alert.tenant, Figure(budget, spend),
-      FormatUtc(at),
+      alert.budget, OwnerName(budget), Figure(budget, spend), FormatUtc(at),
       verdict.median > 0 ? static_cast<double>(spend) / static_cast<double>(verdict.median) : 0.0,
       Figure(budget, verdict.median), verdict.score);
   alerts->push_back(std::move(alert));
@@ -432,7 +442,7 @@ bool BudgetLedger::Advance(Time now, std::vector<BudgetAlert>* alerts) {
       Time at = std::min({entry.period.end, entry.next_sample, entry.next_window});
       if (at > now) break;
       if (at == entry.period.end) {
-        Rollover(static_cast<int>(b), at);
+        Rollover(static_cast<int>(b));
         rolled = true;
       } else if (at == entry.next_sample) {
         Sample(static_cast<int>(b), at, alerts);

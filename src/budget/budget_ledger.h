@@ -74,7 +74,11 @@ class BudgetLedger {
   Verdict Check(int tenant, const BudgetAmount& amount, int throttle_percent) const;
   // Records that a request was refused by `budget`'s hard limit: an alert,
   // once per period.
-  void NoteRefused(int budget, Time now, std::vector<BudgetAlert>* alerts);
+  void NoteRefused(int budget, std::vector<BudgetAlert>* alerts);
+  // Records that `lease` (of leaf tenant `lease_tenant`) outlived its
+  // reservation with no room left in `budget` and goes on: an overrun alert.
+  void NoteOverrun(int budget, uint64_t lease, std::string_view lease_tenant,
+                   std::vector<BudgetAlert>* alerts) const;
   // Adds (sign +1) or returns (-1) a reservation along the path.
   void Reserve(int tenant, const BudgetAmount& amount, int sign, std::vector<BudgetAlert>* alerts);
   // Ends a reservation: `reserved` is returned and `actual` settled.
@@ -118,11 +122,12 @@ class BudgetLedger {
   int64_t Accrued(const State& state, int budget, Time t) const;
   void CheckThresholds(int budget, std::vector<BudgetAlert>* alerts);
   void RefreshNextThreshold(int budget);
-  void Rollover(int budget, Time now);
+  void Rollover(int budget);
   void Sample(int budget, Time at, std::vector<BudgetAlert>* alerts);
   void CloseWindow(int budget, Time at, std::vector<BudgetAlert>* alerts);
   BudgetAlert MakeAlert(int budget, AlertKind kind) const;
   std::string Figure(int budget, int64_t amount) const;
+  std::string_view OwnerName(int budget) const;  // the owner's path, "(all)" for the root
   void UpdateNextEvent();
   void Start(Time now);  // opens every budget's first period at `now`
 

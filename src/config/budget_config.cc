@@ -9,24 +9,6 @@
 namespace allot::config_internal {
 namespace {
 
-Money ReadMoney(Reader& reader, const YAML::Node& node, const std::string& field) {
-  Result<Money> money = ParseMoney(reader.Scalar(node, field), field);
-  if (!money.ok()) {
-    reader.Fail(node, field, money.status().message().substr(field.size() + 2));
-    return 0;
-  }
-  return *money;
-}
-
-Duration ReadDuration(Reader& reader, const YAML::Node& node, const std::string& field) {
-  Result<Duration> duration = ParseDuration(reader.Scalar(node, field), field);
-  if (!duration.ok()) {
-    reader.Fail(node, field, duration.status().message().substr(field.size() + 2));
-    return 0;
-  }
-  return *duration;
-}
-
 void ReadPoolPrices(Reader& reader, const YAML::Node& pools, const Inventory& inventory,
                     PriceSpec* prices) {
   if (!pools.IsMap()) return reader.Fail(pools, "prices.pools", "must map pool names to prices");
@@ -42,7 +24,7 @@ void ReadPoolPrices(Reader& reader, const YAML::Node& pools, const Inventory& in
       std::string what = key.first.IsScalar() ? key.first.Scalar() : "";
       std::string path = field + "." + what;
       if (what == "node_hour") {
-        price.node_hour = ReadMoney(reader, key.second, path);
+        price.node_hour = reader.ParsedNode(key.second, path, ParseMoney);
       } else if (what == "split") {
         if (!key.second.IsMap())
           return reader.Fail(key.second, path, "must map resources to shares");
@@ -64,7 +46,8 @@ void ReadPoolPrices(Reader& reader, const YAML::Node& pools, const Inventory& in
         if (r < 0) {
           return reader.Fail(key.first, path, "unknown key (a resource name, node_hour or split)");
         }
-        price.per_unit_hour[static_cast<size_t>(r)] = ReadMoney(reader, key.second, path);
+        price.per_unit_hour[static_cast<size_t>(r)] =
+            reader.ParsedNode(key.second, path, ParseMoney);
       }
       if (!reader.ok()) return;
     }
@@ -82,14 +65,15 @@ void ReadModelPrices(Reader& reader, const YAML::Node& models, PriceSpec* prices
     ModelPriceSpec price;
     price.model = name;
     if (const YAML::Node input = item.second["input"]) {
-      price.input_per_million = ReadMoney(reader, input, field + ".input");
+      price.input_per_million = reader.ParsedNode(input, field + ".input", ParseMoney);
     }
     price.cached_input_per_million = price.input_per_million;
     if (const YAML::Node cached = item.second["cached_input"]) {
-      price.cached_input_per_million = ReadMoney(reader, cached, field + ".cached_input");
+      price.cached_input_per_million =
+          reader.ParsedNode(cached, field + ".cached_input", ParseMoney);
     }
     if (const YAML::Node output = item.second["output"]) {
-      price.output_per_million = ReadMoney(reader, output, field + ".output");
+      price.output_per_million = reader.ParsedNode(output, field + ".output", ParseMoney);
     }
     prices->models.push_back(price);
   }
@@ -126,15 +110,18 @@ void ReadSignals(Reader& reader, const YAML::Node& entry, const std::string& pat
     if (!forecast["window"] || !forecast["horizon"]) {
       return reader.Fail(forecast, field, "needs window and horizon");
     }
-    signals->forecast_window = ReadDuration(reader, forecast["window"], field + ".window");
-    signals->forecast_horizon = ReadDuration(reader, forecast["horizon"], field + ".horizon");
+    signals->forecast_window =
+        reader.ParsedNode(forecast["window"], field + ".window", ParseDuration);
+    signals->forecast_horizon =
+        reader.ParsedNode(forecast["horizon"], field + ".horizon", ParseDuration);
   }
   if (const YAML::Node anomaly = entry["anomaly"]) {
     std::string field = path + ".anomaly";
     reader.OnlyKeys(anomaly, field, {"window", "threshold", "min_ratio"});
     if (!reader.ok()) return;
     if (!anomaly["window"]) return reader.Fail(anomaly, field, "needs a window");
-    signals->anomaly_window = ReadDuration(reader, anomaly["window"], field + ".window");
+    signals->anomaly_window =
+        reader.ParsedNode(anomaly["window"], field + ".window", ParseDuration);
     for (auto [key, out] : {std::pair{"threshold", &signals->anomaly_threshold},
                             std::pair{"min_ratio", &signals->anomaly_min_ratio}}) {
       const YAML::Node node = anomaly[key];
@@ -171,7 +158,7 @@ void ReadBudgets(Reader& reader, const YAML::Node& list, const Inventory& invent
     }
     if (const YAML::Node money = entry["money"]) {
       spec.meter = BudgetMeter::kMoney;
-      spec.limit = ReadMoney(reader, money, path + ".money");
+      spec.limit = reader.ParsedNode(money, path + ".money", ParseMoney);
     } else if (entry["tokens"]) {
       spec.meter = BudgetMeter::kTokens;
       spec.limit = reader.Integer(entry, "tokens", path, 0, int64_t{1} << 62);
@@ -232,7 +219,7 @@ void ReadBudgets(Reader& reader, const YAML::Node& list, const Inventory& invent
     spec.rollover = ReadBool(reader, entry, "rollover", path, false);
     if (const YAML::Node cap = entry["rollover_cap"]) {
       if (spec.meter == BudgetMeter::kMoney) {
-        spec.rollover_cap = ReadMoney(reader, cap, path + ".rollover_cap");
+        spec.rollover_cap = reader.ParsedNode(cap, path + ".rollover_cap", ParseMoney);
       } else {
         spec.rollover_cap = reader.Integer(entry, "rollover_cap", path, 0, int64_t{1} << 62);
       }
@@ -275,7 +262,7 @@ void ReadBudgetConfig(Reader& reader, const YAML::Node& root, const Inventory& i
     options->time_zone = *loaded;
   }
   if (const YAML::Node estimate = root["default_estimate"]) {
-    options->default_estimate = ReadDuration(reader, estimate, "default_estimate");
+    options->default_estimate = reader.ParsedNode(estimate, "default_estimate", ParseDuration);
     if (reader.ok() && options->default_estimate <= 0) {
       return reader.Fail(estimate, "default_estimate", "must be > 0");
     }

@@ -78,11 +78,18 @@ class Reader {
     return *value;
   }
 
+  using Parser = Result<int64_t> (*)(std::string_view, std::string_view);
+
+  // map[key] through `parse`; 0 when absent.
   int64_t Parsed(const YAML::Node& map, const std::string& key, const std::string& field,
-                 Result<int64_t> (*parse)(std::string_view, std::string_view)) {
+                 Parser parse) {
     const YAML::Node node = map[key];
     if (!node) return 0;
-    std::string path = field + "." + key;
+    return ParsedNode(node, field + "." + key, parse);
+  }
+
+  // `node` (named `path` in errors) through `parse`; 0 on error.
+  int64_t ParsedNode(const YAML::Node& node, const std::string& path, Parser parse) {
     Result<int64_t> value = parse(Scalar(node, path), path);
     if (!value.ok()) {
       // The message already names the field; add the position.

@@ -315,8 +315,19 @@ void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
 }
 
 void Engine::Dequeue(std::unordered_map<RequestId, Pending>::iterator it) {
+  // Withdrawn or rejected: a retry with its key is a new request.
+  if (!it->second.request.idempotency_key.empty()) {
+    idempotency_.erase(it->second.request.idempotency_key);
+  }
   Unindex(it->first, it->second, /*in_fair=*/true);
   queue_.erase(it);
+}
+
+void Engine::RejectWaiting(std::unordered_map<RequestId, Pending>::iterator it, RejectCode code,
+                           std::string message) {
+  RequestId id = it->first;
+  Dequeue(it);
+  outbox_.push_back(Decision::Rejected(id, code, std::move(message), now_));
 }
 
 void Engine::ApplyPoolCharges(const Lease& lease, int sign) {
@@ -560,9 +571,6 @@ Status Engine::Cancel(RequestId request, Time now) {
   Advance(now);
   auto queued = queue_.find(request);
   if (queued != queue_.end()) {
-    if (!queued->second.request.idempotency_key.empty()) {
-      idempotency_.erase(queued->second.request.idempotency_key);
-    }
     Dequeue(queued);
     DrainQueue();  // requests behind it may now go
     return Status::Ok();
@@ -594,14 +602,9 @@ void Engine::Tick(Time now) {
     RequestId id = wait_deadlines_.begin()->second;
     auto it = queue_.find(id);
     ALLOT_CHECK(it != queue_.end());
-    std::string message =
-        fmt::format("waited longer than priority_class {}'s max_wait",
-                    tenancy_->priority_class(it->second.resolved.priority_class).name);
-    if (!it->second.request.idempotency_key.empty()) {
-      idempotency_.erase(it->second.request.idempotency_key);
-    }
-    Dequeue(it);
-    outbox_.push_back(Decision::Rejected(id, RejectCode::kTimedOut, std::move(message), now_));
+    RejectWaiting(it, RejectCode::kTimedOut,
+                  fmt::format("waited longer than priority_class {}'s max_wait",
+                              tenancy_->priority_class(it->second.resolved.priority_class).name));
     freed = true;  // requests behind it may now go
   }
   if (freed) DrainQueue();
@@ -738,13 +741,7 @@ void Engine::DrainQueue() {
   }
   for (auto& [id, message] : budget_rejected) {
     // Over a hard limit, and its class does not wait for the next period.
-    auto it = queue_.find(id);
-    if (!it->second.request.idempotency_key.empty()) {
-      idempotency_.erase(it->second.request.idempotency_key);
-    }
-    Dequeue(it);
-    outbox_.push_back(
-        Decision::Rejected(id, RejectCode::kBudgetExceeded, std::move(message), now_));
+    RejectWaiting(queue_.find(id), RejectCode::kBudgetExceeded, std::move(message));
   }
 }
 

@@ -151,9 +151,12 @@ class Engine {
   Pending& Enqueue(RequestId id, const Request& request, Resolved resolved, QueueReason reason,
                    Time enqueued_at);
   // Removes a waiting request from the counts, the deadlines and (when
-  // `in_fair`) the fair order; Dequeue also erases it.
+  // `in_fair`) the fair order; Dequeue also erases it and its idempotency key.
   void Unindex(RequestId id, const Pending& pending, bool in_fair);
   void Dequeue(std::unordered_map<RequestId, Pending>::iterator it);
+  // Takes a waiting request out of the queue and rejects it (outbox).
+  void RejectWaiting(std::unordered_map<RequestId, Pending>::iterator it, RejectCode code,
+                     std::string message);
 
   // Preemption (engine_preemption.cc). Makes room for a waiting request that
   // its quota admits but that does not fit, by preempting leases of lower

@@ -132,20 +132,7 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
   // Let it finish: it runs on unreserved, and its settlement may pass the limit.
   DropReservationEnd();
   lease.overrun = true;
-  BudgetAlert alert;
-  alert.kind = AlertKind::kOverrun;
-  alert.budget = budgets_->spec(verdict.budget).name;
-  alert.tenant = tenancy_->tenant(budgets_->tenant_of(verdict.budget)).path;
-  alert.period_start = budgets_->entry(verdict.budget).period.start;
-  alert.limit = budgets_->entry(verdict.budget).limit;
-  alert.settled = budgets_->entry(verdict.budget).settled;
-  alert.reserved = budgets_->reserved(verdict.budget);
-  alert.lease = id.value;
-  alert.message = fmt::format(
-      "Lease {} of tenant {} ran past its budget reservation with no budget left in {}; its "
-      "class lets it finish, so its spend will go over the limit.",
-      id.value, tenancy_->tenant(lease.tenant).path, alert.budget);
-  alerts_.push_back(std::move(alert));
+  budgets_->NoteOverrun(verdict.budget, id.value, tenancy_->tenant(lease.tenant).path, &alerts_);
   EmitAlerts();
   return true;
 }
@@ -278,7 +265,7 @@ Status Engine::ValidateUsage(const Lease& lease, const UsageReport& usage) const
 
 void Engine::NoteBudgetRefusal(const BudgetLedger::Verdict& verdict) {
   if (verdict.outcome != BudgetLedger::Outcome::kHardLimit) return;
-  budgets_->NoteRefused(verdict.budget, now_, &alerts_);
+  budgets_->NoteRefused(verdict.budget, &alerts_);
   EmitAlerts();
 }
 
