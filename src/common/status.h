@@ -19,6 +19,8 @@ enum class StatusCode {
   kUnavailable,
   kInternal,
   kDataLoss,
+  kUnauthenticated,  // no credentials, or unknown ones
+  kPermissionDenied,  // known caller, not allowed to do this
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -64,6 +66,18 @@ inline Status Internal(std::string message) {
 }
 inline Status DataLoss(std::string message) {
   return Status(StatusCode::kDataLoss, std::move(message));
+}
+inline Status Unauthenticated(std::string message) {
+  return Status(StatusCode::kUnauthenticated, std::move(message));
+}
+inline Status PermissionDenied(std::string message) {
+  return Status(StatusCode::kPermissionDenied, std::move(message));
+}
+inline Status Unavailable(std::string message) {
+  return Status(StatusCode::kUnavailable, std::move(message));
+}
+inline Status ResourceExhausted(std::string message) {
+  return Status(StatusCode::kResourceExhausted, std::move(message));
 }
 
 }  // namespace allot

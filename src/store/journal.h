@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/time.h"
+
+namespace allot {
+
+struct JournalOptions {
+  // synchronous=FULL: a commit is on disk (fsync of the WAL) before it counts
+  // as durable. NORMAL is faster and survives a process crash, not power loss.
+  bool fsync_each_commit = true;
+  // A group commit takes every command pending when it starts, up to this many.
+  int max_batch = 4096;
+};
+
+// One journaled command, as it is stored: its sequence number (1, 2, ...,
+// gap-free), the engine time it was applied at, and its JSON (store/command_json.h).
+struct JournalCommand {
+  int64_t seq = 0;
+  std::string json;
+};
+
+// The usage record rows a command produced (one per ended lease), written in
+// the same transaction as the command, so a restart never loses or repeats one.
+struct JournalUsage {
+  uint64_t lease = 0;
+  std::string tenant_path;
+  Time end = 0;        // microseconds since the epoch
+  std::string json;    // the record as one JSON object (metering/usage_jsonl.h)
+};
+
+// The durable log of the server: a SQLite database file (WAL mode) holding
+// commands, the usage records they produced, and snapshots of the engine.
+//
+// Threads: Append and Snapshot are called from the engine's strand (one
+// thread at a time) and never block on the disk; a writer thread takes what
+// is pending, commits it in one transaction (group commit) and then calls the
+// durability callbacks in sequence order. Reads (Recover, ReadUsage) use their
+// own connection and may run on any thread.
+class Journal {
+ public:
+  // Opens or creates DIR/allot.db (creating DIR). DataLoss when the file is
+  // not an allot journal or is damaged.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& dir, JournalOptions options = {});
+  ~Journal();  // Close()
+
+  // What start-up replays: the latest snapshot (if any), then every command
+  // after it in sequence order.
+  struct Recovery {
+    int64_t snapshot_seq = 0;           // 0: no snapshot
+    std::string snapshot_json;          // empty when none
+    std::vector<JournalCommand> commands;
+  };
+  Result<Recovery> Recover();
+
+  // Queues a command and its usage rows for the next group commit; returns its
+  // sequence number. Never blocks on I/O.
+  int64_t Append(std::string command_json, std::vector<JournalUsage> usage);
+  // Calls `done(status)` on the writer thread once everything up to `seq` is
+  // committed (at once, on the caller's thread, when it already is). A failed
+  // commit reports its error to every waiter of that batch and all later ones;
+  // the journal is then unusable (the server stops acknowledging).
+  void WhenDurable(int64_t seq, std::function<void(const Status&)> done);
+  int64_t last_seq() const;     // last appended
+  int64_t durable_seq() const;  // last committed
+
+  // Queues a snapshot of the state after command `seq` (committed in order
+  // with the commands). Once written, commands up to `seq` and older
+  // snapshots are deleted; usage rows are kept.
+  void Snapshot(int64_t seq, std::string snapshot_json);
+
+  // Usage rows that ended in [from, to), in end order, optionally only those
+  // whose tenant path is `tenant_prefix` or below it (empty: all).
+  Result<std::vector<std::string>> ReadUsage(Time from, Time to, const std::string& tenant_prefix);
+
+  // Commit latencies (seconds) and batch sizes since the last call, for metrics.
+  struct CommitStats {
+    std::vector<double> commit_seconds;
+    std::vector<int> batch_sizes;
+  };
+  CommitStats TakeStats();
+
+  // Commits what is pending and stops the writer thread; later Appends fail
+  // their waiters with Unavailable.
+  void Close();
+
+  class Impl;
+
+ private:
+  explicit Journal(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace allot
