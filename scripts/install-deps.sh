@@ -12,7 +12,8 @@ packages=(
   rapidjson-dev nlohmann-json3-dev
   libboost-dev libboost-system-dev
   libsqlite3-dev libsqlitecpp-dev
-  prometheus-cpp-dev
+  prometheus-cpp-dev prometheus
+  libssl-dev wrk
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
