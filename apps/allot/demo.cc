@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "chargeback.h"
+#include "server/chargeback.h"
 
 namespace allot {
 namespace {

@@ -1,11 +1,16 @@
-// The `allot` command. Subcommands: demo (the engine on a config, printing
-// decisions) and check-config (validate a configuration file).
+// The `allot` command. Subcommands: serve (the allocator as a service), demo
+// (the engine on a config, printing decisions), check-config (validate a
+// configuration file), keygen (a new API key) and the client commands.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <exception>
+#include <fstream>
 #include <iostream>
 
 #include "config/config_loader.h"
 #include "demo.h"
+#include "keygen.h"
+#include "server/http_server.h"
 
 namespace {
 
@@ -33,7 +38,48 @@ int Main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check-config", "validate a configuration file");
   check->add_option("file", check_path, "YAML configuration")->required();
 
+  allot::ServeOptions serve_options;
+  std::string journal_sync = "full";
+  CLI::App* serve = app.add_subcommand("serve", "run the allocator as an HTTP service");
+  serve->add_option("--config", serve_options.service.config_path,
+                    "YAML configuration (default: the embedded demo)");
+  serve->add_option("--data", serve_options.service.data_dir,
+                    "directory of the journal (SQLite)")
+      ->capture_default_str();
+  serve->add_option("--listen", serve_options.listen,
+                    "host:port (default: server.listen, 127.0.0.1:8470)");
+  std::string port_file;
+  serve->add_option("--port-file", port_file,
+                    "write the bound port to this file once listening (for --listen HOST:0)");
+  serve->add_option("--journal-sync", journal_sync,
+                    "full: fsync every group commit; normal: survive a process crash only")
+      ->check(CLI::IsMember({"full", "normal"}));
+
+  std::string key_name;
+  std::string key_tenant;
+  std::string key_role = "agent";
+  CLI::App* keygen = app.add_subcommand("keygen", "make a new API key and its config entry");
+  keygen->add_option("--name", key_name, "a name for the key")->required();
+  keygen->add_option("--tenant", key_tenant, "the tenant subtree it may act in (\"\" = all)");
+  keygen->add_option("--role", key_role, "agent | tenant_admin | admin")
+      ->check(CLI::IsMember({"agent", "tenant_admin", "admin"}));
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*serve) {
+    serve_options.service.journal.fsync_each_commit = journal_sync == "full";
+    serve_options.service.version = ALLOT_VERSION;
+    if (!port_file.empty()) {
+      serve_options.on_listening = [port_file](int port) {
+        // Written to a temporary name and renamed: a reader never sees half a number.
+        std::string temporary = port_file + ".tmp";
+        std::ofstream(temporary) << port << "\n";
+        std::rename(temporary.c_str(), port_file.c_str());
+      };
+    }
+    return allot::Serve(std::move(serve_options));
+  }
+  if (*keygen) return allot::RunKeygen(key_name, key_tenant, key_role, std::cout);
 
   if (*check) {
     allot::Result<allot::Config> config = allot::LoadConfigFile(check_path);

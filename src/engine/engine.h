@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -56,6 +57,8 @@ struct EngineOptions {
 // is applied at the last one. Not thread-safe; the server owns it on one strand.
 class Engine {
  public:
+  static constexpr Time kNever = std::numeric_limits<Time>::max();
+
   static Result<std::unique_ptr<Engine>> Create(Inventory inventory, EngineOptions options);
   // Rebuilds an engine from a snapshot; DataLoss when the snapshot does not
   // fit the inventory (unknown node, oversubscribed device, ...).
@@ -97,6 +100,36 @@ class Engine {
   const Inventory& inventory() const { return inventory_; }
   const ClusterState& cluster() const { return *cluster_; }
   const Lease* FindLease(LeaseId lease) const;
+  // Every running lease, in id order (O(n log n): listings, not hot paths).
+  std::vector<const Lease*> Leases() const;
+  // A waiting request, for the API's views (the request is owned by the engine
+  // and valid until the next command).
+  struct QueuedView {
+    RequestId id;
+    const Request* request = nullptr;
+    int tenant = 0;  // leaf tenant index
+    int priority_class = 0;
+    Time enqueued_at = 0;
+    QueueReason reason = QueueReason::kNoCapacity;
+  };
+  std::optional<QueuedView> FindQueued(RequestId id) const;
+  // Every waiting request, in id (submission) order.
+  std::vector<QueuedView> QueuedRequests() const;
+  // 0-based place of a waiting request in the queue's order; -1 when not waiting.
+  int64_t QueuePosition(RequestId id) const;
+  // When a waiting request would start if running leases ended at their
+  // estimates (the backfill shadow time); kNever when unknown. Probes
+  // placement and puts everything back: no state changes.
+  Time EstimatedStart(RequestId id);
+  // Running and waiting requests of a tenant's whole subtree in a class.
+  int64_t RunningIn(int tenant, int priority_class) const {
+    return running_[static_cast<size_t>(tenant) * tenancy_->class_count() +
+                    static_cast<size_t>(priority_class)];
+  }
+  int64_t QueuedIn(int tenant, int priority_class) const {
+    return queued_[static_cast<size_t>(tenant) * tenancy_->class_count() +
+                   static_cast<size_t>(priority_class)];
+  }
   size_t lease_count() const { return leases_.size(); }
   size_t queue_length() const { return queue_.size(); }
   Time now() const { return now_; }
@@ -180,7 +213,6 @@ class Engine {
   // fit if running leases ended at their estimates (granted_at + estimate),
   // or kNever when leases without estimates stand in its way.
   Time ShadowTime(const Pending& pending);
-  static constexpr Time kNever = std::numeric_limits<Time>::max();
   // Empty when some inventory could host the gang; otherwise why not.
   std::string Infeasibility(const Request& request, const MemberDemand& demand) const;
   // Infeasibility() memoised by shape and constraints: it depends only on the
@@ -229,7 +261,6 @@ class Engine {
   bool Contested(const Resolved& resolved) const;
   void CountWaiting(const Resolved& resolved, int64_t delta);
   Decision Replay(RequestId id) const;
-  int64_t QueuePosition(RequestId id) const;
 
   Inventory inventory_;
   EngineOptions options_;

@@ -1,4 +1,4 @@
-#include "chargeback.h"
+#include "server/chargeback.h"
 
 #include <fmt/format.h>
 

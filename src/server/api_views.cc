@@ -1,0 +1,371 @@
+#include "server/api_views.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "budget/calendar.h"
+#include "budget/money.h"
+#include "model/mig.h"
+
+namespace allot {
+
+using nlohmann::json;
+
+namespace {
+
+json LabelsJson(const Labels& labels) {
+  json out = json::object();
+  for (const auto& [key, value] : labels) out[key] = value;
+  return out;
+}
+
+std::string_view MigName(const Inventory& inventory, NodeIndex node, int profile) {
+  if (profile < 0) return {};
+  int model = inventory.pools[inventory.nodes[node].pool].gpu_model;
+  if (model < 0) return {};
+  const MigGpuTable* table = FindMigTable(inventory.gpu_models[static_cast<size_t>(model)].name);
+  if (table == nullptr || profile >= static_cast<int>(table->profiles.size())) return {};
+  return table->profiles[static_cast<size_t>(profile)].name;
+}
+
+json PlacementJson(const Inventory& inventory, const Placement& placement,
+                   std::string* cuda_visible_devices) {
+  json out = json::array();
+  bool one_node = !placement.empty();
+  std::vector<int> devices;
+  for (const Assignment& a : placement) {
+    json item = {{"member", a.member}, {"node", inventory.nodes[a.node].name}};
+    item["device"] = a.device >= 0 ? json(a.device) : json(nullptr);
+    item["gpu"] = QuantityJson(kGpu, a.gpu_milli);
+    item["gpu_memory_mib"] = a.gpu_memory_mib;
+    std::string_view mig = MigName(inventory, a.node, a.mig_profile);
+    item["mig_profile"] = mig.empty() ? json(nullptr) : json(std::string(mig));
+    out.push_back(std::move(item));
+    one_node = one_node && a.node == placement.front().node;
+    if (a.device >= 0 && std::find(devices.begin(), devices.end(), a.device) == devices.end()) {
+      devices.push_back(a.device);
+    }
+  }
+  if (one_node && !devices.empty()) {
+    *cuda_visible_devices = fmt::format("{}", fmt::join(devices, ","));
+  }
+  return out;
+}
+
+json FinishedJson(const FinishedRequest& f) {
+  json out = {{"id", f.id},
+              {"state", f.rejected ? "rejected" : "ended"},
+              {"tenant", f.tenant_path},
+              {"class", f.priority_class},
+              {"message", f.message}};
+  if (f.rejected) {
+    int status = 0;
+    out["reject_code"] = std::string(RejectHttpCode(f.reject_code, &status));
+    out["rejected_at"] = TimeJson(f.at);
+    return out;
+  }
+  out["end_reason"] = std::string(EndReasonName(f.end_reason));
+  out["ended_at"] = TimeJson(f.at);
+  if (f.usage.lease.valid()) {
+    out["granted_at"] = TimeJson(f.usage.start);
+    out["labels"] = LabelsJson(f.usage.labels);
+    out["cost"] = FormatMoney(f.usage.cost);
+    out["pool"] = f.usage.pool;
+  }
+  if (f.has_exit) {
+    out["exit_code"] = f.exit_code;
+    out["wall_seconds"] = f.wall_seconds;
+  }
+  return out;
+}
+
+json GrantedJson(const Engine& engine, const Lease& lease) {
+  const Tenancy& tenancy = engine.tenancy();
+  json out = {{"id", lease.id.value},
+              {"state", "granted"},
+              {"tenant", tenancy.tenant(lease.tenant).path},
+              {"class", tenancy.priority_class(lease.priority_class).name},
+              {"members", lease.members},
+              {"labels", LabelsJson(lease.labels)},
+              {"granted_at", TimeJson(lease.granted_at)}};
+  out["expires_at"] = lease.expires_at > 0 ? json(TimeJson(lease.expires_at)) : json(nullptr);
+  std::string devices;
+  out["placement"] = PlacementJson(engine.inventory(), lease.placement, &devices);
+  if (!devices.empty()) out["cuda_visible_devices"] = devices;
+  if (lease.preempt_at > 0) {
+    out["preempt"] = {{"deadline", TimeJson(lease.preempt_at)},
+                      {"for_request", lease.preempted_for.value}};
+  }
+  return out;
+}
+
+}  // namespace
+
+json QuantityJson(int resource, int64_t amount) {
+  if (resource == kGpu || resource == kCpu) {
+    if (amount % 1000 == 0) return amount / 1000;
+    return static_cast<double>(amount) / 1000.0;
+  }
+  return amount;
+}
+
+json ResourcesJson(const ResourceVector& amounts, const ResourceCatalog& catalog, bool skip_zero) {
+  json out = json::object();
+  for (int r = 0; r < catalog.size(); ++r) {
+    int64_t amount = amounts.amounts[static_cast<size_t>(r)];
+    if (skip_zero && amount == 0) continue;
+    out[std::string(catalog.Name(r))] = QuantityJson(r, amount);
+  }
+  return out;
+}
+
+std::string TimeJson(Time t) { return FormatUtc(t); }
+
+json QueuedJson(EngineHost& host, const Engine::QueuedView& queued, bool with_eta) {
+  Engine& engine = host.engine();
+  const Tenancy& tenancy = engine.tenancy();
+  json out = {{"id", queued.id.value},
+              {"state", "queued"},
+              {"tenant", tenancy.tenant(queued.tenant).path},
+              {"class", tenancy.priority_class(queued.priority_class).name},
+              {"members", queued.request->members},
+              {"labels", LabelsJson(queued.request->labels)},
+              {"submitted_at", TimeJson(queued.enqueued_at)}};
+  json queue = {{"position", engine.QueuePosition(queued.id)},
+                {"reason", std::string(QueueReasonName(queued.reason))}};
+  if (with_eta) {
+    Time eta = engine.EstimatedStart(queued.id);
+    queue["eta"] = eta == Engine::kNever ? json(nullptr) : json(TimeJson(eta));
+  }
+  out["queue"] = std::move(queue);
+  return out;
+}
+
+json LeaseJson(EngineHost& host, uint64_t id, std::string* tenant_path) {
+  Engine& engine = host.engine();
+  if (const Lease* lease = engine.FindLease(LeaseId{id}); lease != nullptr) {
+    *tenant_path = engine.tenancy().tenant(lease->tenant).path;
+    return GrantedJson(engine, *lease);
+  }
+  if (std::optional<Engine::QueuedView> queued = engine.FindQueued(RequestId{id})) {
+    *tenant_path = engine.tenancy().tenant(queued->tenant).path;
+    return QueuedJson(host, *queued, /*with_eta=*/true);
+  }
+  if (const FinishedRequest* finished = host.FindFinished(id); finished != nullptr) {
+    *tenant_path = finished->tenant_path;
+    return FinishedJson(*finished);
+  }
+  return json(nullptr);
+}
+
+json SubmitAnswerJson(EngineHost& host, const Decision& decision) {
+  std::string tenant;
+  json out = LeaseJson(host, decision.request.value, &tenant);
+  if (out.is_null()) {
+    // An invalid request never got far enough to be remembered with a tenant.
+    out = {{"id", decision.request.value}, {"state", "rejected"}};
+  }
+  if (decision.kind == DecisionKind::kQueued && out.contains("queue")) {
+    out["queue"]["message"] = decision.message;
+  }
+  if (decision.kind == DecisionKind::kRejected) out["message"] = decision.message;
+  out["replayed"] = decision.replayed;
+  return out;
+}
+
+json DecisionEventJson(EngineHost& host, const Decision& decision, std::string* tenant_path) {
+  json out = {{"kind", std::string(DecisionKindName(decision.kind))},
+              {"at", TimeJson(decision.at)}};
+  tenant_path->clear();
+  if (decision.kind == DecisionKind::kAlert) {
+    const BudgetAlert& alert = *decision.alert;
+    *tenant_path = alert.tenant;
+    out["alert"] = {{"kind", std::string(AlertKindName(alert.kind))},
+                    {"budget", alert.budget},
+                    {"tenant", alert.tenant},
+                    {"limit", alert.limit},
+                    {"settled", alert.settled},
+                    {"reserved", alert.reserved},
+                    {"threshold", alert.threshold},
+                    {"message", alert.message}};
+    return out;
+  }
+  uint64_t id = decision.kind == DecisionKind::kLeaseEnded || decision.kind == DecisionKind::kPreempt
+                    ? decision.lease.value
+                    : decision.request.value;
+  out["lease"] = LeaseJson(host, id, tenant_path);
+  if (!decision.message.empty()) out["message"] = decision.message;
+  if (decision.kind == DecisionKind::kPreempt) {
+    out["grace_seconds"] = static_cast<double>(decision.grace) / kMicrosPerSecond;
+    out["for_request"] = decision.for_request.value;
+  }
+  return out;
+}
+
+json TenantJson(const Engine& engine, int tenant) {
+  const Tenancy& tenancy = engine.tenancy();
+  const Tenancy::Tenant& t = tenancy.tenant(tenant);
+  const ResourceCatalog& catalog = engine.inventory().resources;
+  int64_t running = 0;
+  int64_t queued = 0;
+  for (size_t c = 0; c < tenancy.class_count(); ++c) {
+    running += engine.RunningIn(tenant, static_cast<int>(c));
+    queued += engine.QueuedIn(tenant, static_cast<int>(c));
+  }
+  json quota = json::object();
+  for (int r = 0; r < catalog.size(); ++r) {
+    const ResourceQuota& q = t.quota[static_cast<size_t>(r)];
+    if (q.guaranteed == 0 && q.limit == kUnlimited) continue;
+    quota[std::string(catalog.Name(r))] = {
+        {"guaranteed", QuantityJson(r, q.guaranteed)},
+        {"limit", q.limit == kUnlimited ? json(nullptr) : QuantityJson(r, q.limit)}};
+  }
+  json budgets = json::array();
+  if (const BudgetLedger* ledger = engine.budgets(); ledger != nullptr) {
+    for (size_t b = 0; b < ledger->size(); ++b) {
+      if (ledger->tenant_of(static_cast<int>(b)) == tenant) budgets.push_back(ledger->spec(static_cast<int>(b)).name);
+    }
+  }
+  return {{"path", t.path},
+          {"name", t.name},
+          {"parent", t.parent >= 0 ? json(tenancy.tenant(t.parent).path) : json(nullptr)},
+          {"leaf", tenancy.IsLeaf(tenant)},
+          {"weight", static_cast<double>(t.weight_milli) / 1000.0},
+          {"running", running},
+          {"queued", queued},
+          {"usage", ResourcesJson(engine.quota().usage(tenant), catalog, true)},
+          {"quota", std::move(quota)},
+          {"share", engine.quota().Share(tenant)},
+          {"budgets", std::move(budgets)}};
+}
+
+json BudgetJson(const Engine& engine, int budget) {
+  const BudgetLedger& ledger = *engine.budgets();
+  const BudgetSpec& spec = ledger.spec(budget);
+  const BudgetLedger::Entry& entry = ledger.entry(budget);
+  Time now = engine.now();
+  int64_t reserved = ledger.reserved(budget);
+  int64_t spent_now = ledger.SpentNow(budget, now);
+  bool money = spec.meter == BudgetMeter::kMoney;
+  auto amount = [&](int64_t value) { return money ? json(FormatMoney(value)) : json(value); };
+  std::string_view meter = money ? "money" : spec.meter == BudgetMeter::kTokens ? "tokens"
+                                                                                 : "resource_time";
+  json out = {{"name", spec.name},
+              {"tenant", engine.tenancy().tenant(ledger.tenant_of(budget)).path},
+              {"meter", std::string(meter)},
+              {"period", {{"kind", PeriodName(spec.period)},
+                          {"start", TimeJson(entry.period.start)},
+                          {"end", entry.period.end == kForever ? json(nullptr)
+                                                               : json(TimeJson(entry.period.end))}}},
+              {"limit", amount(entry.limit)},
+              {"settled", amount(entry.settled)},
+              {"reserved", amount(reserved)},
+              {"spent_now", amount(spent_now)},
+              {"remaining", amount(std::max<int64_t>(0, entry.limit - entry.settled - reserved))},
+              {"used_percent", entry.limit > 0 ? 100.0 * static_cast<double>(entry.settled + reserved) /
+                                                     static_cast<double>(entry.limit)
+                                               : 0.0}};
+  if (money) out["currency"] = engine.prices().currency();
+  // Period-average burn: what was spent so far this period over its elapsed
+  // hours; exhaustion when that burn continues.
+  double hours = static_cast<double>(now - entry.period.start) / (3600.0 * kMicrosPerSecond);
+  double burn = hours > 0 ? static_cast<double>(spent_now) / hours : 0.0;
+  out["burn_per_hour"] = money ? json(burn / kMicrosPerUnit) : json(burn);
+  if (burn > 0 && spent_now < entry.limit) {
+    double left_hours = static_cast<double>(entry.limit - spent_now) / burn;
+    Time at = now + static_cast<Time>(left_hours * 3600.0 * kMicrosPerSecond);
+    out["exhausted_at"] = at < entry.period.end ? json(TimeJson(at)) : json(nullptr);
+  } else {
+    out["exhausted_at"] = spent_now >= entry.limit ? json(TimeJson(now)) : json(nullptr);
+  }
+  return out;
+}
+
+json ClassJson(const PriorityClass& c) {
+  return {{"name", c.name},
+          {"priority", c.value},
+          {"preempts", c.may_preempt},
+          {"preemptible", c.preemptible},
+          {"may_borrow", c.may_borrow},
+          {"spot_only", c.spot_only},
+          {"reject_when_busy", c.reject_when_busy},
+          {"max_wait_seconds", c.max_wait / kMicrosPerSecond},
+          {"preemption_grace_seconds", c.preemption_grace / kMicrosPerSecond},
+          {"aging_seconds", c.aging / kMicrosPerSecond},
+          {"over_budget", c.queue_over_budget ? "wait" : "reject"},
+          {"throttle_at", c.throttle_percent},
+          {"over_reservation", c.preempt_over_budget ? "preempt" : "finish"}};
+}
+
+json PoolJson(const Engine& engine, int pool) {
+  const Inventory& inventory = engine.inventory();
+  const ClusterState& cluster = engine.cluster();
+  ResourceVector capacity;
+  ResourceVector allocated;
+  int64_t nodes = 0;
+  for (size_t n = 0; n < inventory.nodes.size(); ++n) {
+    if (inventory.nodes[n].pool != static_cast<PoolIndex>(pool)) continue;
+    ++nodes;
+    for (int r = 0; r < inventory.resources.size(); ++r) {
+      capacity.amounts[static_cast<size_t>(r)] += inventory.nodes[n].capacity.amounts[static_cast<size_t>(r)];
+      allocated.amounts[static_cast<size_t>(r)] +=
+          cluster.allocated(static_cast<NodeIndex>(n)).amounts[static_cast<size_t>(r)];
+    }
+  }
+  json utilisation = json::object();
+  for (int r = 0; r < inventory.resources.size(); ++r) {
+    int64_t cap = capacity.amounts[static_cast<size_t>(r)];
+    if (cap <= 0) continue;
+    utilisation[std::string(inventory.resources.Name(r))] =
+        static_cast<double>(allocated.amounts[static_cast<size_t>(r)]) / static_cast<double>(cap);
+  }
+  const Pool& p = inventory.pools[static_cast<size_t>(pool)];
+  return {{"name", p.name},
+          {"tier", std::string(TierName(p.tier))},
+          {"gpu_model", p.gpu_model >= 0 ? json(inventory.gpu_models[static_cast<size_t>(p.gpu_model)].name)
+                                         : json(nullptr)},
+          {"nodes", nodes},
+          {"capacity", ResourcesJson(capacity, inventory.resources, true)},
+          {"allocated", ResourcesJson(allocated, inventory.resources, false)},
+          {"utilisation", std::move(utilisation)}};
+}
+
+json NodeJson(const Engine& engine, int node) {
+  const Inventory& inventory = engine.inventory();
+  const Node& n = inventory.nodes[static_cast<size_t>(node)];
+  return {{"name", n.name},
+          {"pool", inventory.pools[n.pool].name},
+          {"state", std::string(NodeStateName(engine.cluster().state(static_cast<NodeIndex>(node))))},
+          {"labels", LabelsJson(n.labels)},
+          {"capacity", ResourcesJson(n.capacity, inventory.resources, true)},
+          {"allocated", ResourcesJson(engine.cluster().allocated(static_cast<NodeIndex>(node)),
+                                      inventory.resources, false)}};
+}
+
+std::string_view RejectHttpCode(RejectCode code, int* http_status) {
+  switch (code) {
+    case RejectCode::kInvalidArgument:
+      *http_status = 400;
+      return "invalid_argument";
+    case RejectCode::kInfeasible:
+      *http_status = 422;
+      return "infeasible";
+    case RejectCode::kLimitExceeded:
+      *http_status = 429;
+      return "limit_exceeded";
+    case RejectCode::kWouldWait:
+      *http_status = 409;
+      return "would_wait";
+    case RejectCode::kTimedOut:
+      *http_status = 408;
+      return "timed_out";
+    case RejectCode::kBudgetExceeded:
+      *http_status = 402;
+      return "budget_exceeded";
+  }
+  *http_status = 400;
+  return "rejected";
+}
+
+}  // namespace allot

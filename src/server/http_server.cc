@@ -1,0 +1,431 @@
+#include "server/http_server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <chrono>
+#include <deque>
+#include <memory>
+
+#include "server/metrics.h"
+
+namespace allot {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kHeaderLimit = 16 * 1024;
+// An SSE client that lets this much pile up unread is cut off.
+constexpr size_t kStreamBacklogLimit = 1 << 20;
+constexpr auto kStreamKeepAlive = std::chrono::seconds(15);
+constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
+Time WallClock() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool IsNumber(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Outlives the io_context: sessions destroyed with it still read it.
+struct ServerState {
+  Service* service = nullptr;  // null once the service has shut down
+  size_t max_body = 1 << 20;
+  int64_t max_connections = 1024;
+  std::chrono::microseconds idle_timeout{60'000'000};
+  std::chrono::microseconds request_timeout{10'000'000};
+  int64_t connections = 0;
+  int64_t in_flight = 0;
+  bool draining = false;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerState& state) : stream_(std::move(socket)), state_(state) {
+    ++state_.connections;
+    if (state_.service != nullptr) state_.service->metrics()->SetConnections(state_.connections);
+  }
+  ~Session() {
+    if (subscription_ != 0 && state_.service != nullptr) state_.service->Unsubscribe(subscription_);
+    --state_.connections;
+    if (state_.service != nullptr) state_.service->metrics()->SetConnections(state_.connections);
+  }
+
+  void Start(bool over_limit) {
+    if (over_limit) {
+      ApiReply reply = ErrorReply(ResourceExhausted(
+          fmt::format("too many connections (server.max_connections = {})", state_.max_connections)));
+      Write(std::move(reply), 11, /*keep_alive=*/false);
+      return;
+    }
+    Read();
+  }
+
+ private:
+  void Read() {
+    if (state_.draining) return Close();
+    parser_.emplace();
+    parser_->body_limit(state_.max_body);
+    parser_->header_limit(kHeaderLimit);
+    // Idle keep-alive and slow clients alike: the whole request must arrive
+    // within the idle timeout once the connection waits for one.
+    stream_.expires_after(state_.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Close();
+    }
+    unsigned version = 11;
+    if (ec) {
+      Status status = InvalidArgument("request: malformed HTTP (" + ec.message() + ")");
+      ApiReply reply = ErrorReply(status);
+      if (ec == http::error::body_limit) {
+        reply.status = 413;
+        reply.body = nlohmann::json{{"error",
+                                     {{"code", "payload_too_large"},
+                                      {"message", fmt::format("body: larger than {} bytes "
+                                                              "(server.max_body_bytes)",
+                                                              state_.max_body)},
+                                      {"field", "body"}}}}
+                         .dump();
+      } else if (ec == http::error::header_limit) {
+        reply.status = 431;
+      }
+      return Write(std::move(reply), version, /*keep_alive=*/false);
+    }
+    http::request<http::string_body> request = parser_->release();
+    version = request.version();
+    bool keep_alive = request.keep_alive();
+    started_ = std::chrono::steady_clock::now();
+    method_ = std::string(request.method_string());
+    route_ = RouteTemplate(request.target());
+    stream_.expires_never();
+    if (state_.service == nullptr) return Close();
+    if (request.method() == http::verb::get && request.target().starts_with("/v1/events") &&
+        (request.target().size() == 10 || request.target()[10] == '?')) {
+      return StartStream(request);
+    }
+    ApiRequest api;
+    api.method = method_;
+    api.target = std::string(request.target());
+    api.body = std::move(request.body());
+    api.content_type = std::string(request[http::field::content_type]);
+    api.authorization = std::string(request[http::field::authorization]);
+    ++state_.in_flight;
+    state_.service->Handle(api, [self = shared_from_this(), version, keep_alive](ApiReply reply) {
+      --self->state_.in_flight;
+      self->Write(std::move(reply), version, keep_alive);
+    });
+  }
+
+  void Write(ApiReply reply, unsigned version, bool keep_alive) {
+    auto response = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(reply.status), version);
+    response->set(http::field::server, "allot");
+    response->set(http::field::content_type, reply.content_type);
+    if (reply.status == 401) response->set(http::field::www_authenticate, "Bearer");
+    if (reply.status == 429 || reply.status == 503) response->set(http::field::retry_after, "1");
+    response->keep_alive(keep_alive && !state_.draining);
+    response->body() = std::move(reply.body);
+    response->prepare_payload();
+    if (state_.service != nullptr && !route_.empty()) {
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      state_.service->metrics()->ObserveHttp(route_, method_, reply.status, seconds);
+    }
+    stream_.expires_after(state_.request_timeout);  // a client that will not read is cut off
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
+                        if (ec || !response->keep_alive()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void StartStream(const http::request<http::string_body>& request) {
+    ApiReply refused;
+    std::weak_ptr<Session> weak = shared_from_this();
+    subscription_ = state_.service->Subscribe(
+        std::string(request[http::field::authorization]),
+        [weak](const std::string& frame) {
+          std::shared_ptr<Session> self = weak.lock();
+          return self != nullptr && self->Push(frame);
+        },
+        &refused);
+    if (subscription_ == 0) return Write(std::move(refused), request.version(), false);
+    std::string head = fmt::format(
+        "HTTP/1.1 200 OK\r\nServer: allot\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nConnection: close\r\n\r\n: connected\n\n");
+    Push(head);
+    keep_alive_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
+    KeepAlive();
+  }
+
+  void KeepAlive() {
+    keep_alive_->expires_after(kStreamKeepAlive);
+    keep_alive_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      self->Push(": keep-alive\n\n");
+      self->KeepAlive();
+    });
+  }
+
+  // Queues a stream frame; false when the client is too far behind (cut off).
+  bool Push(const std::string& frame) {
+    if (closed_) return false;
+    backlog_bytes_ += frame.size();
+    if (backlog_bytes_ > kStreamBacklogLimit) {
+      Close();
+      return false;
+    }
+    backlog_.push_back(frame);
+    if (!writing_) WriteNext();
+    return true;
+  }
+
+  void WriteNext() {
+    if (backlog_.empty() || closed_) {
+      writing_ = false;
+      return;
+    }
+    writing_ = true;
+    stream_.expires_after(state_.request_timeout);
+    asio::async_write(stream_, asio::buffer(backlog_.front()),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Close();
+                        self->backlog_bytes_ -= self->backlog_.front().size();
+                        self->backlog_.pop_front();
+                        self->WriteNext();
+                      });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    if (keep_alive_ != nullptr) keep_alive_->cancel();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  ServerState& state_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::chrono::steady_clock::time_point started_;
+  std::string method_;
+  std::string route_;
+  int64_t subscription_ = 0;
+  std::unique_ptr<asio::steady_timer> keep_alive_;
+  std::deque<std::string> backlog_;
+  size_t backlog_bytes_ = 0;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& ioc, tcp::endpoint endpoint, ServerState& state)
+      : acceptor_(ioc), state_(state) {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                             if (ec == asio::error::operation_aborted) return;
+                             if (!ec) {
+                               socket.set_option(tcp::no_delay(true));
+                               bool over = self->state_.connections >= self->state_.max_connections;
+                               std::make_shared<Session>(std::move(socket), self->state_)->Start(over);
+                             }
+                             if (self->acceptor_.is_open()) self->Accept();
+                           });
+  }
+  void Stop() {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  }
+
+ private:
+  tcp::acceptor acceptor_;
+  ServerState& state_;
+};
+
+Result<tcp::endpoint> ParseListen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("listen: must be host:port, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  std::string_view port_text = std::string_view(listen).substr(colon + 1);
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    return InvalidArgument("listen: bad port in '" + listen + "'");
+  }
+  beast::error_code error;
+  asio::ip::address address = asio::ip::make_address(host, error);
+  if (error) return InvalidArgument("listen: '" + host + "' is not an IP address");
+  return tcp::endpoint(address, static_cast<uint16_t>(port));
+}
+
+}  // namespace
+
+std::string RouteTemplate(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  std::vector<std::string_view> parts;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string_view part = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    if (!part.empty()) parts.push_back(part);
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (parts.empty()) return "/";
+  if (parts[0] != "v1") {
+    if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
+      return "/" + std::string(parts[0]);
+    }
+    return "other";
+  }
+  if (parts.size() >= 2 && parts[1] == "tenants") return parts.size() > 2 ? "/v1/tenants/{path}" : "/v1/tenants";
+  std::string route;
+  for (size_t i = 0; i < parts.size() && i < 4; ++i) {
+    bool variable = (i == 2 && (parts[1] == "leases" || parts[1] == "nodes")) || IsNumber(parts[i]);
+    route += "/";
+    route += variable ? (parts[1] == "nodes" ? "{name}" : "{id}") : std::string(parts[i]);
+  }
+  static constexpr std::string_view kKnown[] = {
+      "/v1/leases", "/v1/leases/{id}", "/v1/leases/{id}/renew", "/v1/leases/{id}/release",
+      "/v1/queue", "/v1/budgets", "/v1/classes", "/v1/pools", "/v1/nodes",
+      "/v1/nodes/{name}/state", "/v1/reports/chargeback", "/v1/usage", "/v1/events",
+      "/v1/admin/reload", "/v1/admin/snapshot"};
+  for (std::string_view known : kKnown) {
+    if (route == known) return route;
+  }
+  return "other";  // bounded label values: unknown paths share one
+}
+
+int Serve(ServeOptions options) {
+  // Declared before the io_context, so that they outlive the handlers (and
+  // sessions) it destroys; the service is shut down explicitly first.
+  ServerState state;
+  std::unique_ptr<Service> service;
+  asio::io_context ioc{1};
+  ServiceLoop loop;
+  loop.post = [&ioc](std::function<void()> fn) { asio::post(ioc, std::move(fn)); };
+  loop.schedule = [&ioc](Duration delay, std::function<void()> fn) {
+    auto timer = std::make_shared<asio::steady_timer>(ioc, std::chrono::microseconds(delay));
+    timer->async_wait([timer, fn = std::move(fn)](beast::error_code ec) {
+      if (!ec) fn();
+    });
+  };
+  loop.now = WallClock;
+  Result<std::unique_ptr<Service>> opened = Service::Open(options.service, loop);
+  if (!opened.ok()) {
+    spdlog::error("cannot start: {}", opened.status().message());
+    return 1;
+  }
+  service = std::move(opened).value();
+  auto fail = [&](int code) {
+    service->Shutdown();
+    state.service = nullptr;
+    return code;
+  };
+  const ServerConfig& config = service->server_config();
+  std::string listen = options.listen.empty() ? config.listen : options.listen;
+  Result<tcp::endpoint> endpoint = ParseListen(listen);
+  if (!endpoint.ok()) {
+    spdlog::error("cannot start: {}", endpoint.status().message());
+    return fail(2);
+  }
+  state.service = service.get();
+  state.max_body = static_cast<size_t>(config.max_body_bytes);
+  state.max_connections = config.max_connections;
+  state.idle_timeout = std::chrono::microseconds(config.idle_timeout);
+  state.request_timeout = std::chrono::microseconds(config.request_timeout);
+  std::shared_ptr<Listener> listener;
+  try {
+    listener = std::make_shared<Listener>(ioc, *endpoint, state);
+  } catch (const boost::system::system_error& e) {
+    spdlog::error("cannot listen on {}: {}", listen, e.what());
+    return fail(1);
+  }
+  listener->Accept();
+  int port = listener->port();
+  spdlog::info("allot serve: listening on {}:{}, data in {}", endpoint->address().to_string(), port,
+               options.service.data_dir);
+  if (options.on_listening) options.on_listening(port);
+
+  asio::steady_timer ticker(ioc);
+  std::function<void()> tick = [&] {
+    ticker.expires_after(std::chrono::microseconds(service->server_config().tick_interval));
+    ticker.async_wait([&](beast::error_code ec) {
+      if (ec || state.draining || state.service == nullptr) return;
+      service->Tick();
+      tick();
+    });
+  };
+  tick();
+
+  asio::steady_timer drain_timer(ioc);
+  auto deadline = std::chrono::steady_clock::now();
+  std::function<void()> finish = [&] {
+    if (state.in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
+      drain_timer.expires_after(std::chrono::milliseconds(20));
+      drain_timer.async_wait([&](beast::error_code) { finish(); });
+      return;
+    }
+    service->Shutdown();
+    state.service = nullptr;
+    ioc.stop();
+  };
+  asio::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
+  std::function<void()> on_signal = [&] {
+    signals.async_wait([&](beast::error_code ec, int signal) {
+      if (ec) return;
+      if (signal == SIGHUP) {
+        Status reloaded = service->Reload();
+        if (reloaded.ok()) {
+          spdlog::info("SIGHUP: configuration reloaded");
+        } else {
+          spdlog::error("SIGHUP: configuration refused: {}", reloaded.message());
+        }
+        on_signal();
+        return;
+      }
+      spdlog::info("signal {}: finishing replies in flight, then stopping", signal);
+      state.draining = true;
+      listener->Stop();
+      ticker.cancel();
+      deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+      finish();
+    });
+  };
+  on_signal();
+  ioc.run();
+  if (state.service != nullptr) fail(0);
+  spdlog::info("allot serve: stopped");
+  return 0;
+}
+
+}  // namespace allot

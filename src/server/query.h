@@ -1,0 +1,33 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/time.h"
+
+namespace allot {
+
+// A request target split into its decoded path segments and query
+// parameters ("/v1/leases/42?wait=5" -> {"v1", "leases", "42"}, {wait: 5}).
+struct Target {
+  std::string path;  // decoded
+  std::vector<std::string> segments;
+  std::map<std::string, std::string> query;
+};
+
+// InvalidArgument for bad percent-encoding, NUL bytes or a repeated parameter.
+Result<Target> ParseTarget(std::string_view target);
+
+// Query parameter readers: InvalidArgument naming the parameter. Parameters
+// not in `known` are refused, so a typo never passes silently.
+Status CheckQuery(const Target& target, std::initializer_list<std::string_view> known);
+Result<int64_t> QueryInt(const Target& target, const std::string& name, int64_t fallback,
+                         int64_t min, int64_t max);
+// Seconds, possibly fractional ("2.5"), bounded by max_seconds.
+Result<Duration> QuerySeconds(const Target& target, const std::string& name, double max_seconds);
+std::string QueryString(const Target& target, const std::string& name);
+
+}  // namespace allot

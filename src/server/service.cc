@@ -1,0 +1,442 @@
+#include "server/service.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "metering/usage_jsonl.h"
+#include "server/api_views.h"
+#include "server/metrics.h"
+#include "server/webhooks.h"
+
+namespace allot {
+
+using nlohmann::json;
+
+int HttpStatusOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kInternal:
+    case StatusCode::kDataLoss:
+      return 500;
+  }
+  return 500;
+}
+
+std::string_view ApiCodeOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kPermissionDenied:
+      return "permission_denied";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kAlreadyExists:
+      return "already_exists";
+    case StatusCode::kFailedPrecondition:
+      return "failed_precondition";
+    case StatusCode::kResourceExhausted:
+      return "resource_exhausted";
+    case StatusCode::kUnavailable:
+      return "unavailable";
+    case StatusCode::kInternal:
+      return "internal";
+    case StatusCode::kDataLoss:
+      return "data_loss";
+  }
+  return "internal";
+}
+
+ApiReply ErrorReply(const Status& status, std::string_view field) {
+  std::string message = status.message();
+  std::string field_name(field);
+  // Messages name their field first ("resources.gpu: must be >= 0").
+  if (field_name.empty() && status.code() == StatusCode::kInvalidArgument) {
+    size_t colon = message.find(": ");
+    if (colon != std::string::npos && message.find(' ') > colon) field_name = message.substr(0, colon);
+  }
+  json error = {{"code", std::string(ApiCodeOf(status.code()))}, {"message", message}};
+  ApiReply reply;
+  reply.status = HttpStatusOf(status.code());
+  // A body in another media type is the one invalid argument with its own status.
+  if (status.code() == StatusCode::kInvalidArgument && message.starts_with("Content-Type:")) {
+    reply.status = 415;
+    error["code"] = "unsupported_media_type";
+    field_name = "Content-Type";
+  }
+  error["field"] = field_name.empty() ? json(nullptr) : json(field_name);
+  reply.body = json{{"error", std::move(error)}}.dump();
+  return reply;
+}
+
+struct Service::Waiter {
+  Principal principal;
+  bool created = false;  // a POST: 201/202 rather than 200
+  bool finished = false;
+  Done done;
+};
+
+Service::Service(ServiceOptions options, ServiceLoop loop)
+    : options_(std::move(options)), loop_(std::move(loop)) {}
+
+Service::~Service() { Shutdown(); }
+
+Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options, ServiceLoop loop) {
+  std::unique_ptr<Service> service(new Service(std::move(options), std::move(loop)));
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(service->options_.data_dir,
+                                                           service->options_.journal);
+  if (!journal.ok()) return journal.status();
+  service->journal_ = std::move(journal).value();
+  service->metrics_ = std::make_unique<ServerMetrics>(service->options_.version);
+  Status recovered = service->Recover();
+  if (!recovered.ok()) return recovered;
+  service->ready_ = true;
+  return service;
+}
+
+Result<std::string> Service::ReadConfigText() const {
+  if (options_.config_path.empty()) return std::string(DefaultConfigYaml());
+  std::ifstream in(options_.config_path, std::ios::binary);
+  if (!in) return InvalidArgument(options_.config_path + ": cannot be read");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Status Service::Recover() {
+  Result<Journal::Recovery> recovery = journal_->Recover();
+  if (!recovery.ok()) return recovery.status();
+  Result<std::string> wanted = ReadConfigText();
+  if (!wanted.ok()) return wanted.status();
+  std::string source = options_.config_path.empty() ? "<default>" : options_.config_path;
+
+  size_t first = 0;
+  if (!recovery->snapshot_json.empty()) {
+    Result<std::unique_ptr<EngineHost>> host = EngineHost::FromSnapshot(recovery->snapshot_json);
+    if (!host.ok()) return host.status();
+    host_ = std::move(host).value();
+    last_snapshot_seq_ = recovery->snapshot_seq;
+  } else if (!recovery->commands.empty()) {
+    // A journal starts with the configuration it was written under.
+    Result<Command> start = CommandFromJson(recovery->commands.front().json, ResourceCatalog());
+    if (!start.ok() || start->kind != Command::Kind::kReconfigure) {
+      return DataLoss("journal: the first command is not the configuration");
+    }
+    Result<std::unique_ptr<EngineHost>> host = EngineHost::Create(start->config_yaml, source);
+    if (!host.ok()) return DataLoss("journal: its configuration: " + host.status().message());
+    host_ = std::move(host).value();
+    first = 1;
+  }
+  if (host_ == nullptr) {
+    Result<std::unique_ptr<EngineHost>> host = EngineHost::Create(*wanted, source);
+    if (!host.ok()) return host.status();
+    host_ = std::move(host).value();
+    Command start;
+    start.kind = Command::Kind::kReconfigure;
+    start.at = loop_.now();
+    start.config_yaml = *wanted;
+    journal_->Append(CommandToJson(start, host_->engine().inventory().resources), {});
+  }
+  for (size_t i = first; i < recovery->commands.size(); ++i) {
+    const JournalCommand& stored = recovery->commands[i];
+    Result<Command> command = CommandFromJson(stored.json, host_->engine().inventory().resources);
+    if (!command.ok()) {
+      return DataLoss(fmt::format("journal: command {}: {}", stored.seq,
+                                  command.status().message()));
+    }
+    host_->Apply(*command);  // usage rows were journaled with the command
+    last_time_ = std::max(last_time_, command->at);
+  }
+  spdlog::info("recovered: snapshot at {}, {} commands replayed, {} leases, {} queued",
+               recovery->snapshot_seq, recovery->commands.size() - first,
+               host_->engine().lease_count(), host_->engine().queue_length());
+  durable_seq_ = journal_->durable_seq();
+  Status access = RebuildAccess();
+  if (!access.ok()) return access;
+  if (host_->config_yaml() != *wanted) {
+    Status reloaded = Reload(*wanted);
+    if (!reloaded.ok()) {
+      spdlog::warn("{}: not brought into force, the journal's configuration stays: {}", source,
+                   reloaded.message());
+    }
+  }
+  return Status::Ok();
+}
+
+Status Service::RebuildAccess() {
+  const Config& config = host_->config();
+  Result<KeyStore> keys = KeyStore::Create(config.server.api_keys, host_->engine().tenancy());
+  if (!keys.ok()) return keys.status();
+  keys_ = std::make_unique<KeyStore>(std::move(keys).value());
+  if (keys_->open()) {
+    spdlog::warn("no api_keys configured: every caller is admin (fine on a loopback demo only)");
+  }
+  if (webhooks_ != nullptr) webhooks_->Stop();
+  webhooks_.reset();
+  if (!config.server.webhooks.empty()) {
+    Result<std::unique_ptr<WebhookSender>> sender = WebhookSender::Create(config.server.webhooks);
+    if (!sender.ok()) return sender.status();
+    webhooks_ = std::move(sender).value();
+  }
+  return Status::Ok();
+}
+
+int64_t Service::Execute(const Command& command, EngineHost::Outcome* outcome) {
+  *outcome = host_->Apply(command);
+  return Record(command, *outcome);
+}
+
+int64_t Service::Record(const Command& command, const EngineHost::Outcome& outcome_ref) {
+  const EngineHost::Outcome* outcome = &outcome_ref;
+  std::vector<JournalUsage> rows;
+  rows.reserve(outcome->usage.size());
+  const ResourceCatalog& catalog = host_->engine().inventory().resources;
+  for (const UsageRecord& record : outcome->usage) {
+    Result<std::string> line = WriteUsageJsonl({record}, catalog);
+    JournalUsage row;
+    row.lease = record.lease.value;
+    row.tenant_path = record.tenant_path;
+    row.end = record.end;
+    row.json = line.ok() ? std::move(line).value() : std::string("{}");
+    if (!row.json.empty() && row.json.back() == '\n') row.json.pop_back();
+    rows.push_back(std::move(row));
+    metrics_->ObserveUsage(record, host_->engine());
+  }
+  int64_t seq = journal_->Append(CommandToJson(command, catalog), std::move(rows));
+  Publish(outcome->decisions, outcome->decision, seq);
+  ResolveWaiters(outcome->decisions, seq);
+  MaybeSnapshot(seq);
+  return seq;
+}
+
+void Service::AfterDurable(int64_t seq, std::function<void()> fn) {
+  if (seq <= durable_seq_ && after_durable_.empty()) {
+    fn();
+    return;
+  }
+  // Sequence numbers only grow, so the queue stays in order.
+  after_durable_.emplace_back(seq, std::move(fn));
+  journal_->WhenDurable(seq, [this, seq](const Status& status) {
+    loop_.post([this, seq, status] { OnDurable(seq, status); });
+  });
+}
+
+void Service::OnDurable(int64_t seq, const Status& status) {
+  if (!status.ok()) {
+    if (!journal_failed_) spdlog::error("journal commit failed: {}", status.message());
+    journal_failed_ = true;
+    // Nothing more is acknowledged: the replies waiting for it fail.
+    while (!after_durable_.empty()) {
+      after_durable_.pop_front();
+    }
+    return;
+  }
+  durable_seq_ = std::max(durable_seq_, seq);
+  while (!after_durable_.empty() && after_durable_.front().first <= durable_seq_) {
+    std::function<void()> fn = std::move(after_durable_.front().second);
+    after_durable_.pop_front();
+    fn();
+  }
+  Journal::CommitStats stats = journal_->TakeStats();
+  for (size_t i = 0; i < stats.commit_seconds.size(); ++i) {
+    metrics_->ObserveJournalCommit(stats.commit_seconds[i],
+                                   i < stats.batch_sizes.size() ? stats.batch_sizes[i] : 0);
+  }
+}
+
+void Service::ReplyDurable(ApiReply reply, Done done) {
+  if (journal_failed_) {
+    done(ErrorReply(Unavailable("the journal cannot be written: nothing is acknowledged")));
+    return;
+  }
+  AfterDurable(journal_->last_seq(), [reply = std::move(reply), done = std::move(done)]() mutable {
+    done(std::move(reply));
+  });
+}
+
+void Service::Publish(const std::vector<Decision>& decisions, const std::optional<Decision>& answer,
+                      int64_t seq) {
+  Engine& engine = host_->engine();
+  auto one = [&](const Decision& decision) {
+    metrics_->ObserveDecision(decision, engine);
+    if (subscribers_.empty() && webhooks_ == nullptr) return;
+    std::string tenant;
+    json event = DecisionEventJson(*host_, decision, &tenant);
+    event["seq"] = ++event_seq_;
+    std::string kind(DecisionKindName(decision.kind));
+    std::string data = event.dump();
+    AfterDurable(seq, [this, kind, tenant, data, id = event_seq_] {
+      std::string frame = fmt::format("event: {}\nid: {}\ndata: {}\n\n", kind, id, data);
+      for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+        bool visible = Covers(it->second.principal, tenant);
+        if (visible && !it->second.write(frame)) {
+          it = subscribers_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (webhooks_ != nullptr) webhooks_->Publish(kind, data);
+    });
+  };
+  if (answer) one(*answer);
+  for (const Decision& decision : decisions) one(decision);
+}
+
+void Service::ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq) {
+  if (waiters_.empty()) return;
+  for (const Decision& decision : decisions) {
+    if (decision.kind != DecisionKind::kGranted && decision.kind != DecisionKind::kRejected &&
+        decision.kind != DecisionKind::kLeaseEnded) {
+      continue;
+    }
+    auto it = waiters_.find(decision.request.value);
+    if (it == waiters_.end()) continue;
+    std::vector<std::shared_ptr<Waiter>> waiting = std::move(it->second);
+    waiters_.erase(it);
+    for (std::shared_ptr<Waiter>& waiter : waiting) {
+      if (waiter->finished) continue;
+      waiter->finished = true;
+      --waiter_count_;
+      ApiReply reply = LeaseReply(decision.request.value, waiter->principal,
+                                  waiter->created ? 201 : 200);
+      if (decision.kind == DecisionKind::kRejected) {
+        int status = 0;
+        std::string_view code = RejectHttpCode(decision.reject_code, &status);
+        json body = json::parse(reply.body);
+        body["error"] = {{"code", std::string(code)}, {"message", decision.message},
+                         {"field", nullptr}};
+        reply = ApiReply{status, body.dump()};
+      }
+      AfterDurable(seq, [reply = std::move(reply), done = std::move(waiter->done)]() mutable {
+        done(std::move(reply));
+      });
+    }
+  }
+}
+
+void Service::AddWaiter(uint64_t id, const Principal& principal, Duration wait, bool created,
+                        Done done) {
+  auto waiter = std::make_shared<Waiter>();
+  waiter->principal = principal;
+  waiter->created = created;
+  waiter->done = std::move(done);
+  waiters_[id].push_back(waiter);
+  ++waiter_count_;
+  loop_.schedule(wait, [this, id, waiter] {
+    if (waiter->finished) return;
+    waiter->finished = true;
+    --waiter_count_;
+    auto it = waiters_.find(id);
+    if (it != waiters_.end()) {
+      std::erase(it->second, waiter);
+      if (it->second.empty()) waiters_.erase(it);
+    }
+    ApiReply reply = LeaseReply(id, waiter->principal, waiter->created ? 202 : 200);
+    ReplyDurable(std::move(reply), std::move(waiter->done));
+  });
+}
+
+void Service::MaybeSnapshot(int64_t seq) {
+  int64_t every = host_->config().server.snapshot_every;
+  if (every <= 0 || seq - last_snapshot_seq_ < every) return;
+  last_snapshot_seq_ = seq;
+  journal_->Snapshot(seq, host_->SnapshotJson());
+}
+
+Status Service::WriteSnapshot() {
+  if (journal_failed_) return Unavailable("the journal cannot be written");
+  int64_t seq = journal_->last_seq();
+  last_snapshot_seq_ = seq;
+  journal_->Snapshot(seq, host_->SnapshotJson());
+  return Status::Ok();
+}
+
+void Service::Tick() {
+  if (shut_down_ || journal_failed_) return;
+  Command command;
+  command.kind = Command::Kind::kTick;
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  EngineHost::Outcome outcome;
+  Execute(command, &outcome);
+  metrics_->Refresh(host_->engine());
+}
+
+Status Service::Reload(std::string yaml_override) {
+  std::string yaml = std::move(yaml_override);
+  if (yaml.empty()) {
+    Result<std::string> text = ReadConfigText();
+    if (!text.ok()) return text.status();
+    yaml = std::move(text).value();
+  }
+  // Validate the API keys and webhooks against the new tenancy first, so
+  // that a refused reload changes nothing.
+  Result<Config> parsed = ParseConfig(yaml, "<reload>");
+  if (!parsed.ok()) return FailedPrecondition(parsed.status().message());
+  Command command;
+  command.kind = Command::Kind::kReconfigure;
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  command.config_yaml = yaml;
+  EngineHost::Outcome outcome = host_->Apply(command);
+  if (!outcome.status.ok()) return outcome.status;  // nothing changed: not journaled
+  Record(command, outcome);
+  Status access = RebuildAccess();
+  if (!access.ok()) spdlog::error("after reload: {}", access.message());
+  spdlog::info("configuration reloaded: {} pools, {} nodes, {} leases kept",
+               host_->config().inventory.pools.size(), host_->config().inventory.nodes.size(),
+               host_->engine().lease_count());
+  return Status::Ok();
+}
+
+void Service::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (journal_ == nullptr) return;
+  if (!journal_failed_ && host_ != nullptr) {
+    journal_->Snapshot(journal_->last_seq(), host_->SnapshotJson());
+  }
+  journal_->Close();
+  if (webhooks_ != nullptr) webhooks_->Stop();
+}
+
+int64_t Service::Subscribe(const std::string& authorization,
+                           std::function<bool(const std::string&)> write, ApiReply* error) {
+  Result<Principal> principal = keys_->Authenticate(authorization);
+  if (!principal.ok()) {
+    *error = ErrorReply(principal.status());
+    return 0;
+  }
+  Status allowed = Allow(*principal, Action::kRead);
+  if (!allowed.ok()) {
+    *error = ErrorReply(allowed);
+    return 0;
+  }
+  int64_t id = next_subscriber_++;
+  subscribers_[id] = Subscriber{*principal, std::move(write)};
+  return id;
+}
+
+void Service::Unsubscribe(int64_t id) { subscribers_.erase(id); }
+
+}  // namespace allot

@@ -1,0 +1,165 @@
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "server/auth.h"
+#include "server/engine_host.h"
+#include "store/journal.h"
+
+namespace allot {
+
+class ServerMetrics;
+class WebhookSender;
+
+// One HTTP request as the service sees it (the transport is http_server.h's).
+struct ApiRequest {
+  std::string method;
+  std::string target;  // path and query, as sent
+  std::string body;
+  std::string content_type;
+  std::string authorization;
+};
+
+struct ApiReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// An error reply in the API's one shape: {"error": {"code", "message", "field"}}.
+ApiReply ErrorReply(const Status& status, std::string_view field = {});
+// The HTTP status and API code of a status code (one mapping, docs/api.md).
+int HttpStatusOf(StatusCode code);
+std::string_view ApiCodeOf(StatusCode code);
+
+// What the service needs from the thread that runs it: a way to run a
+// function on that thread later (from any thread), a timer, and the clock.
+struct ServiceLoop {
+  std::function<void(std::function<void()>)> post;
+  std::function<void(Duration, std::function<void()>)> schedule;
+  std::function<Time()> now;  // wall clock, microseconds since the epoch
+};
+
+struct ServiceOptions {
+  std::string data_dir = "allot-data";
+  std::string config_path;  // empty: the embedded default configuration
+  JournalOptions journal;
+  std::string version = "dev";
+};
+
+// The allocator as a service: owns the engine (through EngineHost), the
+// journal, API keys, metrics and webhooks, and answers API requests. Every
+// call runs on the loop's one thread; only the journal's writer and the
+// webhook sender have threads of their own, and they report back through
+// `post`. A command's reply, and every event it causes, is released only once
+// the journal has committed it.
+class Service {
+ public:
+  // Opens the journal under data_dir, replays snapshot + journal, and brings
+  // the configuration file (or the embedded default) into force.
+  static Result<std::unique_ptr<Service>> Open(ServiceOptions options, ServiceLoop loop);
+  ~Service();
+
+  using Done = std::function<void(ApiReply)>;
+  // Answers one request; `done` runs on the loop thread, now or later.
+  void Handle(const ApiRequest& request, Done done);
+
+  // Server-Sent Events: authenticates, then calls `write` with each event's
+  // text (already framed) until it returns false. Returns the subscription id,
+  // or an error reply (via *error) when refused.
+  int64_t Subscribe(const std::string& authorization, std::function<bool(const std::string&)> write,
+                    ApiReply* error);
+  void Unsubscribe(int64_t id);
+
+  // Advances the engine clock (TTL expiry, budget periods, queued requests).
+  void Tick();
+  // Re-reads the configuration file (SIGHUP); the error says why it was refused.
+  Status Reload(std::string yaml_override = {});
+  Status WriteSnapshot();
+  // Commits what is pending and writes a final snapshot (SIGTERM).
+  void Shutdown();
+
+  const ServerConfig& server_config() const { return host_->config().server; }
+  ServerMetrics* metrics() { return metrics_.get(); }
+  bool ready() const { return ready_ && !journal_failed_; }
+
+ private:
+  struct Waiter;
+  struct Route;
+
+  Service(ServiceOptions options, ServiceLoop loop);
+  Status Recover();
+  Result<std::string> ReadConfigText() const;
+  Status RebuildAccess();
+
+  // Applies a command, journals it, and queues its events behind its commit.
+  // Returns the journal sequence number.
+  int64_t Execute(const Command& command, EngineHost::Outcome* outcome);
+  // Journals a command already applied, with its usage rows.
+  int64_t Record(const Command& command, const EngineHost::Outcome& outcome);
+  // Runs `fn` once the journal holds everything appended so far.
+  void AfterDurable(int64_t seq, std::function<void()> fn);
+  void OnDurable(int64_t seq, const Status& status);
+  void Publish(const std::vector<Decision>& decisions, const std::optional<Decision>& answer,
+               int64_t seq);
+  void ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq);
+  void AddWaiter(uint64_t id, const Principal& principal, Duration wait, bool created, Done done);
+  void MaybeSnapshot(int64_t seq);
+
+  // Route handlers (service_routes.cc, service_views.cc).
+  void Dispatch(const ApiRequest& request, const Principal& principal, Done done);
+  void CreateLease(const ApiRequest& request, const Principal& principal, Done done);
+  void GetLease(uint64_t id, const ApiRequest& request, const Principal& principal, Done done);
+  void LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& request,
+                    const Principal& principal, Done done);
+  ApiReply ListLeases(const ApiRequest& request, const Principal& principal);
+  ApiReply ListQueue(const ApiRequest& request, const Principal& principal);
+  ApiReply Tenants(std::string_view path, const Principal& principal);
+  ApiReply Budgets(const Principal& principal);
+  ApiReply Classes();
+  ApiReply Pools();
+  ApiReply Nodes(const ApiRequest& request);
+  void SetNode(std::string_view node, const ApiRequest& request, const Principal& principal,
+               Done done);
+  ApiReply Chargeback(const ApiRequest& request, const Principal& principal);
+  ApiReply Usage(const ApiRequest& request, const Principal& principal);
+  ApiReply Metrics();
+
+  // Reply only once the journal holds what the reply shows.
+  void ReplyDurable(ApiReply reply, Done done);
+  // The lease object of `id` if the principal may see it, else 404.
+  ApiReply LeaseReply(uint64_t id, const Principal& principal, int ok_status);
+
+  ServiceOptions options_;
+  ServiceLoop loop_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<EngineHost> host_;
+  std::unique_ptr<KeyStore> keys_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<WebhookSender> webhooks_;
+  Time last_time_ = 0;
+  int64_t durable_seq_ = 0;
+  int64_t last_snapshot_seq_ = 0;
+  bool ready_ = false;
+  bool journal_failed_ = false;
+  bool shut_down_ = false;
+  std::deque<std::pair<int64_t, std::function<void()>>> after_durable_;
+  std::unordered_map<uint64_t, std::vector<std::shared_ptr<Waiter>>> waiters_;
+  int64_t waiter_count_ = 0;
+  struct Subscriber {
+    Principal principal;
+    std::function<bool(const std::string&)> write;
+  };
+  std::unordered_map<int64_t, Subscriber> subscribers_;
+  int64_t next_subscriber_ = 1;
+  int64_t event_seq_ = 0;
+};
+
+}  // namespace allot

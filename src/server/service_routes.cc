@@ -1,0 +1,389 @@
+// Routing and the lease calls of the service (docs/api.md).
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "server/api_views.h"
+#include "server/metrics.h"
+#include "server/query.h"
+#include "server/service.h"
+
+namespace allot {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kWaitField = "wait";
+constexpr double kMaxWaitSeconds = 300;
+
+ApiReply JsonReply(int status, const json& body) { return ApiReply{status, body.dump()}; }
+
+Result<uint64_t> ParseId(std::string_view text) {
+  uint64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id == 0) {
+    return NotFound(fmt::format("lease '{}': no such lease", text));
+  }
+  return id;
+}
+
+bool IsJson(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type == "application/json";
+}
+
+// The body as a JSON object: empty is `{}` when allowed.
+Result<json> BodyObject(const ApiRequest& request, bool may_be_empty) {
+  if (request.body.empty()) {
+    if (may_be_empty) return json::object();
+    return InvalidArgument("body: a JSON object is required");
+  }
+  if (!IsJson(request.content_type)) {
+    return Status(StatusCode::kInvalidArgument,
+                  "Content-Type: must be application/json, got '" + request.content_type + "'");
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return InvalidArgument("body: malformed JSON");
+  if (!body.is_object()) return InvalidArgument("body: must be a JSON object");
+  return body;
+}
+
+}  // namespace
+
+void Service::Handle(const ApiRequest& request, Done done) {
+  if (shut_down_) {
+    done(ErrorReply(Unavailable("shutting down")));
+    return;
+  }
+  Result<Target> target = ParseTarget(request.target);
+  if (!target.ok()) {
+    done(ErrorReply(target.status(), "target"));
+    return;
+  }
+  const std::string& path = target->path;
+  if (path == "/healthz") {
+    done(JsonReply(200, {{"status", "ok"}}));
+    return;
+  }
+  if (path == "/readyz") {
+    done(ready() ? JsonReply(200, {{"status", "ready"}, {"durable_seq", durable_seq_}})
+                 : ErrorReply(Unavailable(journal_failed_ ? "the journal cannot be written"
+                                                          : "starting")));
+    return;
+  }
+  if (path == "/metrics") {
+    done(Metrics());
+    return;
+  }
+  Result<Principal> principal = keys_->Authenticate(request.authorization);
+  if (!principal.ok()) {
+    done(ErrorReply(principal.status()));
+    return;
+  }
+  if (!ready()) {
+    done(ErrorReply(Unavailable("the journal cannot be written: nothing is acknowledged")));
+    return;
+  }
+  Dispatch(request, *principal, std::move(done));
+}
+
+void Service::Dispatch(const ApiRequest& request, const Principal& principal, Done done) {
+  Target target = ParseTarget(request.target).value();
+  const std::vector<std::string>& s = target.segments;
+  const std::string& method = request.method;
+  auto method_not_allowed = [&](std::string_view allowed) {
+    ApiReply reply = ErrorReply(Status(StatusCode::kInvalidArgument,
+                                       fmt::format("{} {}: method not allowed (allowed: {})",
+                                                   method, target.path, allowed)));
+    reply.status = 405;
+    reply.body = json{{"error",
+                       {{"code", "method_not_allowed"},
+                        {"message", fmt::format("{} is not allowed on {} (allowed: {})", method,
+                                                target.path, allowed)},
+                        {"field", nullptr}}}}
+                     .dump();
+    done(std::move(reply));
+  };
+  auto reply = [&](ApiReply r) { ReplyDurable(std::move(r), std::move(done)); };
+  if (s.size() < 2 || s[0] != "v1") {
+    done(ErrorReply(NotFound(fmt::format("{}: no such path", target.path))));
+    return;
+  }
+  const std::string& what = s[1];
+  if (what == "leases") {
+    if (s.size() == 2) {
+      if (method == "POST") return CreateLease(request, principal, std::move(done));
+      if (method == "GET") return reply(ListLeases(request, principal));
+      return method_not_allowed("GET, POST");
+    }
+    Result<uint64_t> id = ParseId(s[2]);
+    if (!id.ok()) return done(ErrorReply(id.status()));
+    if (s.size() == 3) {
+      if (method == "GET") return GetLease(*id, request, principal, std::move(done));
+      if (method == "DELETE") {
+        return LeaseCommand(Command::Kind::kCancel, *id, request, principal, std::move(done));
+      }
+      return method_not_allowed("GET, DELETE");
+    }
+    if (s.size() == 4 && (s[3] == "renew" || s[3] == "release")) {
+      if (method != "POST") return method_not_allowed("POST");
+      return LeaseCommand(s[3] == "renew" ? Command::Kind::kRenew : Command::Kind::kRelease, *id,
+                          request, principal, std::move(done));
+    }
+  } else if (s.size() == 2 && what == "queue") {
+    if (method != "GET") return method_not_allowed("GET");
+    return reply(ListQueue(request, principal));
+  } else if (what == "tenants") {
+    if (method != "GET") return method_not_allowed("GET");
+    std::string path;
+    for (size_t i = 2; i < s.size(); ++i) path += (i > 2 ? "/" : "") + s[i];
+    return reply(Tenants(path, principal));
+  } else if (s.size() == 2 && (what == "budgets" || what == "classes" || what == "pools" ||
+                               what == "nodes")) {
+    if (method != "GET") return method_not_allowed("GET");
+    if (Status known = CheckQuery(target, {"pool"}); !known.ok() || (what != "nodes" && !target.query.empty())) {
+      return done(ErrorReply(known.ok() ? InvalidArgument(fmt::format(
+                                              "{}: unknown query parameter",
+                                              target.query.begin()->first))
+                                        : known));
+    }
+    if (what == "budgets") return reply(Budgets(principal));
+    if (what == "classes") return reply(Classes());
+    if (what == "pools") return reply(Pools());
+    return reply(Nodes(request));
+  } else if (what == "nodes" && s.size() == 4 && s[3] == "state") {
+    if (method != "POST") return method_not_allowed("POST");
+    return SetNode(s[2], request, principal, std::move(done));
+  } else if (what == "reports" && s.size() == 3 && s[2] == "chargeback") {
+    if (method != "GET") return method_not_allowed("GET");
+    return reply(Chargeback(request, principal));
+  } else if (what == "usage" && s.size() == 2) {
+    if (method != "GET") return method_not_allowed("GET");
+    return reply(Usage(request, principal));
+  } else if (what == "admin" && s.size() == 3 && (s[2] == "reload" || s[2] == "snapshot")) {
+    if (method != "POST") return method_not_allowed("POST");
+    if (Status allowed = Allow(principal, Action::kReload); !allowed.ok()) {
+      return done(ErrorReply(allowed));
+    }
+    if (s[2] == "snapshot") {
+      Status written = WriteSnapshot();
+      if (!written.ok()) return done(ErrorReply(written));
+      return reply(JsonReply(200, {{"snapshot_seq", last_snapshot_seq_}}));
+    }
+    std::string yaml;
+    if (!request.body.empty()) {
+      std::string_view type = std::string_view(request.content_type).substr(0, request.content_type.find(';'));
+      if (type != "text/yaml" && type != "application/yaml" && type != "application/x-yaml") {
+        return done(ErrorReply(InvalidArgument(
+            "Content-Type: a reload body must be text/yaml (the whole configuration)")));
+      }
+      yaml = request.body;
+    }
+    Status reloaded = Reload(yaml);
+    if (!reloaded.ok()) {
+      ApiReply refused = ErrorReply(reloaded);
+      refused.status = 409;
+      return done(std::move(refused));
+    }
+    return reply(JsonReply(200, {{"reloaded", true}}));
+  } else if (what == "events" && s.size() == 2) {
+    // Streams are served by the HTTP layer (Subscribe); a plain request
+    // reaching here used the wrong method.
+    return method_not_allowed("GET (text/event-stream)");
+  }
+  done(ErrorReply(NotFound(fmt::format("{}: no such path", target.path))));
+}
+
+ApiReply Service::LeaseReply(uint64_t id, const Principal& principal, int ok_status) {
+  std::string tenant;
+  json lease = LeaseJson(*host_, id, &tenant);
+  if (lease.is_null() || !Covers(principal, tenant)) {
+    return ErrorReply(NotFound(fmt::format("lease {}: no such lease", id)));
+  }
+  int status = ok_status;
+  if (ok_status == 201 && lease.value("state", "") == "queued") status = 202;
+  return JsonReply(status, lease);
+}
+
+void Service::CreateLease(const ApiRequest& request, const Principal& principal, Done done) {
+  if (Status allowed = Allow(principal, Action::kLeaseWrite); !allowed.ok()) {
+    return done(ErrorReply(allowed));
+  }
+  Result<json> body = BodyObject(request, /*may_be_empty=*/false);
+  if (!body.ok()) return done(ErrorReply(body.status()));
+  Duration wait = 0;
+  if (auto it = body->find(kWaitField); it != body->end()) {
+    if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > kMaxWaitSeconds) {
+      return done(ErrorReply(InvalidArgument(
+          fmt::format("wait: must be a number of seconds from 0 to {}", kMaxWaitSeconds))));
+    }
+    wait = static_cast<Duration>(it->get<double>() * kMicrosPerSecond);
+  }
+  static constexpr std::string_view kExtra[] = {kWaitField};
+  Result<Request> parsed = RequestFromJson(*body, host_->engine().inventory().resources, kExtra);
+  if (!parsed.ok()) return done(ErrorReply(parsed.status()));
+  // The tenant must lie inside the key's subtree (a sole leaf may be implied).
+  const Tenancy& tenancy = host_->engine().tenancy();
+  int tenant = parsed->tenant.empty() ? tenancy.sole_leaf() : tenancy.FindTenant(parsed->tenant);
+  if (tenant < 0) {
+    return done(ErrorReply(InvalidArgument(
+        parsed->tenant.empty() ? "tenant: required (there are several leaf tenants)"
+                               : fmt::format("tenant: unknown tenant '{}'", parsed->tenant))));
+  }
+  if (!Covers(principal, tenancy.tenant(tenant).path)) {
+    return done(ErrorReply(PermissionDenied(fmt::format(
+        "tenant: '{}' is outside this key's subtree '{}'", tenancy.tenant(tenant).path,
+        principal.tenant_path))));
+  }
+  if (wait > 0 && waiter_count_ >= host_->config().server.max_waiters) {
+    return done(ErrorReply(ResourceExhausted("wait: too many requests are waiting; retry later")));
+  }
+  Command command;
+  command.kind = Command::Kind::kSubmit;
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  command.request = std::move(parsed).value();
+  EngineHost::Outcome outcome;
+  Execute(command, &outcome);
+  const Decision& answer = *outcome.decision;
+  json lease = SubmitAnswerJson(*host_, answer);
+  if (answer.kind == DecisionKind::kRejected) {
+    int status = 400;
+    std::string_view code = RejectHttpCode(answer.reject_code, &status);
+    json error = {{"code", std::string(code)}, {"message", answer.message}, {"field", nullptr}};
+    if (answer.reject_code == RejectCode::kInvalidArgument) {
+      size_t colon = answer.message.find(": ");
+      if (colon != std::string::npos && answer.message.find(' ') > colon) {
+        error["field"] = answer.message.substr(0, colon);
+      }
+    }
+    lease["state"] = "rejected";
+    lease["reject_code"] = std::string(code);
+    return ReplyDurable(JsonReply(status, {{"error", error}, {"lease", lease}}), std::move(done));
+  }
+  if (answer.kind == DecisionKind::kQueued && wait > 0 && !answer.replayed) {
+    return AddWaiter(answer.request.value, principal, wait, /*created=*/true, std::move(done));
+  }
+  ReplyDurable(JsonReply(answer.kind == DecisionKind::kGranted ? 201 : 202, lease), std::move(done));
+}
+
+void Service::GetLease(uint64_t id, const ApiRequest& request, const Principal& principal,
+                       Done done) {
+  Target target = ParseTarget(request.target).value();
+  if (Status known = CheckQuery(target, {"wait"}); !known.ok()) return done(ErrorReply(known));
+  Result<Duration> wait = QuerySeconds(target, "wait", kMaxWaitSeconds);
+  if (!wait.ok()) return done(ErrorReply(wait.status()));
+  ApiReply reply = LeaseReply(id, principal, 200);
+  if (*wait > 0 && reply.status == 200 && host_->engine().FindQueued(RequestId{id})) {
+    if (waiter_count_ >= host_->config().server.max_waiters) {
+      return done(ErrorReply(ResourceExhausted("wait: too many requests are waiting; retry later")));
+    }
+    return AddWaiter(id, principal, *wait, /*created=*/false, std::move(done));
+  }
+  ReplyDurable(std::move(reply), std::move(done));
+}
+
+void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& request,
+                           const Principal& principal, Done done) {
+  if (Status allowed = Allow(principal, Action::kLeaseWrite); !allowed.ok()) {
+    return done(ErrorReply(allowed));
+  }
+  // A lease outside the key's subtree does not exist for it.
+  std::string tenant;
+  json before = LeaseJson(*host_, id, &tenant);
+  if (before.is_null() || !Covers(principal, tenant)) {
+    return done(ErrorReply(NotFound(fmt::format("lease {}: no such lease", id))));
+  }
+  std::string state = before.value("state", "");
+  Command command;
+  command.kind = kind;
+  command.id = id;
+  if (kind == Command::Kind::kRelease) {
+    Result<json> body = BodyObject(request, /*may_be_empty=*/true);
+    if (!body.ok()) return done(ErrorReply(body.status()));
+    for (const auto& [key, value] : body->items()) {
+      if (key == "usage") {
+        Result<UsageReport> usage = UsageReportFromJson(value, "usage");
+        if (!usage.ok()) return done(ErrorReply(usage.status()));
+        command.has_usage = true;
+        command.usage = *usage;
+      } else if (key == "exit_code") {
+        if (!value.is_number_integer() || value.get<int64_t>() < -1000 ||
+            value.get<int64_t>() > 1000) {
+          return done(ErrorReply(InvalidArgument("exit_code: must be an integer")));
+        }
+        command.has_exit = true;
+        command.exit_code = value.get<int>();
+      } else if (key == "wall_seconds") {
+        if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1e9) {
+          return done(ErrorReply(InvalidArgument("wall_seconds: must be a number >= 0")));
+        }
+        command.has_exit = true;
+        command.wall_seconds = value.get<double>();
+      } else {
+        return done(ErrorReply(InvalidArgument(fmt::format(
+            "{}: unknown field (known: usage, exit_code, wall_seconds)", key))));
+      }
+    }
+    if (state == "queued") {
+      return done(ErrorReply(FailedPrecondition(
+          fmt::format("lease {}: still queued; cancel it with DELETE instead", id))));
+    }
+  } else if (!request.body.empty()) {
+    Result<json> body = BodyObject(request, true);
+    if (!body.ok()) return done(ErrorReply(body.status()));
+    if (!body->empty()) {
+      return done(ErrorReply(InvalidArgument(
+          fmt::format("{}: unknown field (this call takes no body)", body->begin().key()))));
+    }
+  }
+  if (state == "ended" || state == "rejected") {
+    return done(ErrorReply(FailedPrecondition(fmt::format("lease {}: already {}", id, state))));
+  }
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  EngineHost::Outcome outcome;
+  Execute(command, &outcome);
+  if (!outcome.status.ok()) return ReplyDurable(ErrorReply(outcome.status), std::move(done));
+  ApiReply reply = LeaseReply(id, principal, 200);
+  if (kind == Command::Kind::kRelease && reply.status == 200) {
+    json body = {{"lease", json::parse(reply.body)}};
+    const FinishedRequest* finished = host_->FindFinished(id);
+    if (finished != nullptr && finished->usage.lease.valid()) {
+      Result<std::string> line = WriteUsageJsonl({finished->usage}, host_->engine().inventory().resources);
+      if (line.ok()) body["usage"] = json::parse(*line);
+    }
+    reply.body = body.dump();
+  }
+  ReplyDurable(std::move(reply), std::move(done));
+}
+
+void Service::SetNode(std::string_view node, const ApiRequest& request, const Principal& principal,
+                      Done done) {
+  if (Status allowed = Allow(principal, Action::kNodeAdmin); !allowed.ok()) {
+    return done(ErrorReply(allowed));
+  }
+  int index = host_->engine().inventory().FindNode(node);
+  if (index < 0) return done(ErrorReply(NotFound(fmt::format("node '{}': no such node", node))));
+  Result<json> body = BodyObject(request, false);
+  if (!body.ok()) return done(ErrorReply(body.status()));
+  Command command;
+  command.kind = Command::Kind::kSetNodeState;
+  command.node = std::string(node);
+  for (const auto& [key, value] : body->items()) {
+    if (key != "state") {
+      return done(ErrorReply(InvalidArgument(fmt::format("{}: unknown field (known: state)", key))));
+    }
+    if (!value.is_string() || !ParseNodeState(value.get<std::string>(), &command.state)) {
+      return done(ErrorReply(InvalidArgument("state: must be \"up\", \"draining\" or \"down\"")));
+    }
+  }
+  if (!body->contains("state")) return done(ErrorReply(InvalidArgument("state: required")));
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  EngineHost::Outcome outcome;
+  Execute(command, &outcome);
+  if (!outcome.status.ok()) return ReplyDurable(ErrorReply(outcome.status), std::move(done));
+  ReplyDurable(JsonReply(200, NodeJson(host_->engine(), index)), std::move(done));
+}
+
+}  // namespace allot

@@ -1,0 +1,310 @@
+// The read-only calls of the service: listings, views, reports and exports.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "budget/calendar.h"
+#include "budget/money.h"
+#include "metering/rollup.h"
+#include "metering/usage_jsonl.h"
+#include "server/api_views.h"
+#include "server/chargeback.h"
+#include "server/metrics.h"
+#include "server/query.h"
+#include "server/service.h"
+
+namespace allot {
+
+using nlohmann::json;
+
+namespace {
+
+ApiReply JsonReply(const json& body) { return ApiReply{200, body.dump()}; }
+
+// A tenant filter from the query: it must lie inside the key's subtree.
+Result<std::string> TenantFilter(const Target& target, const Engine& engine,
+                                 const Principal& principal) {
+  std::string name = QueryString(target, "tenant");
+  if (name.empty()) return principal.tenant_path;
+  int tenant = engine.tenancy().FindTenant(name);
+  if (tenant < 0) return NotFound(fmt::format("tenant '{}': no such tenant", name));
+  const std::string& path = engine.tenancy().tenant(tenant).path;
+  if (!Covers(principal, path)) return NotFound(fmt::format("tenant '{}': no such tenant", name));
+  return path;
+}
+
+bool Under(std::string_view path, std::string_view prefix) {
+  if (prefix.empty()) return true;
+  return path == prefix ||
+         (path.size() > prefix.size() && path.starts_with(prefix) && path[prefix.size()] == '/');
+}
+
+// [from, to) from the query; default: the current UTC month.
+Status Window(const Target& target, Time now, Time* from, Time* to) {
+  PeriodSpec month;
+  month.kind = PeriodKind::kMonthly;
+  PeriodBounds bounds = PeriodAt(month, TimeZone::Utc(), now);
+  *from = bounds.start;
+  *to = bounds.end;
+  if (std::string text = QueryString(target, "from"); !text.empty()) {
+    Result<Time> t = ParseTimestamp(text, TimeZone::Utc(), "from");
+    if (!t.ok()) return t.status();
+    *from = *t;
+  }
+  if (std::string text = QueryString(target, "to"); !text.empty()) {
+    Result<Time> t = ParseTimestamp(text, TimeZone::Utc(), "to");
+    if (!t.ok()) return t.status();
+    *to = *t;
+  }
+  if (*to <= *from) return InvalidArgument("to: must be after from");
+  return Status::Ok();
+}
+
+}  // namespace
+
+ApiReply Service::ListLeases(const ApiRequest& request, const Principal& principal) {
+  Target target = ParseTarget(request.target).value();
+  if (Status known = CheckQuery(target, {"state", "tenant", "limit"}); !known.ok()) {
+    return ErrorReply(known);
+  }
+  Result<int64_t> limit = QueryInt(target, "limit", 1000, 1, 100000);
+  if (!limit.ok()) return ErrorReply(limit.status());
+  Result<std::string> prefix = TenantFilter(target, host_->engine(), principal);
+  if (!prefix.ok()) return ErrorReply(prefix.status());
+  std::string state = QueryString(target, "state");
+  if (!state.empty() && state != "granted" && state != "queued") {
+    return ErrorReply(InvalidArgument("state: must be granted or queued"));
+  }
+  Engine& engine = host_->engine();
+  json leases = json::array();
+  int64_t count = 0;
+  if (state.empty() || state == "granted") {
+    for (const Lease* lease : engine.Leases()) {
+      if (count >= *limit) break;
+      if (!Under(engine.tenancy().tenant(lease->tenant).path, *prefix)) continue;
+      std::string tenant;
+      leases.push_back(LeaseJson(*host_, lease->id.value, &tenant));
+      ++count;
+    }
+  }
+  if (state.empty() || state == "queued") {
+    for (const Engine::QueuedView& queued : engine.QueuedRequests()) {
+      if (count >= *limit) break;
+      if (!Under(engine.tenancy().tenant(queued.tenant).path, *prefix)) continue;
+      leases.push_back(QueuedJson(*host_, queued, /*with_eta=*/false));
+      ++count;
+    }
+  }
+  return JsonReply({{"leases", std::move(leases)}});
+}
+
+ApiReply Service::ListQueue(const ApiRequest& request, const Principal& principal) {
+  Target target = ParseTarget(request.target).value();
+  if (Status known = CheckQuery(target, {"tenant", "class", "limit"}); !known.ok()) {
+    return ErrorReply(known);
+  }
+  Result<int64_t> limit = QueryInt(target, "limit", 1000, 1, 100000);
+  if (!limit.ok()) return ErrorReply(limit.status());
+  Result<std::string> prefix = TenantFilter(target, host_->engine(), principal);
+  if (!prefix.ok()) return ErrorReply(prefix.status());
+  Engine& engine = host_->engine();
+  int cls = -1;
+  if (std::string name = QueryString(target, "class"); !name.empty()) {
+    cls = engine.tenancy().FindClass(name);
+    if (cls < 0) return ErrorReply(NotFound(fmt::format("class '{}': no such class", name)));
+  }
+  std::vector<std::pair<int64_t, Engine::QueuedView>> visible;
+  for (const Engine::QueuedView& queued : engine.QueuedRequests()) {
+    if (cls >= 0 && queued.priority_class != cls) continue;
+    if (!Under(engine.tenancy().tenant(queued.tenant).path, *prefix)) continue;
+    visible.emplace_back(engine.QueuePosition(queued.id), queued);
+  }
+  std::sort(visible.begin(), visible.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  json requests = json::array();
+  for (size_t i = 0; i < visible.size() && static_cast<int64_t>(i) < *limit; ++i) {
+    // ETAs probe placement: only for the head of the listing.
+    requests.push_back(QueuedJson(*host_, visible[i].second, /*with_eta=*/i < 20));
+  }
+  return JsonReply({{"length", visible.size()}, {"requests", std::move(requests)}});
+}
+
+ApiReply Service::Tenants(std::string_view path, const Principal& principal) {
+  const Engine& engine = host_->engine();
+  const Tenancy& tenancy = engine.tenancy();
+  if (!path.empty()) {
+    int tenant = tenancy.FindTenant(path);
+    if (tenant < 0 || !Covers(principal, tenancy.tenant(tenant).path)) {
+      return ErrorReply(NotFound(fmt::format("tenant '{}': no such tenant", path)));
+    }
+    return JsonReply(TenantJson(engine, tenant));
+  }
+  json tenants = json::array();
+  for (size_t t = 0; t < tenancy.tenant_count(); ++t) {
+    if (!Covers(principal, tenancy.tenant(static_cast<int>(t)).path)) continue;
+    tenants.push_back(TenantJson(engine, static_cast<int>(t)));
+  }
+  return JsonReply({{"tenants", std::move(tenants)}});
+}
+
+ApiReply Service::Budgets(const Principal& principal) {
+  const Engine& engine = host_->engine();
+  json budgets = json::array();
+  if (const BudgetLedger* ledger = engine.budgets(); ledger != nullptr) {
+    for (size_t b = 0; b < ledger->size(); ++b) {
+      int owner = ledger->tenant_of(static_cast<int>(b));
+      // A key sees the budgets of its subtree and those above it that
+      // constrain it (a team sees the org's budget).
+      const std::string& owner_path = engine.tenancy().tenant(owner).path;
+      if (!Covers(principal, owner_path) && !Under(principal.tenant_path, owner_path)) continue;
+      budgets.push_back(BudgetJson(engine, static_cast<int>(b)));
+    }
+  }
+  return JsonReply({{"budgets", std::move(budgets)}});
+}
+
+ApiReply Service::Classes() {
+  const Tenancy& tenancy = host_->engine().tenancy();
+  json classes = json::array();
+  for (size_t c = 0; c < tenancy.class_count(); ++c) {
+    classes.push_back(ClassJson(tenancy.priority_class(static_cast<int>(c))));
+  }
+  return JsonReply({{"classes", std::move(classes)}});
+}
+
+ApiReply Service::Pools() {
+  const Engine& engine = host_->engine();
+  json pools = json::array();
+  for (size_t p = 0; p < engine.inventory().pools.size(); ++p) {
+    pools.push_back(PoolJson(engine, static_cast<int>(p)));
+  }
+  return JsonReply({{"pools", std::move(pools)}});
+}
+
+ApiReply Service::Nodes(const ApiRequest& request) {
+  Target target = ParseTarget(request.target).value();
+  const Engine& engine = host_->engine();
+  std::string pool_name = QueryString(target, "pool");
+  int pool = -1;
+  if (!pool_name.empty()) {
+    pool = engine.inventory().FindPool(pool_name);
+    if (pool < 0) return ErrorReply(NotFound(fmt::format("pool '{}': no such pool", pool_name)));
+  }
+  json nodes = json::array();
+  for (size_t n = 0; n < engine.inventory().nodes.size(); ++n) {
+    if (pool >= 0 && engine.inventory().nodes[n].pool != static_cast<PoolIndex>(pool)) continue;
+    nodes.push_back(NodeJson(engine, static_cast<int>(n)));
+  }
+  return JsonReply({{"nodes", std::move(nodes)}});
+}
+
+namespace {
+
+Result<std::vector<UsageRecord>> ReadRecords(Journal& journal, const ResourceCatalog& catalog,
+                                             Time from, Time to, const std::string& prefix) {
+  Result<std::vector<std::string>> rows = journal.ReadUsage(from, to, prefix);
+  if (!rows.ok()) return rows.status();
+  std::string text;
+  for (const std::string& row : *rows) {
+    text += row;
+    text += '\n';
+  }
+  return ReadUsageJsonl(text, catalog);
+}
+
+}  // namespace
+
+ApiReply Service::Chargeback(const ApiRequest& request, const Principal& principal) {
+  if (Status allowed = Allow(principal, Action::kReport); !allowed.ok()) return ErrorReply(allowed);
+  Target target = ParseTarget(request.target).value();
+  if (Status known = CheckQuery(target, {"from", "to", "by", "level"}); !known.ok()) {
+    return ErrorReply(known);
+  }
+  const Engine& engine = host_->engine();
+  Time from = 0;
+  Time to = 0;
+  if (Status window = Window(target, engine.now(), &from, &to); !window.ok()) {
+    return ErrorReply(window);
+  }
+  std::string by = QueryString(target, "by");
+  if (by.empty()) by = "tenant";
+  RollupDimension dimension = RollupDimension::kTenant;
+  std::string label_key;
+  if (by == "class") {
+    dimension = RollupDimension::kPriorityClass;
+  } else if (by == "pool") {
+    dimension = RollupDimension::kPool;
+  } else if (by.starts_with("label:") && by.size() > 6) {
+    dimension = RollupDimension::kLabel;
+    label_key = by.substr(6);
+  } else if (by != "tenant") {
+    return ErrorReply(InvalidArgument("by: must be tenant, class, pool or label:KEY"));
+  }
+  Result<int64_t> level = QueryInt(target, "level", -1, 0, 64);
+  if (!level.ok()) return ErrorReply(level.status());
+  Result<std::vector<UsageRecord>> records =
+      ReadRecords(*journal_, engine.inventory().resources, from, to, principal.tenant_path);
+  if (!records.ok()) return ErrorReply(records.status());
+  Result<std::vector<RollupRow>> rows = Rollup(*records);
+  if (!rows.ok()) return ErrorReply(rows.status());
+  json out_rows = json::array();
+  Money total = 0;
+  for (const RollupRow& row : *rows) {
+    if (row.dimension != dimension) continue;
+    if (dimension == RollupDimension::kLabel && row.key != label_key) continue;
+    if (dimension == RollupDimension::kTenant) {
+      if (!Under(row.key, principal.tenant_path)) continue;
+      // Default level: the leaves (rows whose path no other row extends).
+      if (*level >= 0 && row.level != *level) continue;
+      if (*level < 0 && row.key.empty()) continue;
+    }
+    json item = {{"key", dimension == RollupDimension::kLabel ? row.value : row.key},
+                 {"cost", FormatMoney(row.cost)},
+                 {"gpu_hours", static_cast<double>(row.resource_ms[kGpu]) / 3.6e9},
+                 {"tokens", row.tokens.total()},
+                 {"leases", row.leases}};
+    if (dimension == RollupDimension::kTenant) item["level"] = row.level;
+    out_rows.push_back(std::move(item));
+  }
+  for (const UsageRecord& record : *records) total += record.cost;
+  return JsonReply({{"currency", engine.prices().currency()},
+                    {"from", TimeJson(from)},
+                    {"to", TimeJson(to)},
+                    {"by", by},
+                    {"records", records->size()},
+                    {"rows", std::move(out_rows)},
+                    {"total", FormatMoney(total)}});
+}
+
+ApiReply Service::Usage(const ApiRequest& request, const Principal& principal) {
+  if (Status allowed = Allow(principal, Action::kReport); !allowed.ok()) return ErrorReply(allowed);
+  Target target = ParseTarget(request.target).value();
+  if (Status known = CheckQuery(target, {"from", "to", "format"}); !known.ok()) {
+    return ErrorReply(known);
+  }
+  const Engine& engine = host_->engine();
+  Time from = 0;
+  Time to = 0;
+  if (Status window = Window(target, engine.now(), &from, &to); !window.ok()) {
+    return ErrorReply(window);
+  }
+  std::string format = QueryString(target, "format");
+  if (format.empty()) format = "jsonl";
+  if (format != "jsonl" && format != "csv" && format != "focus") {
+    return ErrorReply(InvalidArgument("format: must be jsonl, csv or focus"));
+  }
+  Result<std::vector<UsageRecord>> records =
+      ReadRecords(*journal_, engine.inventory().resources, from, to, principal.tenant_path);
+  if (!records.ok()) return ErrorReply(records.status());
+  Result<std::string> text = ExportUsage(engine, *records, format, from);
+  if (!text.ok()) return ErrorReply(text.status(), "format");
+  return ApiReply{200, std::move(text).value(),
+                  format == "jsonl" ? "application/x-ndjson" : "text/csv; charset=utf-8"};
+}
+
+ApiReply Service::Metrics() {
+  metrics_->Refresh(host_->engine());
+  return ApiReply{200, metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8"};
+}
+
+}  // namespace allot
