@@ -99,6 +99,16 @@ class Engine {
   const Lease* FindLease(LeaseId lease) const;
   size_t lease_count() const { return leases_.size(); }
   size_t queue_length() const { return queue_.size(); }
+  // Requests waiting / leases running of class `priority_class` in the subtree
+  // of `tenant` (0, the root: the whole cluster). O(1).
+  int64_t queued(int tenant, int priority_class) const {
+    return queued_[static_cast<size_t>(tenant) * tenancy_->class_count() +
+                   static_cast<size_t>(priority_class)];
+  }
+  int64_t running(int tenant, int priority_class) const {
+    return running_[static_cast<size_t>(tenant) * tenancy_->class_count() +
+                    static_cast<size_t>(priority_class)];
+  }
   Time now() const { return now_; }
   PlacementKind placement_kind() const { return policy_->kind(); }
   const Tenancy& tenancy() const { return *tenancy_; }
