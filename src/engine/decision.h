@@ -69,6 +69,11 @@ struct Decision {
   EndReason end_reason = EndReason::kReleased;
   // True when this answers a retried Submit (same idempotency key).
   bool replayed = false;
+  // The request's priority class (index in the engine's Tenancy), so that
+  // observers (metrics) can attribute a decision after the engine has
+  // forgotten the request; -1 for alerts and requests rejected before their
+  // class was resolved (invalid ones).
+  int32_t priority_class = -1;
   // kPreempt: the lease (and its request) must stop within `grace`; it ends
   // (LeaseEnded, kPreempted) when the grace has passed, on Tick. `for_request`
   // is the waiting request it makes room for.

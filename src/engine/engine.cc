@@ -8,6 +8,14 @@
 #include "common/check.h"
 
 namespace allot {
+namespace {
+
+Decision OfClass(Decision decision, int priority_class) {
+  decision.priority_class = priority_class;
+  return decision;
+}
+
+}  // namespace
 
 Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy, PriceCatalog prices,
                std::unique_ptr<BudgetLedger> budgets)
@@ -200,7 +208,8 @@ Decision Engine::Submit(const Request& request, Time now) {
           // Granted and queued requests (not rejected ones) tell what the workload is like.
           workload_.Add(WorkloadShapeOf(demand), request.members, policy_.get());
           Lease& lease = AddLease(id, request, *resolved, std::move(placement));
-          return Decision::Granted(id, lease.id, lease.placement, now_);
+          return OfClass(Decision::Granted(id, lease.id, lease.placement, now_),
+                         lease.priority_class);
         }
       } else if (budgeted) {
         budget = CheckBudget(*resolved, request, nullptr);
@@ -215,31 +224,38 @@ Decision Engine::Submit(const Request& request, Time now) {
   }
   const std::string& infeasible = CachedInfeasibility(request, demand);
   if (!infeasible.empty()) {
-    return Decision::Rejected(RequestId{}, RejectCode::kInfeasible, infeasible, at);
+    return OfClass(Decision::Rejected(RequestId{}, RejectCode::kInfeasible, infeasible, at),
+                   resolved->priority_class);
   }
   if (budget.outcome == BudgetLedger::Outcome::kHardLimit) {
     NoteBudgetRefusal(budget);
     if (!priority_class.queue_over_budget) {
-      return Decision::Rejected(RequestId{}, RejectCode::kBudgetExceeded, budget.message, at);
+      return OfClass(
+          Decision::Rejected(RequestId{}, RejectCode::kBudgetExceeded, budget.message, at),
+          resolved->priority_class);
     }
   }
   if (priority_class.reject_when_busy) {
-    return Decision::Rejected(
-        RequestId{}, RejectCode::kWouldWait,
-        fmt::format("priority_class {}: rejects instead of waiting ({}{}{})", priority_class.name,
-                    QueueReasonName(reason), why.empty() ? "" : ": ", why),
-        at);
+    return OfClass(
+        Decision::Rejected(
+            RequestId{}, RejectCode::kWouldWait,
+            fmt::format("priority_class {}: rejects instead of waiting ({}{}{})",
+                        priority_class.name, QueueReasonName(reason), why.empty() ? "" : ": ", why),
+            at),
+        resolved->priority_class);
   }
   for (int t = resolved->tenant; t > 0; t = tenancy_->tenant(t).parent) {
     int64_t cap = tenancy_->tenant(t).max_queued[static_cast<size_t>(resolved->priority_class)];
     size_t slot = static_cast<size_t>(t) * tenancy_->class_count() +
                   static_cast<size_t>(resolved->priority_class);
     if (cap != kUnlimited && queued_[slot] >= cap) {
-      return Decision::Rejected(
-          RequestId{}, RejectCode::kLimitExceeded,
-          fmt::format("tenant {}: already {} requests of class {} waiting (max_queued {})",
-                      tenancy_->tenant(t).path, queued_[slot], priority_class.name, cap),
-          at);
+      return OfClass(
+          Decision::Rejected(
+              RequestId{}, RejectCode::kLimitExceeded,
+              fmt::format("tenant {}: already {} requests of class {} waiting (max_queued {})",
+                          tenancy_->tenant(t).path, queued_[slot], priority_class.name, cap),
+              at),
+          resolved->priority_class);
     }
   }
   Advance(at);
@@ -247,6 +263,7 @@ Decision Engine::Submit(const Request& request, Time now) {
   workload_.Add(WorkloadShapeOf(demand), request.members, policy_.get());
   int64_t position = fair_->WaitingAbove(resolved->priority_class) +
                      fair_->TenantWaiting(resolved->tenant, resolved->priority_class);
+  int class_index = resolved->priority_class;
   const Pending& waiting = Enqueue(id, request, std::move(resolved).value(), reason, now_);
   bool may_preempt = MayPreempt(waiting.resolved);
   bool drain = contested || (reason == QueueReason::kNoCapacity && may_preempt);
@@ -277,6 +294,7 @@ Decision Engine::Submit(const Request& request, Time now) {
   }
   Decision queued = Decision::Queued(id, reason, position, now_);
   queued.message = why;
+  queued.priority_class = class_index;  // `waiting` may be gone after the drain
   return queued;
 }
 
@@ -326,8 +344,10 @@ void Engine::Dequeue(std::unordered_map<RequestId, Pending>::iterator it) {
 void Engine::RejectWaiting(std::unordered_map<RequestId, Pending>::iterator it, RejectCode code,
                            std::string message) {
   RequestId id = it->first;
+  int priority_class = it->second.resolved.priority_class;
   Dequeue(it);
-  outbox_.push_back(Decision::Rejected(id, code, std::move(message), now_));
+  outbox_.push_back(
+      OfClass(Decision::Rejected(id, code, std::move(message), now_), priority_class));
 }
 
 void Engine::ApplyPoolCharges(const Lease& lease, int sign) {
@@ -522,7 +542,9 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
   owner.priority_class = lease.priority_class;
   CountTenant(owner, running_, -1);
   if (announce) {
-    outbox_.push_back(Decision::LeaseEnded(lease.request(), id, reason, std::move(message), now_));
+    outbox_.push_back(
+        OfClass(Decision::LeaseEnded(lease.request(), id, reason, std::move(message), now_),
+                lease.priority_class));
   }
   leases_.erase(it);
 }
@@ -734,7 +756,8 @@ void Engine::DrainQueue() {
     auto node = queue_.extract(it);
     Lease& lease = AddLease(id, node.mapped().request, node.mapped().resolved, std::move(scratch_));
     scratch_ = Placement();
-    outbox_.push_back(Decision::Granted(id, lease.id, lease.placement, now_));
+    outbox_.push_back(
+        OfClass(Decision::Granted(id, lease.id, lease.placement, now_), lease.priority_class));
   }
   for (const auto& [id, waiting] : passed) {
     fair_->Add(id, waiting->resolved.tenant, waiting->resolved.priority_class, waiting->aged);
@@ -803,11 +826,13 @@ int64_t Engine::QueuePosition(RequestId id) const {
 Decision Engine::Replay(RequestId id) const {
   Decision decision;
   if (const Lease* lease = FindLease(LeaseId{id.value}); lease != nullptr) {
-    decision = Decision::Granted(id, lease->id, lease->placement, now_);
+    decision =
+        OfClass(Decision::Granted(id, lease->id, lease->placement, now_), lease->priority_class);
   } else {
     auto queued = queue_.find(id);
     ALLOT_CHECK(queued != queue_.end());
-    decision = Decision::Queued(id, queued->second.reason, QueuePosition(id), now_);
+    decision = OfClass(Decision::Queued(id, queued->second.reason, QueuePosition(id), now_),
+                       queued->second.resolved.priority_class);
   }
   decision.replayed = true;
   return decision;

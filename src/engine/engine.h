@@ -121,17 +121,18 @@ class Engine {
   // estimates (the backfill shadow time); kNever when unknown. Probes
   // placement and puts everything back: no state changes.
   Time EstimatedStart(RequestId id);
-  // Running and waiting requests of a tenant's whole subtree in a class.
-  int64_t RunningIn(int tenant, int priority_class) const {
-    return running_[static_cast<size_t>(tenant) * tenancy_->class_count() +
-                    static_cast<size_t>(priority_class)];
-  }
-  int64_t QueuedIn(int tenant, int priority_class) const {
+  size_t lease_count() const { return leases_.size(); }
+  size_t queue_length() const { return queue_.size(); }
+  // Requests waiting / leases running of class `priority_class` in the subtree
+  // of `tenant` (0, the root: the whole cluster). O(1).
+  int64_t queued(int tenant, int priority_class) const {
     return queued_[static_cast<size_t>(tenant) * tenancy_->class_count() +
                    static_cast<size_t>(priority_class)];
   }
-  size_t lease_count() const { return leases_.size(); }
-  size_t queue_length() const { return queue_.size(); }
+  int64_t running(int tenant, int priority_class) const {
+    return running_[static_cast<size_t>(tenant) * tenancy_->class_count() +
+                    static_cast<size_t>(priority_class)];
+  }
   Time now() const { return now_; }
   PlacementKind placement_kind() const { return policy_->kind(); }
   const Tenancy& tenancy() const { return *tenancy_; }

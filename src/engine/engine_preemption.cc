@@ -161,8 +161,10 @@ bool Engine::TryPreempt(RequestId id, const Pending& pending) {
     lease.preempted_for = id;
     preemptions_.emplace(lease.preempt_at, lease.id);
     ++preempting_for_[id];
-    outbox_.push_back(
-        Decision::Preempt(lease.request(), lease.id, id, grace, std::move(reason), now_));
+    Decision preempt =
+        Decision::Preempt(lease.request(), lease.id, id, grace, std::move(reason), now_);
+    preempt.priority_class = lease.priority_class;
+    outbox_.push_back(std::move(preempt));
   }
   return freed;
 }

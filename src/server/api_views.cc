@@ -210,8 +210,8 @@ json TenantJson(const Engine& engine, int tenant) {
   int64_t running = 0;
   int64_t queued = 0;
   for (size_t c = 0; c < tenancy.class_count(); ++c) {
-    running += engine.RunningIn(tenant, static_cast<int>(c));
-    queued += engine.QueuedIn(tenant, static_cast<int>(c));
+    running += engine.running(tenant, static_cast<int>(c));
+    queued += engine.queued(tenant, static_cast<int>(c));
   }
   json quota = json::object();
   for (int r = 0; r < catalog.size(); ++r) {

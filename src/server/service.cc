@@ -222,7 +222,7 @@ int64_t Service::Record(const Command& command, const EngineHost::Outcome& outco
     row.json = line.ok() ? std::move(line).value() : std::string("{}");
     if (!row.json.empty() && row.json.back() == '\n') row.json.pop_back();
     rows.push_back(std::move(row));
-    metrics_->ObserveUsage(record, host_->engine());
+    metrics_->ObserveUsage(record);
   }
   int64_t seq = journal_->Append(CommandToJson(command, catalog), std::move(rows));
   Publish(outcome->decisions, outcome->decision, seq);
