@@ -138,6 +138,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::FromSnapshot(std::string_view te
 
 EngineHost::Outcome EngineHost::Apply(const Command& command) {
   Outcome outcome;
+  grant_waits_.clear();
   Engine& engine = *engine_;
   switch (command.kind) {
     case Command::Kind::kSubmit:
@@ -235,7 +236,8 @@ void EngineHost::RebuildWaiting() {
   const Tenancy& tenancy = engine_->tenancy();
   for (const Engine::QueuedView& queued : engine_->QueuedRequests()) {
     waiting_[queued.id.value] = {tenancy.tenant(queued.tenant).path,
-                                 tenancy.priority_class(queued.priority_class).name};
+                                 tenancy.priority_class(queued.priority_class).name,
+                                 queued.enqueued_at};
   }
 }
 
@@ -246,18 +248,21 @@ void EngineHost::NoteDecisions(const std::vector<Decision>& decisions, const Req
     if (decision.kind == DecisionKind::kQueued && !decision.replayed) {
       if (std::optional<Engine::QueuedView> queued = engine_->FindQueued(decision.request)) {
         waiting_[id] = {tenancy.tenant(queued->tenant).path,
-                        tenancy.priority_class(queued->priority_class).name};
+                        tenancy.priority_class(queued->priority_class).name, queued->enqueued_at};
       }
     } else if (decision.kind == DecisionKind::kGranted) {
-      waiting_.erase(id);
+      if (auto it = waiting_.find(id); it != waiting_.end()) {
+        grant_waits_[id] = decision.at - it->second.enqueued_at;
+        waiting_.erase(it);
+      }
     } else if (decision.kind == DecisionKind::kLeaseEnded) {
       end_messages_[decision.lease.value] = decision.message;
     } else if (decision.kind == DecisionKind::kRejected && !decision.replayed) {
       FinishedRequest f;
       f.id = id;
       if (auto it = waiting_.find(id); it != waiting_.end()) {
-        f.tenant_path = it->second.first;
-        f.priority_class = it->second.second;
+        f.tenant_path = it->second.tenant_path;
+        f.priority_class = it->second.priority_class;
         waiting_.erase(it);
       } else if (submitted != nullptr) {
         int tenant = submitted->tenant.empty() ? tenancy.sole_leaf()
@@ -313,6 +318,14 @@ void EngineHost::Remember(FinishedRequest finished) {
     history_.erase(history_order_.front());
     history_order_.pop_front();
   }
+}
+
+Duration EngineHost::TakeGrantWait(uint64_t id) {
+  auto it = grant_waits_.find(id);
+  if (it == grant_waits_.end()) return 0;
+  Duration waited = it->second;
+  grant_waits_.erase(it);
+  return waited;
 }
 
 const FinishedRequest* EngineHost::FindFinished(uint64_t id) const {

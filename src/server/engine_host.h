@@ -66,6 +66,8 @@ class EngineHost {
   const std::string& config_source() const { return source_; }
 
   const FinishedRequest* FindFinished(uint64_t id) const;
+  // How long request `id`, granted by the last command, had waited (0: at once).
+  Duration TakeGrantWait(uint64_t id);
   static constexpr size_t kHistoryLimit = 100'000;
 
  private:
@@ -87,7 +89,14 @@ class EngineHost {
   std::unordered_map<uint64_t, std::string> end_messages_;
   // Waiting requests' tenant path and class, for the history of those that
   // are rejected from the queue (timed out, over budget).
-  std::unordered_map<uint64_t, std::pair<std::string, std::string>> waiting_;
+  struct Waiting {
+    std::string tenant_path;
+    std::string priority_class;
+    Time enqueued_at = 0;
+  };
+  std::unordered_map<uint64_t, Waiting> waiting_;
+  // How long requests granted by the last command had waited (metrics).
+  std::unordered_map<uint64_t, Duration> grant_waits_;
 };
 
 }  // namespace allot

@@ -280,7 +280,10 @@ void Service::Publish(const std::vector<Decision>& decisions, const std::optiona
                       int64_t seq) {
   Engine& engine = host_->engine();
   auto one = [&](const Decision& decision) {
-    metrics_->ObserveDecision(decision, engine);
+    Duration waited = decision.kind == DecisionKind::kGranted
+                          ? host_->TakeGrantWait(decision.request.value)
+                          : 0;
+    metrics_->ObserveDecision(decision, engine, waited);
     if (subscribers_.empty() && webhooks_ == nullptr) return;
     std::string tenant;
     json event = DecisionEventJson(*host_, decision, &tenant);
