@@ -26,7 +26,13 @@ namespace allot {
 // named in `extra_allowed` are skipped (the caller reads them: "wait").
 Result<Request> RequestFromJson(const nlohmann::json& body, const ResourceCatalog& resources,
                                 std::span<const std::string_view> extra_allowed = {});
-// The inverse; RequestFromJson(RequestToJson(r)) == r.
+// The inverse; RequestFromJson(RequestToJson(r)) == r for every request
+// RequestFromJson can give (labels sorted by key, values within its limits).
+// Canonical form: fields at their defaults left out; gpu and cpu a JSON
+// integer when whole, else an exact decimal string ("0.125"); memory and
+// gpu_memory integer MiB; durations whole seconds, else "<n>us". Durations
+// are read as seconds (a number, up to 6 decimals) or a string: "90", "90s",
+// "15m", "2h", "3d", "2w", "1500ms" (up to 3 decimals), "250us".
 nlohmann::json RequestToJson(const Request& request, const ResourceCatalog& resources);
 
 // Token usage as released: {"input_tokens", "cached_input_tokens", "output_tokens"}.
@@ -35,6 +41,9 @@ nlohmann::json UsageReportToJson(const UsageReport& usage);
 
 // The whole engine snapshot (engine/snapshot.h) with leases' tenants and
 // classes by path and name, placements by node name and MIG profile name.
+// Times, durations and resource amounts are the raw integers (microseconds,
+// fixed-point units); queued requests are in RequestToJson's form. A lease's
+// `model` is written as its price catalog index (the codec has no catalog).
 nlohmann::json SnapshotToJson(const EngineSnapshot& snapshot, const Inventory& inventory,
                               const Tenancy& tenancy);
 // DataLoss naming the entry when a name is unknown under this inventory and
@@ -47,11 +56,11 @@ Result<EngineSnapshot> SnapshotFromJson(const nlohmann::json& json, const Invent
 // the snapshot before them gives the same state.
 struct Command {
   enum class Kind : uint8_t {
-    kSubmit,        // request
-    kRelease,       // id (lease), usage when reported, exit_code / wall_seconds (kept by the server)
-    kRenew,         // id (lease)
-    kCancel,        // id (request)
-    kTick,          //
+    kSubmit,   // request
+    kRelease,  // id (lease), usage when reported, exit_code / wall_seconds (kept by the server)
+    kRenew,    // id (lease)
+    kCancel,   // id (request)
+    kTick,     //
     kSetNodeState,  // node, state
     kReconfigure,   // config_yaml: the whole configuration text now in force
   };

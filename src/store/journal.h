@@ -21,7 +21,8 @@ struct JournalOptions {
 };
 
 // One journaled command, as it is stored: its sequence number (1, 2, ...,
-// gap-free), the engine time it was applied at, and its JSON (store/command_json.h).
+// gap-free) and its JSON (CommandToJson, store/codec.h), which holds the
+// engine time it was applied at.
 struct JournalCommand {
   int64_t seq = 0;
   std::string json;
@@ -32,8 +33,8 @@ struct JournalCommand {
 struct JournalUsage {
   uint64_t lease = 0;
   std::string tenant_path;
-  Time end = 0;        // microseconds since the epoch
-  std::string json;    // the record as one JSON object (metering/usage_jsonl.h)
+  Time end = 0;      // microseconds since the epoch
+  std::string json;  // the record as one JSON object (metering/usage_jsonl.h)
 };
 
 // The durable log of the server: a SQLite database file (WAL mode) holding
@@ -54,8 +55,8 @@ class Journal {
   // What start-up replays: the latest snapshot (if any), then every command
   // after it in sequence order.
   struct Recovery {
-    int64_t snapshot_seq = 0;           // 0: no snapshot
-    std::string snapshot_json;          // empty when none
+    int64_t snapshot_seq = 0;   // 0: no snapshot
+    std::string snapshot_json;  // empty when none
     std::vector<JournalCommand> commands;
   };
   Result<Recovery> Recover();
@@ -64,7 +65,9 @@ class Journal {
   // sequence number. Never blocks on I/O.
   int64_t Append(std::string command_json, std::vector<JournalUsage> usage);
   // Calls `done(status)` on the writer thread once everything up to `seq` is
-  // committed (at once, on the caller's thread, when it already is). A failed
+  // committed (at once, on the caller's thread, when it already is and the
+  // writer has called the earlier waiters; so the waiters registered by one
+  // thread are called in its order, never one overtaking another). A failed
   // commit reports its error to every waiter of that batch and all later ones;
   // the journal is then unusable (the server stops acknowledging).
   void WhenDurable(int64_t seq, std::function<void(const Status&)> done);
@@ -73,7 +76,8 @@ class Journal {
 
   // Queues a snapshot of the state after command `seq` (committed in order
   // with the commands). Once written, commands up to `seq` and older
-  // snapshots are deleted; usage rows are kept.
+  // snapshots are deleted; usage rows are kept. A second snapshot at the same
+  // `seq` replaces the first; a `seq` past last_seq() moves numbering past it.
   void Snapshot(int64_t seq, std::string snapshot_json);
 
   // Usage rows that ended in [from, to), in end order, optionally only those

@@ -1,0 +1,202 @@
+// Journaled commands as compact JSON, one object per command:
+//   {"kind":"submit","at":<us>,"request":{RequestToJson}}
+//   {"kind":"release","at":<us>,"id":7[,"usage":{...}][,"usage_estimated":true]
+//                                     [,"exit_code":0,"wall_seconds":12.5]}
+//   {"kind":"renew","at":<us>,"id":7}      {"kind":"cancel","at":<us>,"id":7}
+//   {"kind":"tick","at":<us>}
+//   {"kind":"set_node_state","at":<us>,"node":"n1","state":"draining"}
+//   {"kind":"reconfigure","at":<us>,"config_yaml":"..."}
+// Fields of another kind are refused, like unknown ones. `usage_estimated`
+// keeps UsageReport::tokens_estimated, which the API's usage object has not.
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "store/codec.h"
+#include "store/json_fields.h"
+
+namespace allot {
+namespace {
+
+using nlohmann::json;
+using store::ObjectReader;
+
+using Kind = Command::Kind;
+constexpr int kKinds = static_cast<int>(Kind::kReconfigure) + 1;
+
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kSubmit:
+      return "submit";
+    case Kind::kRelease:
+      return "release";
+    case Kind::kRenew:
+      return "renew";
+    case Kind::kCancel:
+      return "cancel";
+    case Kind::kTick:
+      return "tick";
+    case Kind::kSetNodeState:
+      return "set_node_state";
+    case Kind::kReconfigure:
+      return "reconfigure";
+  }
+  return "unknown";
+}
+
+// The fields each kind may carry beside "kind" and "at".
+std::span<const std::string_view> KindFields(Kind kind) {
+  static constexpr std::array<std::string_view, 1> kSubmit = {"request"};
+  static constexpr std::array<std::string_view, 5> kRelease = {"id", "usage", "usage_estimated",
+                                                               "exit_code", "wall_seconds"};
+  static constexpr std::array<std::string_view, 1> kId = {"id"};
+  static constexpr std::array<std::string_view, 2> kNode = {"node", "state"};
+  static constexpr std::array<std::string_view, 1> kReconfigure = {"config_yaml"};
+  switch (kind) {
+    case Kind::kSubmit:
+      return kSubmit;
+    case Kind::kRelease:
+      return kRelease;
+    case Kind::kRenew:
+    case Kind::kCancel:
+      return kId;
+    case Kind::kTick:
+      return {};
+    case Kind::kSetNodeState:
+      return kNode;
+    case Kind::kReconfigure:
+      return kReconfigure;
+  }
+  return {};
+}
+
+Status ReadRelease(const ObjectReader& object, Command* command) {
+  if (const json* usage = object.Find("usage")) {
+    Result<UsageReport> report = UsageReportFromJson(*usage, "usage");
+    if (!report.ok()) return report.status();
+    command->has_usage = true;
+    command->usage = *report;
+    ALLOT_RETURN_IF_ERROR(object.Bool("usage_estimated", &command->usage.tokens_estimated));
+  } else if (object.Find("usage_estimated") != nullptr) {
+    return InvalidArgument("usage_estimated: needs usage");
+  }
+  if (object.Find("exit_code") != nullptr || object.Find("wall_seconds") != nullptr) {
+    command->has_exit = true;
+    int64_t exit_code = 0;
+    ALLOT_RETURN_IF_ERROR(object.Int("exit_code", std::numeric_limits<int32_t>::min(),
+                                     std::numeric_limits<int32_t>::max(), &exit_code));
+    command->exit_code = static_cast<int>(exit_code);
+    if (const json* wall = object.Find("wall_seconds")) {
+      if (!wall->is_number() || !std::isfinite(wall->get<double>())) {
+        return InvalidArgument("wall_seconds: must be a number");
+      }
+      command->wall_seconds = wall->get<double>();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Command> Decode(const json& value, const ResourceCatalog& resources) {
+  if (!value.is_object()) return InvalidArgument("command: must be a JSON object");
+  Command command;
+  const auto kind_it = value.find("kind");
+  if (kind_it == value.end() || !kind_it->is_string()) {
+    return InvalidArgument(
+        "kind: required, one of submit, release, renew, cancel, tick, "
+        "set_node_state, reconfigure");
+  }
+  int found = -1;
+  for (int k = 0; k < kKinds; ++k) {
+    if (KindName(static_cast<Kind>(k)) == kind_it->get_ref<const std::string&>()) found = k;
+  }
+  if (found < 0) {
+    return InvalidArgument("kind: unknown kind '" + kind_it->get<std::string>() + "'");
+  }
+  command.kind = static_cast<Kind>(found);
+  static constexpr std::array<std::string_view, 2> kCommon = {"kind", "at"};
+  Result<ObjectReader> opened = ObjectReader::Open(value, "", kCommon, KindFields(command.kind));
+  if (!opened.ok()) return opened.status();
+  const ObjectReader& object = *opened;
+  ALLOT_RETURN_IF_ERROR(object.Require("at"));
+  ALLOT_RETURN_IF_ERROR(object.Int("at", 0, std::numeric_limits<int64_t>::max(), &command.at));
+  switch (command.kind) {
+    case Kind::kSubmit: {
+      ALLOT_RETURN_IF_ERROR(object.Require("request"));
+      Result<Request> request = RequestFromJson(*object.Find("request"), resources);
+      if (!request.ok()) return InvalidArgument("request." + request.status().message());
+      command.request = std::move(request).value();
+      break;
+    }
+    case Kind::kRelease:
+    case Kind::kRenew:
+    case Kind::kCancel:
+      ALLOT_RETURN_IF_ERROR(object.Require("id"));
+      ALLOT_RETURN_IF_ERROR(object.Uint("id", &command.id));
+      if (command.id == 0) return InvalidArgument("id: must be >= 1");
+      if (command.kind == Kind::kRelease) ALLOT_RETURN_IF_ERROR(ReadRelease(object, &command));
+      break;
+    case Kind::kTick:
+      break;
+    case Kind::kSetNodeState: {
+      ALLOT_RETURN_IF_ERROR(object.Require("node"));
+      ALLOT_RETURN_IF_ERROR(object.Require("state"));
+      ALLOT_RETURN_IF_ERROR(object.String("node", store::kMaxStringBytes, &command.node));
+      std::string state;
+      ALLOT_RETURN_IF_ERROR(object.String("state", store::kMaxStringBytes, &state));
+      if (!ParseNodeState(state, &command.state)) {
+        return InvalidArgument("state: must be up, draining or down, got '" + state + "'");
+      }
+      break;
+    }
+    case Kind::kReconfigure:
+      ALLOT_RETURN_IF_ERROR(object.Require("config_yaml"));
+      ALLOT_RETURN_IF_ERROR(
+          object.String("config_yaml", std::numeric_limits<size_t>::max(), &command.config_yaml));
+      break;
+  }
+  return command;
+}
+
+}  // namespace
+
+std::string CommandToJson(const Command& command, const ResourceCatalog& resources) {
+  json out = {{"kind", KindName(command.kind)}, {"at", command.at}};
+  switch (command.kind) {
+    case Kind::kSubmit:
+      out["request"] = RequestToJson(command.request, resources);
+      break;
+    case Kind::kRelease:
+      if (command.has_usage) {
+        out["usage"] = UsageReportToJson(command.usage);
+        if (command.usage.tokens_estimated) out["usage_estimated"] = true;
+      }
+      if (command.has_exit) {
+        out["exit_code"] = command.exit_code;
+        out["wall_seconds"] = command.wall_seconds;  // shortest exact text of the double
+      }
+      [[fallthrough]];
+    case Kind::kRenew:
+    case Kind::kCancel:
+      out["id"] = command.id;
+      break;
+    case Kind::kTick:
+      break;
+    case Kind::kSetNodeState:
+      out["node"] = command.node;
+      out["state"] = NodeStateName(command.state);
+      break;
+    case Kind::kReconfigure:
+      out["config_yaml"] = command.config_yaml;
+      break;
+  }
+  return store::Dump(out);
+}
+
+Result<Command> CommandFromJson(std::string_view text, const ResourceCatalog& resources) {
+  // No exceptions: a parse error gives a discarded value.
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return InvalidArgument("command: not valid JSON");
+  return Decode(value, resources);
+}
+
+}  // namespace allot

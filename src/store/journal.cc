@@ -1,0 +1,154 @@
+// Opening the journal, its reads (on their own connection, see
+// journal_impl.h) and the public class's forwarding to Impl.
+#include <algorithm>
+#include <filesystem>
+
+#include "store/journal_impl.h"
+#include "store/journal_schema.h"
+
+namespace allot {
+
+using store::SqliteDb;
+using store::SqliteStatement;
+
+Status Journal::Impl::Start(const std::string& dir, JournalOptions options) {
+  options_ = options;
+  options_.max_batch = std::max(options_.max_batch, 1);
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return Internal("journal: cannot create directory " + dir + ": " + error.message());
+  path_ = (std::filesystem::path(dir) / "allot.db").string();
+
+  Result<SqliteDb> write = SqliteDb::Open(path_, /*create=*/true);
+  if (!write.ok()) return write.status();
+  write_db_ = std::move(write).value();
+  ALLOT_RETURN_IF_ERROR(store::PrepareJournalSchema(write_db_, path_, options_.fsync_each_commit));
+  Result<int64_t> max_seq = store::MaxStoredSeq(write_db_);
+  if (!max_seq.ok()) return max_seq.status();
+  last_seq_ = accepted_seq_ = durable_seq_ = fired_seq_ = *max_seq;
+
+  struct {
+    SqliteStatement* statement;
+    const char* sql;
+  } const statements[] = {
+      {&insert_command_, "INSERT INTO commands(seq, json) VALUES (?1, ?2)"},
+      {&insert_usage_,
+       "INSERT INTO usage(seq, lease, tenant, end_us, json) VALUES (?1, ?2, ?3, ?4, ?5)"},
+      // REPLACE: two snapshots after the same command (no command between)
+      // are one snapshot, not a constraint error that ends the journal.
+      {&insert_snapshot_, "INSERT OR REPLACE INTO snapshots(seq, json) VALUES (?1, ?2)"},
+      {&prune_commands_, "DELETE FROM commands WHERE seq <= ?1"},
+      {&prune_snapshots_, "DELETE FROM snapshots WHERE seq < ?1"},
+  };
+  for (const auto& [statement, sql] : statements) {
+    Result<SqliteStatement> prepared = write_db_.Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *statement = std::move(prepared).value();
+  }
+
+  Result<SqliteDb> read = SqliteDb::Open(path_, /*create=*/false);
+  if (!read.ok()) return read.status();
+  read_db_ = std::move(read).value();
+  ALLOT_RETURN_IF_ERROR(read_db_.Exec("PRAGMA query_only=1"));
+
+  writer_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+Journal::Impl::~Impl() { Close(); }
+
+Result<Journal::Recovery> Journal::Impl::Recover() {
+  std::lock_guard lock(read_mutex_);
+  // One read transaction: a snapshot written meanwhile prunes commands, and
+  // both reads must see the same state.
+  ALLOT_RETURN_IF_ERROR(read_db_.Exec("BEGIN"));
+  Recovery recovery;
+  Status status = [&]() -> Status {
+    Result<SqliteStatement> snapshot =
+        read_db_.Prepare("SELECT seq, json FROM snapshots ORDER BY seq DESC LIMIT 1");
+    if (!snapshot.ok()) return snapshot.status();
+    Result<bool> row = snapshot->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      recovery.snapshot_seq = snapshot->Int(0);
+      recovery.snapshot_json = snapshot->Text(1);
+    }
+    Result<SqliteStatement> commands =
+        read_db_.Prepare("SELECT seq, json FROM commands WHERE seq > ?1 ORDER BY seq");
+    if (!commands.ok()) return commands.status();
+    commands->Bind(1, recovery.snapshot_seq);
+    int64_t expected = recovery.snapshot_seq + 1;
+    while (true) {
+      row = commands->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      int64_t seq = commands->Int(0);
+      // Commands are gap-free and a snapshot prunes only what it covers, so
+      // a gap means rows were lost.
+      if (seq != expected) {
+        return DataLoss("journal: " + path_ + ": command " + std::to_string(expected) +
+                        " is missing (next stored is " + std::to_string(seq) + ")");
+      }
+      ++expected;
+      recovery.commands.push_back({seq, commands->Text(1)});
+    }
+    return Status::Ok();
+  }();
+  (void)read_db_.Exec("COMMIT");
+  if (!status.ok()) return status;
+  return recovery;
+}
+
+Result<std::vector<std::string>> Journal::Impl::ReadUsage(Time from, Time to,
+                                                          const std::string& prefix) {
+  std::lock_guard lock(read_mutex_);
+  // substr instead of LIKE: no wildcard in a tenant path can widen the match,
+  // and the '/' keeps "acme/re" from matching "acme/research".
+  Result<SqliteStatement> query = read_db_.Prepare(
+      "SELECT json FROM usage WHERE end_us >= ?1 AND end_us < ?2 AND "
+      "(?3 = '' OR tenant = ?3 OR substr(tenant, 1, length(?3) + 1) = ?3 || '/') "
+      "ORDER BY end_us, id");
+  if (!query.ok()) return query.status();
+  query->Bind(1, from);
+  query->Bind(2, to);
+  query->Bind(3, std::string_view(prefix));
+  std::vector<std::string> rows;
+  while (true) {
+    Result<bool> row = query->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    rows.push_back(query->Text(0));
+  }
+  return rows;
+}
+
+// The public face forwards to Impl, which owns the thread and the handles.
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, JournalOptions options) {
+  auto impl = std::make_unique<Impl>();
+  ALLOT_RETURN_IF_ERROR(impl->Start(dir, options));
+  return std::unique_ptr<Journal>(new Journal(std::move(impl)));
+}
+
+Journal::Journal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Journal::~Journal() = default;  // ~Impl closes
+Result<Journal::Recovery> Journal::Recover() { return impl_->Recover(); }
+int64_t Journal::Append(std::string command_json, std::vector<JournalUsage> usage) {
+  return impl_->Append(std::move(command_json), std::move(usage));
+}
+void Journal::WhenDurable(int64_t seq, std::function<void(const Status&)> done) {
+  impl_->WhenDurable(seq, std::move(done));
+}
+int64_t Journal::last_seq() const { return impl_->last_seq(); }
+int64_t Journal::durable_seq() const { return impl_->durable_seq(); }
+void Journal::Snapshot(int64_t seq, std::string snapshot_json) {
+  impl_->Snapshot(seq, std::move(snapshot_json));
+}
+Result<std::vector<std::string>> Journal::ReadUsage(Time from, Time to,
+                                                    const std::string& tenant_prefix) {
+  return impl_->ReadUsage(from, to, tenant_prefix);
+}
+Journal::CommitStats Journal::TakeStats() { return impl_->TakeStats(); }
+void Journal::Close() { impl_->Close(); }
+
+}  // namespace allot

@@ -1,0 +1,329 @@
+// The SQLite journal: durability across reopen, group commit, durability
+// callbacks, snapshots pruning commands, usage queries, damaged files and
+// the behaviour after Close or a failed commit. Each test has its own
+// directory, removed afterwards.
+#include "store/journal.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace allot {
+namespace {
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "allot_journal_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Journal> Open(JournalOptions options = {}) {
+    Result<std::unique_ptr<Journal>> journal = Journal::Open(dir_, options);
+    EXPECT_TRUE(journal.ok()) << journal.status().ToString();
+    return journal.ok() ? std::move(journal).value() : nullptr;
+  }
+  // Blocks until `seq` is durable (or failed) and returns the status.
+  static Status Wait(Journal& journal, int64_t seq) {
+    std::promise<Status> promise;
+    journal.WhenDurable(seq, [&](const Status& status) { promise.set_value(status); });
+    return promise.get_future().get();
+  }
+  static std::string Command(int64_t i) {
+    return R"({"kind":"tick","at":)" + std::to_string(i) + "}";
+  }
+  static std::vector<std::string> Jsons(const std::vector<JournalCommand>& commands) {
+    std::vector<std::string> out;
+    for (const JournalCommand& command : commands) out.push_back(command.json);
+    return out;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(JournalTest, AppendsSurviveReopen) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    Result<Journal::Recovery> empty = journal->Recover();
+    ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+    EXPECT_EQ(empty->snapshot_seq, 0);
+    EXPECT_TRUE(empty->commands.empty());
+    for (int64_t i = 1; i <= 3; ++i) EXPECT_EQ(journal->Append(Command(i), {}), i);
+    EXPECT_EQ(journal->last_seq(), 3);
+    ASSERT_TRUE(Wait(*journal, 3).ok());
+    EXPECT_EQ(journal->durable_seq(), 3);
+    journal->Close();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/allot.db"));
+  std::unique_ptr<Journal> reopened = Open();
+  Result<Journal::Recovery> recovery = reopened->Recover();
+  ASSERT_TRUE(recovery.ok()) << recovery.status().ToString();
+  EXPECT_EQ(recovery->snapshot_seq, 0);
+  EXPECT_EQ(recovery->snapshot_json, "");
+  ASSERT_EQ(recovery->commands.size(), 3u);
+  for (int64_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(recovery->commands[static_cast<size_t>(i - 1)].seq, i);
+    EXPECT_EQ(recovery->commands[static_cast<size_t>(i - 1)].json, Command(i));
+  }
+  // Numbering continues after what is stored.
+  EXPECT_EQ(reopened->last_seq(), 3);
+  EXPECT_EQ(reopened->durable_seq(), 3);
+  EXPECT_EQ(reopened->Append(Command(4), {}), 4);
+}
+
+TEST_F(JournalTest, CloseCommitsWhatIsPending) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    for (int64_t i = 1; i <= 500; ++i) journal->Append(Command(i), {});
+  }  // the destructor closes without anyone waiting
+  std::unique_ptr<Journal> reopened = Open();
+  EXPECT_EQ(reopened->Recover()->commands.size(), 500u);
+}
+
+TEST_F(JournalTest, CreatesNestedDirectories) {
+  dir_ += "/a/b";
+  EXPECT_NE(Open(), nullptr);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/allot.db"));
+}
+
+TEST_F(JournalTest, GroupCommitBatches) {
+  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = true, .max_batch = 4096});
+  constexpr int kCommands = 10'000;
+  for (int i = 1; i <= kCommands; ++i) journal->Append(Command(i), {});
+  ASSERT_TRUE(Wait(*journal, kCommands).ok());
+  Journal::CommitStats stats = journal->TakeStats();
+  int total = 0;
+  for (int size : stats.batch_sizes) {
+    EXPECT_LE(size, 4096);
+    total += size;
+  }
+  EXPECT_EQ(total, kCommands);
+  EXPECT_EQ(stats.commit_seconds.size(), stats.batch_sizes.size());
+  // One transaction per command would be 10,000 commits (and fsyncs).
+  EXPECT_LT(stats.batch_sizes.size(), static_cast<size_t>(kCommands / 10))
+      << "commits: " << stats.batch_sizes.size();
+  EXPECT_TRUE(journal->TakeStats().batch_sizes.empty());  // taken
+}
+
+TEST_F(JournalTest, MaxBatchBoundsATransaction) {
+  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = false, .max_batch = 7});
+  for (int i = 1; i <= 100; ++i) journal->Append(Command(i), {});
+  ASSERT_TRUE(Wait(*journal, 100).ok());
+  Journal::CommitStats stats = journal->TakeStats();
+  ASSERT_FALSE(stats.batch_sizes.empty());
+  for (int size : stats.batch_sizes) EXPECT_LE(size, 7);
+  EXPECT_GE(stats.batch_sizes.size(), 15u);  // ceil(100 / 7)
+}
+
+TEST_F(JournalTest, WhenDurableFiresOnceInOrder) {
+  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = false});
+  std::mutex mutex;
+  std::vector<int64_t> fired;
+  auto record = [&](int64_t seq) {
+    return [&, seq](const Status& status) {
+      EXPECT_TRUE(status.ok()) << status.ToString();
+      std::lock_guard lock(mutex);
+      fired.push_back(seq);
+    };
+  };
+  constexpr int kCommands = 2000;
+  for (int64_t i = 1; i <= kCommands; ++i) {
+    journal->WhenDurable(journal->Append(Command(i), {}), record(i));
+  }
+  ASSERT_TRUE(Wait(*journal, kCommands).ok());
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(fired.size(), static_cast<size_t>(kCommands));
+    for (int64_t i = 0; i < kCommands; ++i) EXPECT_EQ(fired[static_cast<size_t>(i)], i + 1);
+  }
+  // Once the writer is done (Close joins it), an already durable seq is
+  // called at once, on this thread.
+  journal->Close();
+  std::thread::id caller;
+  journal->WhenDurable(5, [&](const Status& status) {
+    EXPECT_TRUE(status.ok());
+    caller = std::this_thread::get_id();
+  });
+  EXPECT_EQ(caller, std::this_thread::get_id());
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(fired.size(), static_cast<size_t>(kCommands));  // none fired twice
+}
+
+TEST_F(JournalTest, SnapshotPrunesCommandsAndRecoveryStartsFromIt) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    for (int i = 1; i <= 5; ++i) journal->Append(Command(i), {});
+    journal->Snapshot(3, R"({"snapshot":3})");
+    journal->Snapshot(3, R"({"snapshot":"3 again"})");  // the same point twice replaces it
+    journal->Append(Command(6), {});
+    journal->Snapshot(6, R"({"snapshot":6})");
+    journal->Append(Command(7), {});
+    ASSERT_TRUE(Wait(*journal, 7).ok());
+    Result<Journal::Recovery> recovery = journal->Recover();
+    ASSERT_TRUE(recovery.ok()) << recovery.status().ToString();
+    EXPECT_EQ(recovery->snapshot_seq, 6);
+    EXPECT_EQ(recovery->snapshot_json, R"({"snapshot":6})");
+    EXPECT_EQ(Jsons(recovery->commands), std::vector<std::string>{Command(7)});
+  }
+  // What is stored: only the latest snapshot and the commands after it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/allot.db").c_str(), &db), SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* statement = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &statement, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM snapshots"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM commands"), 1);
+  EXPECT_EQ(count("SELECT min(seq) FROM commands"), 7);
+  sqlite3_close(db);
+  // Reopened: the same recovery, and numbering continues after 7.
+  std::unique_ptr<Journal> reopened = Open();
+  Result<Journal::Recovery> recovery = reopened->Recover();
+  ASSERT_TRUE(recovery.ok());
+  EXPECT_EQ(recovery->snapshot_seq, 6);
+  EXPECT_EQ(recovery->commands.size(), 1u);
+  EXPECT_EQ(reopened->Append(Command(8), {}), 8);
+}
+
+TEST_F(JournalTest, SequenceContinuesFromASnapshotWithNoLaterCommand) {
+  {
+    std::unique_ptr<Journal> journal = Open();
+    for (int i = 1; i <= 4; ++i) journal->Append(Command(i), {});
+    journal->Snapshot(4, "{}");
+  }
+  std::unique_ptr<Journal> reopened = Open();
+  Result<Journal::Recovery> recovery = reopened->Recover();
+  ASSERT_TRUE(recovery.ok());
+  EXPECT_EQ(recovery->snapshot_seq, 4);
+  EXPECT_TRUE(recovery->commands.empty());
+  EXPECT_EQ(reopened->Append(Command(5), {}), 5);
+}
+
+TEST_F(JournalTest, UsageByTimeAndTenantPrefix) {
+  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = false});
+  auto row = [](uint64_t lease, std::string tenant, Time end) {
+    return JournalUsage{lease, tenant, end, R"({"lease":)" + std::to_string(lease) + "}"};
+  };
+  journal->Append(Command(1), {row(1, "acme", 100), row(2, "acme/research", 200)});
+  journal->Append(Command(2), {row(3, "acme/x", 300), row(4, "acme/re", 150)});
+  journal->Append(Command(3), {row(5, "acme_", 250), row(6, "other", 120), row(7, "ac%", 130)});
+  int64_t last = journal->Append(Command(4), {});
+  ASSERT_TRUE(Wait(*journal, last).ok());
+  auto leases = [&](Time from, Time to, const std::string& prefix) {
+    Result<std::vector<std::string>> rows = journal->ReadUsage(from, to, prefix);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::string joined;
+    for (const std::string& json : rows.ok() ? *rows : std::vector<std::string>{}) {
+      joined += json.substr(9, json.size() - 10) + " ";  // {"lease":N} -> "N "
+    }
+    return joined;
+  };
+  // Every row, in end order.
+  EXPECT_EQ(leases(0, 1000, ""), "1 6 7 4 2 5 3 ");
+  // [from, to): 100 is in, 300 is out.
+  EXPECT_EQ(leases(100, 300, ""), "1 6 7 4 2 5 ");
+  EXPECT_EQ(leases(0, 1000, "acme"), "1 4 2 3 ");
+  EXPECT_EQ(leases(0, 1000, "acme/re"), "4 ");  // not acme/research
+  EXPECT_EQ(leases(0, 1000, "acme/research"), "2 ");
+  EXPECT_EQ(leases(0, 1000, "ac%"), "7 ");  // a wildcard is a plain character
+  EXPECT_EQ(leases(0, 1000, "acm_"), "");
+  EXPECT_EQ(leases(0, 250, "acme"), "1 4 2 ");
+}
+
+TEST_F(JournalTest, GarbageFileIsDataLoss) {
+  std::filesystem::create_directories(dir_);
+  {
+    std::ofstream file(dir_ + "/allot.db", std::ios::binary);
+    std::mt19937 random(3);
+    for (int i = 0; i < 8192; ++i) file.put(static_cast<char>(random()));
+  }
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(dir_);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_EQ(journal.status().code(), StatusCode::kDataLoss) << journal.status().ToString();
+  EXPECT_NE(journal.status().message().find("not an allot journal"), std::string::npos);
+}
+
+TEST_F(JournalTest, ForeignSqliteDatabaseIsDataLossAndUntouched) {
+  std::string path = dir_ + "/allot.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE meta(key TEXT, value TEXT); "
+                         "CREATE TABLE commands(seq INTEGER, json TEXT); "
+                         "CREATE TABLE usage(id INTEGER); CREATE TABLE snapshots(seq INTEGER);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(dir_);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_EQ(journal.status().code(), StatusCode::kDataLoss) << journal.status().ToString();
+  EXPECT_NE(journal.status().message().find("no schema_version"), std::string::npos)
+      << journal.status().message();
+  // Not switched to WAL: a file that is not ours is left as it was.
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+}
+
+TEST_F(JournalTest, NewerSchemaVersionIsDataLoss) {
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/allot.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Result<std::unique_ptr<Journal>> journal = Journal::Open(dir_);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_EQ(journal.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(journal.status().message().find("schema version 2"), std::string::npos);
+}
+
+TEST_F(JournalTest, AppendAfterCloseFailsItsWaiterWithUnavailable) {
+  std::unique_ptr<Journal> journal = Open();
+  int64_t first = journal->Append(Command(1), {});
+  journal->Close();
+  EXPECT_TRUE(Wait(*journal, first).ok());  // committed by Close
+  int64_t late = journal->Append(Command(2), {});
+  Status status = Wait(*journal, late);
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  journal->Close();  // twice is harmless
+  std::unique_ptr<Journal> reopened = Open();
+  EXPECT_EQ(reopened->Recover()->commands.size(), 1u);
+}
+
+TEST_F(JournalTest, FailedCommitFailsEveryWaiterAndStopsTheJournal) {
+  std::unique_ptr<Journal> journal = Open();
+  ASSERT_TRUE(Wait(*journal, journal->Append(Command(1), {})).ok());
+  // Another connection makes every later insert fail, as a full disk would.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/allot.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER full BEFORE INSERT ON commands "
+                         "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  int64_t second = journal->Append(Command(2), {});
+  Status failed = Wait(*journal, second);
+  EXPECT_EQ(failed.code(), StatusCode::kInternal) << failed.ToString();
+  EXPECT_NE(failed.message().find("disk is full"), std::string::npos) << failed.message();
+  EXPECT_EQ(journal->durable_seq(), 1);
+  // Refused from now on, with the same error.
+  EXPECT_EQ(Wait(*journal, journal->Append(Command(3), {})), failed);
+  EXPECT_TRUE(Wait(*journal, 1).ok());  // what was durable stays so
+}
+
+}  // namespace
+}  // namespace allot

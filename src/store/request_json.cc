@@ -1,0 +1,181 @@
+// Lease requests and usage reports in the API's JSON shape (docs/api.md).
+#include <fmt/format.h>
+
+#include <array>
+
+#include "store/codec.h"
+#include "store/json_fields.h"
+
+namespace allot {
+namespace {
+
+using nlohmann::json;
+using store::ObjectReader;
+
+constexpr int64_t kMaxMembers = 10000;
+constexpr int64_t kMaxTokens = 1'000'000'000;
+constexpr size_t kMaxGpuModels = 64;
+
+constexpr std::array<std::string_view, 15> kRequestFields = {
+    "tenant", "class",         "members",          "resources", "mig_profile", "gpu_models",
+    "pool",   "node_selector", "estimate",         "ttl",       "labels",      "idempotency_key",
+    "model",  "input_tokens",  "max_output_tokens"};
+
+// Per resource: how its amount is written. gpu and cpu are decimals of a
+// unit (GPUs, cores) held in thousandths; memory kinds are MiB; the rest
+// (slots and custom resources) plain counts.
+int64_t ScaleOf(int index) { return index == kGpu || index == kCpu ? 1000 : 1; }
+
+Result<int64_t> ReadResource(int index, const json& value, const std::string& field) {
+  switch (index) {
+    case kGpu:
+    case kCpu:
+      return store::ReadScaled(value, 1000, field);
+    case kGpuMemory:
+    case kMemory:
+      return store::ReadMemoryMib(value, field);
+    default:
+      return store::ReadCount(value, field);
+  }
+}
+
+Status ReadResources(const json& value, const ResourceCatalog& catalog, ResourceVector* out) {
+  std::vector<std::string_view> names;
+  for (int r = 0; r < catalog.size(); ++r) names.push_back(catalog.Name(r));
+  Result<ObjectReader> object = ObjectReader::Open(value, "resources", names);
+  if (!object.ok()) return object.status();
+  for (int r = 0; r < catalog.size(); ++r) {
+    const json* amount = object->Find(catalog.Name(r));
+    if (amount == nullptr) continue;
+    Result<int64_t> read = ReadResource(r, *amount, object->Field(catalog.Name(r)));
+    if (!read.ok()) return read.status();
+    (*out)[r] = *read;
+  }
+  return Status::Ok();
+}
+
+Status ReadGpuModels(const json& value, std::vector<std::string>* out) {
+  if (!value.is_array()) return InvalidArgument("gpu_models: must be an array of strings");
+  if (value.size() > kMaxGpuModels) {
+    return InvalidArgument(fmt::format("gpu_models: at most {} models", kMaxGpuModels));
+  }
+  for (size_t i = 0; i < value.size(); ++i) {
+    const json& name = value[i];
+    if (!name.is_string() || name.get_ref<const std::string&>().size() > store::kMaxStringBytes) {
+      return InvalidArgument(fmt::format("gpu_models[{}]: must be a string of at most {} bytes", i,
+                                         store::kMaxStringBytes));
+    }
+    out->push_back(name.get<std::string>());
+  }
+  return Status::Ok();
+}
+
+Status ReadDurationField(const ObjectReader& object, std::string_view key, Duration* out) {
+  const json* value = object.Find(key);
+  if (value == nullptr) return Status::Ok();
+  Result<Duration> read = store::ReadDuration(*value, object.Field(key));
+  if (!read.ok()) return read.status();
+  *out = *read;
+  return Status::Ok();
+}
+
+Status ReadLabelsField(const ObjectReader& object, std::string_view key, Labels* out) {
+  const json* value = object.Find(key);
+  if (value == nullptr) return Status::Ok();
+  Result<Labels> read = store::ReadLabels(*value, object.Field(key));
+  if (!read.ok()) return read.status();
+  *out = std::move(read).value();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Request> RequestFromJson(const json& body, const ResourceCatalog& resources,
+                                std::span<const std::string_view> extra_allowed) {
+  Result<ObjectReader> opened = ObjectReader::Open(body, "", kRequestFields, extra_allowed);
+  if (!opened.ok()) return opened.status();
+  const ObjectReader& object = *opened;
+  Request request;
+  constexpr size_t kMax = store::kMaxStringBytes;
+  ALLOT_RETURN_IF_ERROR(object.String("tenant", kMax, &request.tenant));
+  ALLOT_RETURN_IF_ERROR(object.String("class", kMax, &request.priority_class));
+  ALLOT_RETURN_IF_ERROR(object.Int("members", 1, kMaxMembers, &request.members));
+  if (const json* value = object.Find("resources")) {
+    ALLOT_RETURN_IF_ERROR(ReadResources(*value, resources, &request.member.resources));
+  }
+  ALLOT_RETURN_IF_ERROR(object.String("mig_profile", kMax, &request.member.mig_profile));
+  if (const json* value = object.Find("gpu_models")) {
+    ALLOT_RETURN_IF_ERROR(ReadGpuModels(*value, &request.gpu_models));
+  }
+  ALLOT_RETURN_IF_ERROR(object.String("pool", kMax, &request.pool));
+  ALLOT_RETURN_IF_ERROR(ReadLabelsField(object, "node_selector", &request.node_selector));
+  ALLOT_RETURN_IF_ERROR(ReadDurationField(object, "estimate", &request.estimate));
+  ALLOT_RETURN_IF_ERROR(ReadDurationField(object, "ttl", &request.ttl));
+  ALLOT_RETURN_IF_ERROR(ReadLabelsField(object, "labels", &request.labels));
+  ALLOT_RETURN_IF_ERROR(object.String("idempotency_key", kMax, &request.idempotency_key));
+  ALLOT_RETURN_IF_ERROR(object.String("model", kMax, &request.model));
+  ALLOT_RETURN_IF_ERROR(object.Int("input_tokens", 0, kMaxTokens, &request.input_tokens));
+  ALLOT_RETURN_IF_ERROR(object.Int("max_output_tokens", 0, kMaxTokens, &request.max_output_tokens));
+  return request;
+}
+
+json RequestToJson(const Request& request, const ResourceCatalog& resources) {
+  // Canonical: fields at their defaults are left out (RequestFromJson gives
+  // them back), so a journaled request stays short.
+  json body = json::object();
+  auto put_string = [&](const char* key, const std::string& value) {
+    if (!value.empty()) body[key] = value;
+  };
+  put_string("tenant", request.tenant);
+  put_string("class", request.priority_class);
+  if (request.members != 1) body["members"] = request.members;
+  json amounts = json::object();
+  // Resources past the catalog have no name to be written under; the engine
+  // refuses a request that asks for one, so none is ever journaled.
+  for (int r = 0; r < resources.size(); ++r) {
+    int64_t amount = request.member.resources[r];
+    if (amount != 0)
+      amounts[std::string(resources.Name(r))] = store::ScaledToJson(amount, ScaleOf(r));
+  }
+  if (!amounts.empty()) body["resources"] = std::move(amounts);
+  put_string("mig_profile", request.member.mig_profile);
+  if (!request.gpu_models.empty()) body["gpu_models"] = request.gpu_models;
+  put_string("pool", request.pool);
+  if (!request.node_selector.empty()) {
+    body["node_selector"] = store::LabelsToJson(request.node_selector);
+  }
+  if (request.estimate != 0) body["estimate"] = store::DurationToJson(request.estimate);
+  if (request.ttl != 0) body["ttl"] = store::DurationToJson(request.ttl);
+  if (!request.labels.empty()) body["labels"] = store::LabelsToJson(request.labels);
+  put_string("idempotency_key", request.idempotency_key);
+  put_string("model", request.model);
+  if (request.input_tokens != 0) body["input_tokens"] = request.input_tokens;
+  if (request.max_output_tokens != 0) body["max_output_tokens"] = request.max_output_tokens;
+  return body;
+}
+
+Result<UsageReport> UsageReportFromJson(const json& body, std::string_view field) {
+  static constexpr std::array<std::string_view, 3> kFields = {"input_tokens", "cached_input_tokens",
+                                                              "output_tokens"};
+  Result<ObjectReader> opened = ObjectReader::Open(body, std::string(field), kFields);
+  if (!opened.ok()) return opened.status();
+  const ObjectReader& object = *opened;
+  UsageReport usage;
+  ALLOT_RETURN_IF_ERROR(object.Int("input_tokens", 0, kMaxTokens, &usage.tokens.input));
+  ALLOT_RETURN_IF_ERROR(
+      object.Int("cached_input_tokens", 0, kMaxTokens, &usage.tokens.cached_input));
+  ALLOT_RETURN_IF_ERROR(object.Int("output_tokens", 0, kMaxTokens, &usage.tokens.output));
+  if (usage.tokens.cached_input > usage.tokens.input) {
+    return InvalidArgument(object.Field("cached_input_tokens") +
+                           ": must be <= input_tokens (cached tokens are part of the input)");
+  }
+  return usage;
+}
+
+json UsageReportToJson(const UsageReport& usage) {
+  return {{"input_tokens", usage.tokens.input},
+          {"cached_input_tokens", usage.tokens.cached_input},
+          {"output_tokens", usage.tokens.output}};
+}
+
+}  // namespace allot
