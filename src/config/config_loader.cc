@@ -10,6 +10,7 @@
 
 #include "config/budget_config.h"
 #include "config/quantity.h"
+#include "config/server_config.h"
 #include "config/yaml_reader.h"
 
 namespace allot {
@@ -258,10 +259,10 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   Config config;
   Inventory& inventory = config.inventory;
   if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
-  reader.OnlyKeys(
-      root, "config",
-      {"resources", "placement", "frag_measure", "frag_max_candidates", "gpu_models", "pools",
-       "classes", "tenants", "currency", "time_zone", "default_estimate", "prices", "budgets"});
+  reader.OnlyKeys(root, "config",
+                  {"resources", "placement", "frag_measure", "frag_max_candidates", "gpu_models",
+                   "pools", "classes", "tenants", "currency", "time_zone", "default_estimate",
+                   "prices", "budgets", "server", "api_keys", "webhooks"});
 
   std::vector<std::string> custom;
   if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
@@ -396,6 +397,9 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
     return InvalidArgument(fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1,
                                        budget_status.message()));
   }
+  // The server's keys; API keys are bound to tenants of the tree.
+  config_internal::ReadServerConfig(reader, root, *tenancy, &config.server);
+  if (!reader.ok()) return reader.error();
   return config;
 }
 

@@ -4,16 +4,19 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "config/server_config.h"
 #include "engine/engine.h"
 #include "model/inventory.h"
 
 namespace allot {
 
-// What an allot configuration file describes (so far: the inventory and the
-// engine's options; tenants, classes, prices and budgets come with their layers).
+// What an allot configuration file describes: the inventory, the engine's
+// options (tenants, classes, prices and budgets among them) and the server's
+// (listen address, limits, API keys, webhooks).
 struct Config {
   Inventory inventory;
   EngineOptions engine;
+  ServerConfig server;
 };
 
 // Parses and validates YAML configuration text. Unknown keys, wrong types and
