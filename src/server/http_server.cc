@@ -114,16 +114,17 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep_alive = request.keep_alive();
     started_ = std::chrono::steady_clock::now();
     method_ = std::string(request.method_string());
-    route_ = RouteTemplate(request.target());
+    std::string_view raw_target(request.target().data(), request.target().size());
+    route_ = RouteTemplate(raw_target);
     stream_.expires_never();
     if (state_.service == nullptr) return Close();
-    if (request.method() == http::verb::get && request.target().starts_with("/v1/events") &&
-        (request.target().size() == 10 || request.target()[10] == '?')) {
+    if (request.method() == http::verb::get && raw_target.starts_with("/v1/events") &&
+        (raw_target.size() == 10 || raw_target[10] == '?')) {
       return StartStream(request);
     }
     ApiRequest api;
     api.method = method_;
-    api.target = std::string(request.target());
+    api.target = std::string(raw_target);
     api.body = std::move(request.body());
     api.content_type = std::string(request[http::field::content_type]);
     api.authorization = std::string(request[http::field::authorization]);
@@ -352,7 +353,9 @@ int Serve(ServeOptions options) {
     return code;
   };
   const ServerConfig& config = service->server_config();
-  std::string listen = options.listen.empty() ? config.listen : options.listen;
+  std::string listen = options.listen.empty()
+                           ? fmt::format("{}:{}", config.listen_host, config.listen_port)
+                           : options.listen;
   Result<tcp::endpoint> endpoint = ParseListen(listen);
   if (!endpoint.ok()) {
     spdlog::error("cannot start: {}", endpoint.status().message());

@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "metering/usage_jsonl.h"
 #include "server/api_views.h"
 #include "server/metrics.h"
 #include "server/query.h"
