@@ -64,6 +64,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start(bool over_limit) {
     if (over_limit) {
+      spdlog::warn("connection refused: {} open (server.max_connections)", state_.connections - 1);
       ApiReply reply = ErrorReply(ResourceExhausted(
           fmt::format("too many connections (server.max_connections = {})", state_.max_connections)));
       Write(std::move(reply), 11, /*keep_alive=*/false);

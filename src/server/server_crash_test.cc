@@ -46,7 +46,7 @@ budgets:
   - {name: org-daily, tenant: org, money: "1000000", period: daily}
 server:
   snapshot_every: 150
-  tick_interval: 50ms
+  tick_interval: 1s
 )yaml";
 
 int Iterations() {
