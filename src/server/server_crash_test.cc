@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -143,7 +144,8 @@ TEST_F(ServerCrashTest, AcknowledgedWorkSurvivesKillNine) {
     ASSERT_TRUE(listed.ok() && listed->status == 200) << iteration;
     std::set<uint64_t> running;
     int64_t gpus_held = 0;
-    for (const json& lease : json::parse(listed->body)["leases"]) {
+    json listing = json::parse(listed->body);  // named: a temporary would die before the loop
+    for (const json& lease : listing["leases"]) {
       running.insert(lease["id"].get<uint64_t>());
       for (const json& member : lease["placement"]) gpus_held += member["gpu"].get<int64_t>();
     }
@@ -231,6 +233,8 @@ TEST_F(ServerCrashTest, AcknowledgedWorkSurvivesKillNine) {
   EXPECT_GE(kills, std::min(iterations, 50));
   std::lock_guard<std::mutex> lock(ledger.mu);
   EXPECT_GT(ledger.acknowledged, 100) << "too little load to mean anything";
+  std::printf("crash test: %lld kill -9, %lld acknowledged grants and releases checked\n",
+              static_cast<long long>(kills), static_cast<long long>(ledger.acknowledged));
   RecordProperty("kills", static_cast<int>(kills));
   RecordProperty("acknowledged", static_cast<int>(ledger.acknowledged));
 }
