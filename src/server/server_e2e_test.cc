@@ -8,10 +8,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "client/http_client.h"
+#include "client/testing/loopback_server.h"
 #include "server/auth.h"
 #include "testing/server_process.h"
 
@@ -448,6 +452,71 @@ TEST_F(ServerE2ETest, ReloadKeepsLeasesOrRefusesWithReasons) {
   json got = Call(*admin, "GET", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()),
                   &status);
   EXPECT_EQ(got["state"], "granted");
+}
+
+TEST_F(ServerE2ETest, BudgetAlertsReachTheWebhookAndTheMetricsLint) {
+  // A receiver that fails the first delivery: the server retries.
+  std::mutex mu;
+  std::vector<std::string> received;
+  int attempts = 0;
+  testing::LoopbackServer receiver([&](testing::LoopbackConnection& connection) {
+    while (std::optional<std::string> request = connection.ReadRequest()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (++attempts == 1) {
+        connection.Write(testing::HttpReply(503, "{}"));
+        continue;
+      }
+      received.push_back(*request);
+      connection.Write(testing::HttpReply(200, "{}"));
+    }
+  });
+  testing::WriteFile(config_, TestConfig(receiver.port()));
+  server_->Signal(SIGTERM);
+  ASSERT_EQ(server_->Wait(), 0);
+  StartServer();
+
+  auto team_b = Client(kTeamBKey);
+  int status = 0;
+  // 4 GPUs for an hour at 3.60 a GPU-hour: 14.40 against a 10.00 daily budget.
+  json refused = Call(*team_b, "POST", "/v1/leases", &status,
+                      R"({"tenant": "org/team-b", "resources": {"gpu": 4}, "estimate": "1h"})");
+  EXPECT_EQ(status, 402) << refused.dump();
+  EXPECT_EQ(refused["error"]["code"], "budget_exceeded");
+  bool delivered = false;
+  for (int i = 0; i < 100 && !delivered; ++i) {  // the retry backs off 1 s
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      delivered = !received.empty();
+    }
+    if (!delivered) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(delivered) << server_->LogTail();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_NE(received[0].find("POST /alerts"), std::string::npos) << received[0];
+    EXPECT_NE(received[0].find("hard_limit"), std::string::npos) << received[0];
+    EXPECT_NE(received[0].find("team-b-daily"), std::string::npos) << received[0];
+    EXPECT_GE(attempts, 2);
+  }
+
+  // /metrics from the live server passes promtool's lint.
+  auto anonymous = Client("");
+  Result<HttpResponse> metrics = anonymous->Send("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("allot_rejections_total{code=\"budget_exceeded\"} 1"),
+            std::string::npos);
+  std::string path = dir_ + "/metrics.txt";
+  testing::WriteFile(path, metrics->body);
+  std::string command = "promtool check metrics < " + path + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[512];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  int exit = pclose(pipe);
+  EXPECT_EQ(exit, 0) << "promtool (scripts/install-deps.sh installs it): " << output;
+  EXPECT_EQ(output, "");
 }
 
 }  // namespace

@@ -193,8 +193,12 @@ Status Service::RebuildAccess() {
   if (keys_->open()) {
     spdlog::warn("no api_keys configured: every caller is admin (fine on a loopback demo only)");
   }
-  if (webhooks_ != nullptr) webhooks_->Stop();
+  if (webhooks_ != nullptr) {
+    ExportWebhookStats();
+    webhooks_->Stop();
+  }
   webhooks_.reset();
+  webhook_seen_.clear();
   if (!config.server.webhooks.empty()) {
     Result<std::unique_ptr<WebhookSender>> sender = WebhookSender::Create(config.server.webhooks);
     if (!sender.ok()) return sender.status();
@@ -368,6 +372,21 @@ void Service::MaybeSnapshot(int64_t seq) {
   journal_->Snapshot(seq, host_->SnapshotJson());
 }
 
+void Service::ExportWebhookStats() {
+  if (webhooks_ == nullptr) return;
+  for (const WebhookSender::Stats& stats : webhooks_->stats()) {
+    std::array<uint64_t, 3>& seen = webhook_seen_[stats.webhook];
+    const uint64_t now[3] = {stats.delivered, stats.failed_attempts, stats.dropped};
+    static constexpr std::string_view kResults[3] = {"delivered", "failed_attempt", "dropped"};
+    for (size_t i = 0; i < 3; ++i) {
+      if (now[i] > seen[i]) {
+        metrics_->ObserveWebhook(stats.webhook, kResults[i], static_cast<int64_t>(now[i] - seen[i]));
+      }
+      seen[i] = now[i];
+    }
+  }
+}
+
 Status Service::WriteSnapshot() {
   if (journal_failed_) return Unavailable("the journal cannot be written");
   int64_t seq = journal_->last_seq();
@@ -383,7 +402,7 @@ void Service::Tick() {
   command.at = last_time_ = std::max(last_time_, loop_.now());
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
-  metrics_->Refresh(host_->engine());
+  ExportWebhookStats();
 }
 
 Status Service::Reload(std::string yaml_override) {
@@ -420,7 +439,10 @@ void Service::Shutdown() {
     journal_->Snapshot(journal_->last_seq(), host_->SnapshotJson());
   }
   journal_->Close();
-  if (webhooks_ != nullptr) webhooks_->Stop();
+  if (webhooks_ != nullptr) {
+    webhooks_->Drain(std::chrono::seconds(2));  // the last alerts go out if they can
+    webhooks_->Stop();
+  }
 }
 
 int64_t Service::Subscribe(const std::string& authorization,

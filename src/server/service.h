@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -112,6 +113,8 @@ class Service {
   void ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq);
   void AddWaiter(uint64_t id, const Principal& principal, Duration wait, bool created, Done done);
   void MaybeSnapshot(int64_t seq);
+  // Webhook delivery counters into the metrics (they count per sender).
+  void ExportWebhookStats();
 
   // Route handlers (service_routes.cc, service_views.cc).
   void Dispatch(const ApiRequest& request, const Principal& principal, Done done);
@@ -160,6 +163,7 @@ class Service {
   std::unordered_map<int64_t, Subscriber> subscribers_;
   int64_t next_subscriber_ = 1;
   int64_t event_seq_ = 0;
+  std::unordered_map<std::string, std::array<uint64_t, 3>> webhook_seen_;  // delivered, failed, dropped
 };
 
 }  // namespace allot

@@ -304,6 +304,7 @@ ApiReply Service::Usage(const ApiRequest& request, const Principal& principal) {
 
 ApiReply Service::Metrics() {
   metrics_->Refresh(host_->engine());
+  ExportWebhookStats();
   return ApiReply{200, metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8"};
 }
 
