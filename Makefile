@@ -16,9 +16,10 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The engine demo on the embedded default inventory (the server replaces it later).
+# The allocator as a service on the embedded default config: 127.0.0.1:8470,
+# state in ./allot-data (docs/operations.md). Ctrl-C stops it cleanly.
 run: build
-	$(BUILD)/allot demo
+	$(BUILD)/allot serve --data allot-data
 
 unit-test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
