@@ -1,9 +1,11 @@
 // The `allot` command. Subcommands: demo (the engine on a config, printing
-// decisions) and check-config (validate a configuration file).
+// decisions), check-config (validate a configuration file), and the client
+// subcommands that talk to `allot serve` (src/client/cli.h, docs/cli.md).
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
 
+#include "client/cli.h"
 #include "config/config_loader.h"
 #include "demo.h"
 
@@ -33,7 +35,16 @@ int Main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check-config", "validate a configuration file");
   check->add_option("file", check_path, "YAML configuration")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  int client_exit_code = -1;
+  allot::AddClientCommands(app, &client_exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; a usage error exits 2 (docs/cli.md).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (client_exit_code >= 0) return client_exit_code;
 
   if (*check) {
     allot::Result<allot::Config> config = allot::LoadConfigFile(check_path);
