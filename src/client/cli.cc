@@ -76,7 +76,9 @@ void AddRequestOptions(CLI::App* command, AcquireOptions& o) {
   command->add_option("--pool", o.pool, "pool to place in");
   command->add_option("--estimate", o.estimate, "expected run time (2h)");
   command->add_option("--ttl", o.ttl, "lease TTL, renewed by heartbeats (60s)");
-  command->add_option("--label", o.labels, "label key=value (repeatable)");
+  // One value per --label, so "--label a=b -- cmd" leaves "--" to end the
+  // options instead of being read as a second label.
+  command->add_option("--label", o.labels, "label key=value (repeatable)")->allow_extra_args(false);
 }
 
 void AddLeaseCommands(CLI::App& app, int* exit_code) {
@@ -200,6 +202,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   AddRequestOptions(command, run->acquire);
   command->add_option("command", run->command, "the command and its arguments, after --")
       ->required();
+  command->footer("Put the command after --: allot run --gpu 1 -- python train.py --lr 3e-4");
   Bind(command, exit_code, [run](ClientContext& ctx) { return RunUnderLease(ctx, *run); });
 }
 

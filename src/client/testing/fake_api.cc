@@ -23,7 +23,7 @@ void FakeApi::Serve(LoopbackConnection& connection) {
   while (std::optional<std::string> raw = connection.ReadRequest()) {
     FakeRequest request;
     size_t head_end = raw->find("\r\n\r\n");
-    request.head = raw->substr(0, head_end);
+    request.head = raw->substr(0, head_end + 2);  // each header line with its "\r\n"
     request.body = raw->substr(head_end + 4);
     size_t space = raw->find(' ');
     request.method = raw->substr(0, space);

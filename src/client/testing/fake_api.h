@@ -17,7 +17,7 @@ struct FakeRequest {
   std::string method;
   std::string target;  // path and query
   std::string body;
-  std::string head;  // the request line and headers, as received
+  std::string head;  // the request line and headers, each ending "\r\n"
 };
 
 class FakeApi {
