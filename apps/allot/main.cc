@@ -1,12 +1,14 @@
 // The `allot` command. Subcommands: serve (the allocator as a service), demo
 // (the engine on a config, printing decisions), check-config (validate a
-// configuration file), keygen (a new API key) and the client commands.
+// configuration file), keygen (a new API key), and the client subcommands
+// that talk to `allot serve` (src/client/cli.h, docs/cli.md).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <iostream>
 
+#include "client/cli.h"
 #include "config/config_loader.h"
 #include "demo.h"
 #include "keygen.h"
@@ -64,7 +66,16 @@ int Main(int argc, char** argv) {
   keygen->add_option("--role", key_role, "agent | tenant_admin | admin")
       ->check(CLI::IsMember({"agent", "tenant_admin", "admin"}));
 
-  CLI11_PARSE(app, argc, argv);
+  int client_exit_code = -1;
+  allot::AddClientCommands(app, &client_exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; a usage error exits 2 (docs/cli.md).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (client_exit_code >= 0) return client_exit_code;
 
   if (*serve) {
     serve_options.service.journal.fsync_each_commit = journal_sync == "full";

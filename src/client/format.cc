@@ -1,0 +1,145 @@
+#include "client/format.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace allot {
+
+namespace {
+
+// "2.500" -> "2.5", "3.000" -> "3"; keeps at least `keep` decimals.
+std::string TrimZeros(std::string text, size_t keep = 0) {
+  size_t point = text.find('.');
+  if (point == std::string::npos) {
+    if (keep > 0) text += "." + std::string(keep, '0');
+    return text;
+  }
+  size_t decimals = text.size() - point - 1;
+  while (decimals > keep && text.back() == '0') {
+    text.pop_back();
+    --decimals;
+  }
+  if (decimals < keep) text.append(keep - decimals, '0');
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+const Json* Field(const Json& json, std::string_view key) {
+  if (!json.is_object()) return nullptr;
+  auto it = json.find(key);
+  return it == json.end() ? nullptr : &*it;
+}
+
+std::string Text(const Json& json, std::string_view key) {
+  const Json* value = Field(json, key);
+  if (value == nullptr || value->is_null()) return "";
+  if (value->is_string()) return value->get<std::string>();
+  return value->dump();
+}
+
+std::string FormatNumber(const Json& value, int max_decimals) {
+  if (value.is_number_integer()) return value.dump();
+  if (!value.is_number()) return value.is_string() ? value.get<std::string>() : "-";
+  return TrimZeros(fmt::format("{:.{}f}", value.get<double>(), max_decimals));
+}
+
+std::string FormatMib(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (!value.is_number()) return "-";
+  double mib = value.get<double>();
+  const char* unit = "MiB";
+  for (const char* bigger : {"GiB", "TiB", "PiB"}) {
+    if (std::fabs(mib) < 1024) break;
+    mib /= 1024;
+    unit = bigger;
+  }
+  return TrimZeros(fmt::format("{:.2f}", mib)) + " " + unit;
+}
+
+std::string FormatMoney(const Json& value, std::string_view currency) {
+  std::string amount;
+  if (value.is_string()) {
+    amount = TrimZeros(value.get<std::string>(), 2);
+  } else if (value.is_number()) {
+    amount = TrimZeros(fmt::format("{:.6f}", value.get<double>()), 2);
+  } else {
+    return "-";
+  }
+  return currency.empty() ? amount : amount + " " + std::string(currency);
+}
+
+std::string FormatQuantity(std::string_view resource, const Json& value) {
+  if (resource == "memory" || resource == "gpu_memory") return FormatMib(value);
+  return FormatNumber(value);
+}
+
+std::string FormatResources(const Json& resources) {
+  if (!resources.is_object() || resources.empty()) return "-";
+  std::string text;
+  for (const auto& [name, value] : resources.items()) {
+    if (!text.empty()) text += ", ";
+    text += name + " " + FormatQuantity(name, value);
+  }
+  return text;
+}
+
+std::string FormatUsed(std::string_view resource, const Json& allocated, const Json& capacity) {
+  const Json* used = Field(allocated, resource);
+  const Json* total = Field(capacity, resource);
+  if (total == nullptr) return "-";
+  std::string used_text = used == nullptr ? "0" : FormatQuantity(resource, *used);
+  std::string total_text = FormatQuantity(resource, *total);
+  // "20 GiB/80 GiB" reads better as "20/80 GiB" when the units agree.
+  size_t space = total_text.find(' ');
+  if (space != std::string::npos && used_text.ends_with(total_text.substr(space))) {
+    used_text.resize(used_text.size() - (total_text.size() - space));
+  }
+  return used_text + "/" + total_text;
+}
+
+std::string FormatTime(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  return "-";
+}
+
+Table::Table(std::vector<std::string> headers)
+    : headers_(std::move(headers)), right_(headers_.size(), false) {}
+
+void Table::RightAlign(size_t column) {
+  if (column < right_.size()) right_[column] = true;
+}
+
+void Table::AddRow(std::vector<std::string> cells) {
+  cells.resize(headers_.size());
+  rows_.push_back(std::move(cells));
+}
+
+void Table::Print(std::ostream& out) const {
+  std::vector<size_t> width(headers_.size());
+  for (size_t c = 0; c < headers_.size(); ++c) {
+    width[c] = headers_[c].size();
+    for (const std::vector<std::string>& row : rows_) width[c] = std::max(width[c], row[c].size());
+  }
+  auto print_row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      size_t pad = width[c] - cells[c].size();
+      if (right_[c]) line.append(pad, ' ');
+      line += cells[c];
+      if (c + 1 < cells.size()) {
+        if (!right_[c]) line.append(pad, ' ');
+        line += "  ";
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  };
+  print_row(headers_);
+  for (const std::vector<std::string>& row : rows_) print_row(row);
+}
+
+}  // namespace allot

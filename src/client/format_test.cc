@@ -1,0 +1,78 @@
+#include "client/format.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace allot {
+namespace {
+
+TEST(FormatTest, Numbers) {
+  EXPECT_EQ(FormatNumber(Json(0.5)), "0.5");
+  EXPECT_EQ(FormatNumber(Json(2)), "2");
+  EXPECT_EQ(FormatNumber(Json(2.0)), "2");
+  EXPECT_EQ(FormatNumber(Json(0.125)), "0.125");
+  EXPECT_EQ(FormatNumber(Json(0.12549)), "0.125");
+  EXPECT_EQ(FormatNumber(Json(12.3456), 2), "12.35");
+  EXPECT_EQ(FormatNumber(Json("7")), "7");
+  EXPECT_EQ(FormatNumber(Json()), "-");
+}
+
+TEST(FormatTest, MemoryInBinaryUnits) {
+  EXPECT_EQ(FormatMib(Json(512)), "512 MiB");
+  EXPECT_EQ(FormatMib(Json(20480)), "20 GiB");
+  EXPECT_EQ(FormatMib(Json(1536)), "1.5 GiB");
+  EXPECT_EQ(FormatMib(Json(1572864)), "1.5 TiB");
+  EXPECT_EQ(FormatMib(Json("16Gi")), "16Gi");
+  EXPECT_EQ(FormatMib(Json(true)), "-");
+}
+
+TEST(FormatTest, MoneyKeepsTwoDecimalsAndTheCurrency) {
+  EXPECT_EQ(FormatMoney(Json("12.500000"), "USD"), "12.50 USD");
+  EXPECT_EQ(FormatMoney(Json("0.000100"), "EUR"), "0.0001 EUR");
+  EXPECT_EQ(FormatMoney(Json("1000"), "USD"), "1000.00 USD");
+  EXPECT_EQ(FormatMoney(Json("-3.1"), ""), "-3.10");
+  EXPECT_EQ(FormatMoney(Json(2.5), "USD"), "2.50 USD");
+  EXPECT_EQ(FormatMoney(Json(), "USD"), "-");
+}
+
+TEST(FormatTest, ResourcesAndUse) {
+  Json capacity = Json::parse(R"({"gpu": 8, "cpu": 96, "memory": 1048576})");
+  Json allocated = Json::parse(R"({"gpu": 2.5, "memory": 20480})");
+  EXPECT_EQ(FormatResources(allocated), "gpu 2.5, memory 20 GiB");
+  EXPECT_EQ(FormatResources(Json::object()), "-");
+  EXPECT_EQ(FormatUsed("gpu", allocated, capacity), "2.5/8");
+  EXPECT_EQ(FormatUsed("cpu", allocated, capacity), "0/96");
+  EXPECT_EQ(FormatUsed("memory", allocated, capacity), "20 GiB/1 TiB");
+  // One unit is said once when both sides share it.
+  EXPECT_EQ(FormatUsed("memory", allocated, Json::parse(R"({"memory": 81920})")), "20/80 GiB");
+  EXPECT_EQ(FormatUsed("slots", allocated, capacity), "-");
+}
+
+TEST(FormatTest, FieldAccessNeverThrows) {
+  Json lease =
+      Json::parse(R"({"id": 42, "state": "granted", "queue": null, "labels": {"a": "b"}})");
+  EXPECT_EQ(Text(lease, "id"), "42");
+  EXPECT_EQ(Text(lease, "state"), "granted");
+  EXPECT_EQ(Text(lease, "queue"), "");
+  EXPECT_EQ(Text(lease, "missing"), "");
+  EXPECT_EQ(Text(lease, "labels"), R"({"a":"b"})");
+  EXPECT_EQ(Text(Json::array(), "id"), "");
+  EXPECT_EQ(Field(Json(3), "id"), nullptr);
+}
+
+TEST(FormatTest, TableAlignsColumns) {
+  Table table({"ID", "STATE", "DETAIL"});
+  table.RightAlign(0);
+  table.AddRow({"7", "granted", "node-3/dev1 0.5 GPU"});
+  table.AddRow({"1042", "queued"});  // a missing cell prints empty
+  std::ostringstream out;
+  table.Print(out);
+  EXPECT_EQ(out.str(),
+            "  ID  STATE    DETAIL\n"
+            "   7  granted  node-3/dev1 0.5 GPU\n"
+            "1042  queued\n");
+}
+
+}  // namespace
+}  // namespace allot
