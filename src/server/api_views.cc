@@ -248,12 +248,24 @@ json BudgetJson(const Engine& engine, int budget) {
   int64_t reserved = ledger.reserved(budget);
   int64_t spent_now = ledger.SpentNow(budget, now);
   bool money = spec.meter == BudgetMeter::kMoney;
-  auto amount = [&](int64_t value) { return money ? json(FormatMoney(value)) : json(value); };
-  std::string_view meter = money ? "money" : spec.meter == BudgetMeter::kTokens ? "tokens"
-                                                                                 : "resource_time";
+  // Resource-time is kept in the resource's unit x milliseconds; shown in
+  // hours of the whole unit (GPU-hours, core-hours, GiB-hours).
+  double hour_units = 1.0;
+  std::string meter = money ? "money" : "tokens";
+  if (spec.meter == BudgetMeter::kResourceTime) {
+    int r = spec.resource;
+    double unit = (r == kGpu || r == kCpu) ? 1000.0 : (r == kMemory || r == kGpuMemory) ? 1024.0 : 1.0;
+    hour_units = unit * 3.6e6;
+    meter = std::string(engine.inventory().resources.Name(r)) + "_hours";
+  }
+  auto amount = [&](int64_t value) {
+    if (money) return json(FormatMoney(value));
+    if (spec.meter == BudgetMeter::kResourceTime) return json(static_cast<double>(value) / hour_units);
+    return json(value);
+  };
   json out = {{"name", spec.name},
               {"tenant", engine.tenancy().tenant(ledger.tenant_of(budget)).path},
-              {"meter", std::string(meter)},
+              {"meter", meter},
               {"period", {{"kind", PeriodName(spec.period)},
                           {"start", TimeJson(entry.period.start)},
                           {"end", entry.period.end == kForever ? json(nullptr)
@@ -268,16 +280,17 @@ json BudgetJson(const Engine& engine, int budget) {
                                                : 0.0}};
   if (money) out["currency"] = engine.prices().currency();
   // Period-average burn: what was spent so far this period over its elapsed
-  // hours; exhaustion when that burn continues.
+  // hours; exhaustion when that burn continues, if before the period ends.
   double hours = static_cast<double>(now - entry.period.start) / (3600.0 * kMicrosPerSecond);
   double burn = hours > 0 ? static_cast<double>(spent_now) / hours : 0.0;
-  out["burn_per_hour"] = money ? json(burn / kMicrosPerUnit) : json(burn);
-  if (burn > 0 && spent_now < entry.limit) {
-    double left_hours = static_cast<double>(entry.limit - spent_now) / burn;
-    Time at = now + static_cast<Time>(left_hours * 3600.0 * kMicrosPerSecond);
-    out["exhausted_at"] = at < entry.period.end ? json(TimeJson(at)) : json(nullptr);
-  } else {
-    out["exhausted_at"] = spent_now >= entry.limit ? json(TimeJson(now)) : json(nullptr);
+  out["burn_per_hour"] = money ? json(burn / kMicrosPerUnit) : json(burn / hour_units);
+  out["exhausted_at"] = nullptr;
+  if (spent_now >= entry.limit) {
+    out["exhausted_at"] = TimeJson(now);
+  } else if (burn > 0) {
+    double at = static_cast<double>(now) +
+                static_cast<double>(entry.limit - spent_now) / burn * 3600.0 * kMicrosPerSecond;
+    if (at < static_cast<double>(entry.period.end)) out["exhausted_at"] = TimeJson(static_cast<Time>(at));
   }
   return out;
 }
