@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -452,6 +453,56 @@ TEST_F(ServerE2ETest, ReloadKeepsLeasesOrRefusesWithReasons) {
   json got = Call(*admin, "GET", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()),
                   &status);
   EXPECT_EQ(got["state"], "granted");
+}
+
+// Runs the allot binary as a shell command; returns its exit code, output in *out.
+int RunAllot(const std::string& args, std::string* out) {
+  std::string command = std::string(ALLOT_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[512];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) *out += buffer;
+  int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(ServerE2ETest, CommandLineClientAndAllotRun) {
+  std::string common = "--server " + server_->base_url() + " --key " + kTeamAKey;
+  std::string out;
+  // allot run: the command sees its lease, its exit code comes back, and the
+  // lease ends released with that code and the wall time.
+  int code = RunAllot("run " + common +
+                          " --tenant org/team-a --gpu 1 -- sh -c "
+                          "'test -n \"$ALLOT_LEASE_ID\" && test -n \"$CUDA_VISIBLE_DEVICES\" "
+                          "&& echo lease=$ALLOT_LEASE_ID && exit 7'",
+                      &out);
+  EXPECT_EQ(code, 7) << out;
+  size_t at = out.find("lease=");
+  ASSERT_NE(at, std::string::npos) << out;
+  uint64_t id = std::stoull(out.substr(at + 6));
+  auto client = Client(kTeamAKey);
+  int status = 0;
+  json ended = Call(*client, "GET", "/v1/leases/" + std::to_string(id), &status);
+  EXPECT_EQ(ended["state"], "ended") << ended.dump();
+  EXPECT_EQ(ended["end_reason"], "released");
+  EXPECT_EQ(ended["exit_code"], 7);
+  EXPECT_GT(ended["wall_seconds"].get<double>(), 0.0);
+
+  // Exit codes of the client: granted 0, rejected 4, refused 1, unreachable 3.
+  out.clear();
+  EXPECT_EQ(RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 1 --output json", &out), 0)
+      << out;
+  out.clear();
+  EXPECT_EQ(RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 64", &out), 4) << out;
+  EXPECT_NE(out.find("infeasible"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunAllot("lease acquire " + common + " --tenant org/team-b --gpu 1", &out), 1) << out;
+  EXPECT_NE(out.find("permission_denied"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunAllot("lease list " + common, &out), 0) << out;
+  EXPECT_NE(out.find("org/team-a"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunAllot("queue --server http://127.0.0.1:1 --timeout 2", &out), 3) << out;
 }
 
 TEST_F(ServerE2ETest, BudgetAlertsReachTheWebhookAndTheMetricsLint) {
