@@ -45,16 +45,16 @@ int Main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "run the allocator as an HTTP service");
   serve->add_option("--config", serve_options.service.config_path,
                     "YAML configuration (default: the embedded demo)");
-  serve->add_option("--data", serve_options.service.data_dir,
-                    "directory of the journal (SQLite)")
+  serve->add_option("--data", serve_options.service.data_dir, "directory of the journal (SQLite)")
       ->capture_default_str();
   serve->add_option("--listen", serve_options.listen,
                     "host:port (default: server.listen, 127.0.0.1:8470)");
   std::string port_file;
   serve->add_option("--port-file", port_file,
                     "write the bound port to this file once listening (for --listen HOST:0)");
-  serve->add_option("--journal-sync", journal_sync,
-                    "full: fsync every group commit; normal: survive a process crash only")
+  serve
+      ->add_option("--journal-sync", journal_sync,
+                   "full: fsync every group commit; normal: survive a process crash only")
       ->check(CLI::IsMember({"full", "normal"}));
 
   std::string key_name;

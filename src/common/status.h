@@ -19,7 +19,7 @@ enum class StatusCode {
   kUnavailable,
   kInternal,
   kDataLoss,
-  kUnauthenticated,  // no credentials, or unknown ones
+  kUnauthenticated,   // no credentials, or unknown ones
   kPermissionDenied,  // known caller, not allowed to do this
 };
 

@@ -792,8 +792,12 @@ std::optional<Engine::QueuedView> Engine::FindQueued(RequestId id) const {
   auto it = queue_.find(id);
   if (it == queue_.end()) return std::nullopt;
   const Pending& pending = it->second;
-  return QueuedView{id, &pending.request, pending.resolved.tenant,
-                    pending.resolved.priority_class, pending.enqueued_at, pending.reason};
+  return QueuedView{id,
+                    &pending.request,
+                    pending.resolved.tenant,
+                    pending.resolved.priority_class,
+                    pending.enqueued_at,
+                    pending.reason};
 }
 
 std::vector<Engine::QueuedView> Engine::QueuedRequests() const {

@@ -191,9 +191,10 @@ json DecisionEventJson(EngineHost& host, const Decision& decision, std::string* 
                     {"message", alert.message}};
     return out;
   }
-  uint64_t id = decision.kind == DecisionKind::kLeaseEnded || decision.kind == DecisionKind::kPreempt
-                    ? decision.lease.value
-                    : decision.request.value;
+  uint64_t id =
+      decision.kind == DecisionKind::kLeaseEnded || decision.kind == DecisionKind::kPreempt
+          ? decision.lease.value
+          : decision.request.value;
   out["lease"] = LeaseJson(host, id, tenant_path);
   if (!decision.message.empty()) out["message"] = decision.message;
   if (decision.kind == DecisionKind::kPreempt) {
@@ -224,7 +225,8 @@ json TenantJson(const Engine& engine, int tenant) {
   json budgets = json::array();
   if (const BudgetLedger* ledger = engine.budgets(); ledger != nullptr) {
     for (size_t b = 0; b < ledger->size(); ++b) {
-      if (ledger->tenant_of(static_cast<int>(b)) == tenant) budgets.push_back(ledger->spec(static_cast<int>(b)).name);
+      if (ledger->tenant_of(static_cast<int>(b)) == tenant)
+        budgets.push_back(ledger->spec(static_cast<int>(b)).name);
     }
   }
   return {{"path", t.path},
@@ -254,30 +256,34 @@ json BudgetJson(const Engine& engine, int budget) {
   std::string meter = money ? "money" : "tokens";
   if (spec.meter == BudgetMeter::kResourceTime) {
     int r = spec.resource;
-    double unit = (r == kGpu || r == kCpu) ? 1000.0 : (r == kMemory || r == kGpuMemory) ? 1024.0 : 1.0;
+    double unit = (r == kGpu || r == kCpu)            ? 1000.0
+                  : (r == kMemory || r == kGpuMemory) ? 1024.0
+                                                      : 1.0;
     hour_units = unit * 3.6e6;
     meter = std::string(engine.inventory().resources.Name(r)) + "_hours";
   }
   auto amount = [&](int64_t value) {
     if (money) return json(FormatMoney(value));
-    if (spec.meter == BudgetMeter::kResourceTime) return json(static_cast<double>(value) / hour_units);
+    if (spec.meter == BudgetMeter::kResourceTime)
+      return json(static_cast<double>(value) / hour_units);
     return json(value);
   };
-  json out = {{"name", spec.name},
-              {"tenant", engine.tenancy().tenant(ledger.tenant_of(budget)).path},
-              {"meter", meter},
-              {"period", {{"kind", PeriodName(spec.period)},
-                          {"start", TimeJson(entry.period.start)},
-                          {"end", entry.period.end == kForever ? json(nullptr)
-                                                               : json(TimeJson(entry.period.end))}}},
-              {"limit", amount(entry.limit)},
-              {"settled", amount(entry.settled)},
-              {"reserved", amount(reserved)},
-              {"spent_now", amount(spent_now)},
-              {"remaining", amount(std::max<int64_t>(0, entry.limit - entry.settled - reserved))},
-              {"used_percent", entry.limit > 0 ? 100.0 * static_cast<double>(entry.settled + reserved) /
-                                                     static_cast<double>(entry.limit)
-                                               : 0.0}};
+  json out = {
+      {"name", spec.name},
+      {"tenant", engine.tenancy().tenant(ledger.tenant_of(budget)).path},
+      {"meter", meter},
+      {"period",
+       {{"kind", PeriodName(spec.period)},
+        {"start", TimeJson(entry.period.start)},
+        {"end", entry.period.end == kForever ? json(nullptr) : json(TimeJson(entry.period.end))}}},
+      {"limit", amount(entry.limit)},
+      {"settled", amount(entry.settled)},
+      {"reserved", amount(reserved)},
+      {"spent_now", amount(spent_now)},
+      {"remaining", amount(std::max<int64_t>(0, entry.limit - entry.settled - reserved))},
+      {"used_percent", entry.limit > 0 ? 100.0 * static_cast<double>(entry.settled + reserved) /
+                                             static_cast<double>(entry.limit)
+                                       : 0.0}};
   if (money) out["currency"] = engine.prices().currency();
   // Period-average burn: what was spent so far this period over its elapsed
   // hours; exhaustion when that burn continues, if before the period ends.
@@ -290,7 +296,8 @@ json BudgetJson(const Engine& engine, int budget) {
   } else if (burn > 0) {
     double at = static_cast<double>(now) +
                 static_cast<double>(entry.limit - spent_now) / burn * 3600.0 * kMicrosPerSecond;
-    if (at < static_cast<double>(entry.period.end)) out["exhausted_at"] = TimeJson(static_cast<Time>(at));
+    if (at < static_cast<double>(entry.period.end))
+      out["exhausted_at"] = TimeJson(static_cast<Time>(at));
   }
   return out;
 }
@@ -321,7 +328,8 @@ json PoolJson(const Engine& engine, int pool) {
     if (inventory.nodes[n].pool != static_cast<PoolIndex>(pool)) continue;
     ++nodes;
     for (int r = 0; r < inventory.resources.size(); ++r) {
-      capacity.amounts[static_cast<size_t>(r)] += inventory.nodes[n].capacity.amounts[static_cast<size_t>(r)];
+      capacity.amounts[static_cast<size_t>(r)] +=
+          inventory.nodes[n].capacity.amounts[static_cast<size_t>(r)];
       allocated.amounts[static_cast<size_t>(r)] +=
           cluster.allocated(static_cast<NodeIndex>(n)).amounts[static_cast<size_t>(r)];
     }
@@ -336,8 +344,9 @@ json PoolJson(const Engine& engine, int pool) {
   const Pool& p = inventory.pools[static_cast<size_t>(pool)];
   return {{"name", p.name},
           {"tier", std::string(TierName(p.tier))},
-          {"gpu_model", p.gpu_model >= 0 ? json(inventory.gpu_models[static_cast<size_t>(p.gpu_model)].name)
-                                         : json(nullptr)},
+          {"gpu_model", p.gpu_model >= 0
+                            ? json(inventory.gpu_models[static_cast<size_t>(p.gpu_model)].name)
+                            : json(nullptr)},
           {"nodes", nodes},
           {"capacity", ResourcesJson(capacity, inventory.resources, true)},
           {"allocated", ResourcesJson(allocated, inventory.resources, false)},
@@ -347,13 +356,14 @@ json PoolJson(const Engine& engine, int pool) {
 json NodeJson(const Engine& engine, int node) {
   const Inventory& inventory = engine.inventory();
   const Node& n = inventory.nodes[static_cast<size_t>(node)];
-  return {{"name", n.name},
-          {"pool", inventory.pools[n.pool].name},
-          {"state", std::string(NodeStateName(engine.cluster().state(static_cast<NodeIndex>(node))))},
-          {"labels", LabelsJson(n.labels)},
-          {"capacity", ResourcesJson(n.capacity, inventory.resources, true)},
-          {"allocated", ResourcesJson(engine.cluster().allocated(static_cast<NodeIndex>(node)),
-                                      inventory.resources, false)}};
+  return {
+      {"name", n.name},
+      {"pool", inventory.pools[n.pool].name},
+      {"state", std::string(NodeStateName(engine.cluster().state(static_cast<NodeIndex>(node))))},
+      {"labels", LabelsJson(n.labels)},
+      {"capacity", ResourcesJson(n.capacity, inventory.resources, true)},
+      {"allocated", ResourcesJson(engine.cluster().allocated(static_cast<NodeIndex>(node)),
+                                  inventory.resources, false)}};
 }
 
 std::string_view RejectHttpCode(RejectCode code, int* http_status) {

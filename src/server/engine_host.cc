@@ -28,8 +28,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Create(std::string yaml, std::st
   Result<Config> config = ParseYaml(yaml, source);
   if (!config.ok()) return config.status();
   std::unique_ptr<EngineHost> host(new EngineHost());
-  Result<std::unique_ptr<Engine>> engine =
-      Engine::Create(config->inventory, config->engine);
+  Result<std::unique_ptr<Engine>> engine = Engine::Create(config->inventory, config->engine);
   if (!engine.ok()) return engine.status();
   host->yaml_ = std::move(yaml);
   host->source_ = std::move(source);
@@ -45,21 +44,20 @@ std::string EngineHost::SnapshotJson() const {
   root["config_source"] = source_;
   root["engine"] = SnapshotToJson(engine_->Snapshot(), engine_->inventory(), engine_->tenancy());
   json history = json::array();
-  size_t skip = history_order_.size() > kSnapshotHistory
-                    ? history_order_.size() - kSnapshotHistory
-                    : 0;
+  size_t skip =
+      history_order_.size() > kSnapshotHistory ? history_order_.size() - kSnapshotHistory : 0;
   for (size_t i = skip; i < history_order_.size(); ++i) {
     auto it = history_.find(history_order_[i]);
     if (it == history_.end()) continue;
     const FinishedRequest& f = it->second;
-    json entry = {{"id", f.id},
-                  {"rejected", f.rejected},
-                  {"tenant", f.tenant_path},
-                  {"class", f.priority_class},
-                  {"at", f.at},
-                  {"code", f.rejected ? static_cast<int>(f.reject_code)
-                                      : static_cast<int>(f.end_reason)},
-                  {"message", f.message}};
+    json entry = {
+        {"id", f.id},
+        {"rejected", f.rejected},
+        {"tenant", f.tenant_path},
+        {"class", f.priority_class},
+        {"at", f.at},
+        {"code", f.rejected ? static_cast<int>(f.reject_code) : static_cast<int>(f.end_reason)},
+        {"message", f.message}};
     if (f.has_exit) {
       entry["exit_code"] = f.exit_code;
       entry["wall_seconds"] = f.wall_seconds;
@@ -123,8 +121,8 @@ Result<std::unique_ptr<EngineHost>> EngineHost::FromSnapshot(std::string_view te
         f.wall_seconds = entry.value("wall_seconds", 0.0);
       }
       if (entry.contains("usage") && entry["usage"].is_string()) {
-        Result<std::vector<UsageRecord>> usage = ReadUsageJsonl(
-            entry["usage"].get<std::string>(), host->engine_->inventory().resources);
+        Result<std::vector<UsageRecord>> usage =
+            ReadUsageJsonl(entry["usage"].get<std::string>(), host->engine_->inventory().resources);
         if (!usage.ok() || usage->size() != 1) {
           return DataLoss(fmt::format("snapshot: history of request {}: bad usage record", f.id));
         }
@@ -265,8 +263,8 @@ void EngineHost::NoteDecisions(const std::vector<Decision>& decisions, const Req
         f.priority_class = it->second.priority_class;
         waiting_.erase(it);
       } else if (submitted != nullptr) {
-        int tenant = submitted->tenant.empty() ? tenancy.sole_leaf()
-                                               : tenancy.FindTenant(submitted->tenant);
+        int tenant =
+            submitted->tenant.empty() ? tenancy.sole_leaf() : tenancy.FindTenant(submitted->tenant);
         int cls = submitted->priority_class.empty() ? tenancy.default_class()
                                                     : tenancy.FindClass(submitted->priority_class);
         if (tenant >= 0) f.tenant_path = tenancy.tenant(tenant).path;
@@ -289,8 +287,8 @@ void EngineHost::NoteUsage(const std::vector<UsageRecord>& usage, const Command*
     f.priority_class = record.priority_class;
     f.at = record.end;
     f.usage = record;
-    static constexpr EndReason kReasons[] = {EndReason::kReleased, EndReason::kCancelled,
-                                             EndReason::kExpired,  EndReason::kNodeDown,
+    static constexpr EndReason kReasons[] = {EndReason::kReleased,  EndReason::kCancelled,
+                                             EndReason::kExpired,   EndReason::kNodeDown,
                                              EndReason::kPreempted, EndReason::kBudgetExhausted};
     for (EndReason reason : kReasons) {
       if (EndReasonName(reason) == record.end_reason) f.end_reason = reason;

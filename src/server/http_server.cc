@@ -65,8 +65,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start(bool over_limit) {
     if (over_limit) {
       spdlog::warn("connection refused: {} open (server.max_connections)", state_.connections - 1);
-      ApiReply reply = ErrorReply(ResourceExhausted(
-          fmt::format("too many connections (server.max_connections = {})", state_.max_connections)));
+      ApiReply reply = ErrorReply(ResourceExhausted(fmt::format(
+          "too many connections (server.max_connections = {})", state_.max_connections)));
       Write(std::move(reply), 11, /*keep_alive=*/false);
       return;
     }
@@ -147,7 +147,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response->body() = std::move(reply.body);
     response->prepare_payload();
     if (state_.service != nullptr && !route_.empty()) {
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
       state_.service->metrics()->ObserveHttp(route_, method_, reply.status, seconds);
     }
     stream_.expires_after(state_.request_timeout);  // a client that will not read is cut off
@@ -250,16 +251,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
   int port() const { return acceptor_.local_endpoint().port(); }
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(acceptor_.get_executor()),
-                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (!ec) {
-                               socket.set_option(tcp::no_delay(true));
-                               bool over = self->state_.connections >= self->state_.max_connections;
-                               std::make_shared<Session>(std::move(socket), self->state_)->Start(over);
-                             }
-                             if (self->acceptor_.is_open()) self->Accept();
-                           });
+    acceptor_.async_accept(
+        asio::make_strand(acceptor_.get_executor()),
+        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            socket.set_option(tcp::no_delay(true));
+            bool over = self->state_.connections >= self->state_.max_connections;
+            std::make_shared<Session>(std::move(socket), self->state_)->Start(over);
+          }
+          if (self->acceptor_.is_open()) self->Accept();
+        });
   }
   void Stop() {
     beast::error_code ignored;
@@ -273,10 +275,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 Result<tcp::endpoint> ParseListen(const std::string& listen) {
   size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return InvalidArgument("listen: must be host:port, got '" + listen + "'");
+  if (colon == std::string::npos)
+    return InvalidArgument("listen: must be host:port, got '" + listen + "'");
   std::string host = listen.substr(0, colon);
   if (host == "localhost") host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = -1;
   std::string_view port_text = std::string_view(listen).substr(colon + 1);
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -297,30 +301,43 @@ std::string RouteTemplate(std::string_view target) {
   size_t start = 1;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string_view part = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    std::string_view part =
+        path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
     if (!part.empty()) parts.push_back(part);
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
   if (parts.empty()) return "/";
   if (parts[0] != "v1") {
-    if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
+    if (parts.size() == 1 &&
+        (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
       return "/" + std::string(parts[0]);
     }
     return "other";
   }
-  if (parts.size() >= 2 && parts[1] == "tenants") return parts.size() > 2 ? "/v1/tenants/{path}" : "/v1/tenants";
+  if (parts.size() >= 2 && parts[1] == "tenants")
+    return parts.size() > 2 ? "/v1/tenants/{path}" : "/v1/tenants";
   std::string route;
   for (size_t i = 0; i < parts.size() && i < 4; ++i) {
     bool variable = (i == 2 && (parts[1] == "leases" || parts[1] == "nodes")) || IsNumber(parts[i]);
     route += "/";
     route += variable ? (parts[1] == "nodes" ? "{name}" : "{id}") : std::string(parts[i]);
   }
-  static constexpr std::string_view kKnown[] = {
-      "/v1/leases", "/v1/leases/{id}", "/v1/leases/{id}/renew", "/v1/leases/{id}/release",
-      "/v1/queue", "/v1/budgets", "/v1/classes", "/v1/pools", "/v1/nodes",
-      "/v1/nodes/{name}/state", "/v1/reports/chargeback", "/v1/usage", "/v1/events",
-      "/v1/admin/reload", "/v1/admin/snapshot"};
+  static constexpr std::string_view kKnown[] = {"/v1/leases",
+                                                "/v1/leases/{id}",
+                                                "/v1/leases/{id}/renew",
+                                                "/v1/leases/{id}/release",
+                                                "/v1/queue",
+                                                "/v1/budgets",
+                                                "/v1/classes",
+                                                "/v1/pools",
+                                                "/v1/nodes",
+                                                "/v1/nodes/{name}/state",
+                                                "/v1/reports/chargeback",
+                                                "/v1/usage",
+                                                "/v1/events",
+                                                "/v1/admin/reload",
+                                                "/v1/admin/snapshot"};
   for (std::string_view known : kKnown) {
     if (route == known) return route;
   }

@@ -47,7 +47,8 @@ Result<Target> ParseTarget(std::string_view target) {
   size_t start = 1;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string_view raw = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    std::string_view raw =
+        path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
     if (!raw.empty()) {
       Result<std::string> segment = Decode(raw, false);
       if (!segment.ok()) return segment.status();

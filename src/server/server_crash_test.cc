@@ -60,9 +60,9 @@ int Iterations() {
 // died) is uncertain: it may or may not have happened, but at most once.
 struct Ledger {
   std::mutex mu;
-  std::set<uint64_t> granted;           // acknowledged grants not yet released
-  std::set<uint64_t> released;          // acknowledged releases
-  std::set<uint64_t> uncertain;         // grants or releases without a reply
+  std::set<uint64_t> granted;    // acknowledged grants not yet released
+  std::set<uint64_t> released;   // acknowledged releases
+  std::set<uint64_t> uncertain;  // grants or releases without a reply
   int64_t acknowledged = 0;
 };
 
@@ -82,9 +82,9 @@ void Churn(const std::string& base_url, Ledger* ledger, std::atomic<bool>* stop,
       }
     }
     if (victim != 0) {
-      Result<HttpResponse> r = (*client)->Send(
-          "POST", "/v1/leases/" + std::to_string(victim) + "/release",
-          R"({"exit_code": 0, "wall_seconds": 0.01})");
+      Result<HttpResponse> r =
+          (*client)->Send("POST", "/v1/leases/" + std::to_string(victim) + "/release",
+                          R"({"exit_code": 0, "wall_seconds": 0.01})");
       std::lock_guard<std::mutex> lock(ledger->mu);
       if (r.ok() && r->status == 200) {
         ledger->released.insert(victim);
@@ -96,10 +96,10 @@ void Churn(const std::string& base_url, Ledger* ledger, std::atomic<bool>* stop,
       continue;
     }
     std::string tenant = random() % 2 == 0 ? "org/a" : "org/b";
-    Result<HttpResponse> r = (*client)->Send(
-        "POST", "/v1/leases",
-        R"({"tenant": ")" + tenant + R"(", "resources": {"gpu": )" +
-            std::to_string(1 + random() % 2) + "}}");
+    Result<HttpResponse> r =
+        (*client)->Send("POST", "/v1/leases",
+                        R"({"tenant": ")" + tenant + R"(", "resources": {"gpu": )" +
+                            std::to_string(1 + random() % 2) + "}}");
     if (!r.ok()) return;
     if (r->status == 201) {
       json body = json::parse(r->body);
@@ -152,12 +152,12 @@ TEST_F(ServerCrashTest, AcknowledgedWorkSurvivesKillNine) {
     {
       std::lock_guard<std::mutex> lock(ledger.mu);
       for (uint64_t id : ledger.granted) {
-        EXPECT_TRUE(running.count(id)) << "iteration " << iteration << ": acknowledged lease " << id
-                                       << " lost";
+        EXPECT_TRUE(running.count(id))
+            << "iteration " << iteration << ": acknowledged lease " << id << " lost";
       }
       for (uint64_t id : ledger.released) {
-        EXPECT_FALSE(running.count(id)) << "iteration " << iteration << ": released lease " << id
-                                        << " running again";
+        EXPECT_FALSE(running.count(id))
+            << "iteration " << iteration << ": released lease " << id << " running again";
       }
     }
     // 2. Usage: every acknowledged release has exactly one record; no lease
@@ -174,7 +174,8 @@ TEST_F(ServerCrashTest, AcknowledgedWorkSurvivesKillNine) {
       ++records[record["lease"].get<uint64_t>()];
       std::string cost = record["cost"].get<std::string>();
       size_t dot = cost.find('.');
-      usage_cost_micros += std::stoll(cost.substr(0, dot)) * 1'000'000 + std::stoll(cost.substr(dot + 1));
+      usage_cost_micros +=
+          std::stoll(cost.substr(0, dot)) * 1'000'000 + std::stoll(cost.substr(dot + 1));
     }
     for (const auto& [id, count] : records) {
       EXPECT_EQ(count, 1) << "iteration " << iteration << ": lease " << id << " has " << count
@@ -183,8 +184,9 @@ TEST_F(ServerCrashTest, AcknowledgedWorkSurvivesKillNine) {
     {
       std::lock_guard<std::mutex> lock(ledger.mu);
       for (uint64_t id : ledger.released) {
-        EXPECT_EQ(records.count(id), 1u) << "iteration " << iteration << ": acknowledged release of "
-                                         << id << " has no usage record";
+        EXPECT_EQ(records.count(id), 1u)
+            << "iteration " << iteration << ": acknowledged release of " << id
+            << " has no usage record";
       }
     }
     // 3. Capacity is never oversubscribed, and the pool agrees with the leases.
@@ -200,9 +202,11 @@ TEST_F(ServerCrashTest, AcknowledgedWorkSurvivesKillNine) {
     json budget = json::parse(budgets->body)["budgets"][0];
     std::string settled = budget["settled"].get<std::string>();
     size_t dot = settled.find('.');
-    int64_t settled_micros = std::stoll(settled.substr(0, dot)) * 1'000'000 + std::stoll(settled.substr(dot + 1));
-    EXPECT_EQ(settled_micros, usage_cost_micros) << "iteration " << iteration << " (a failure right "
-                                                 << "after midnight UTC is the period boundary)";
+    int64_t settled_micros =
+        std::stoll(settled.substr(0, dot)) * 1'000'000 + std::stoll(settled.substr(dot + 1));
+    EXPECT_EQ(settled_micros, usage_cost_micros)
+        << "iteration " << iteration << " (a failure right "
+        << "after midnight UTC is the period boundary)";
 
     // Leases whose grant was never acknowledged are released, so capacity
     // does not fill with them; uncertain releases are settled now.
@@ -210,7 +214,8 @@ TEST_F(ServerCrashTest, AcknowledgedWorkSurvivesKillNine) {
       std::lock_guard<std::mutex> lock(ledger.mu);
       for (uint64_t id : running) {
         if (ledger.granted.count(id)) continue;
-        Result<HttpResponse> r = client.Send("POST", "/v1/leases/" + std::to_string(id) + "/release");
+        Result<HttpResponse> r =
+            client.Send("POST", "/v1/leases/" + std::to_string(id) + "/release");
         ASSERT_TRUE(r.ok() && r->status == 200) << r->body;
         ledger.released.insert(id);
       }

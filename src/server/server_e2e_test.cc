@@ -11,8 +11,8 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "client/http_client.h"
@@ -137,8 +137,9 @@ TEST_F(ServerE2ETest, HealthReadinessAndAuth) {
 TEST_F(ServerE2ETest, LeaseLifecycleAndUsage) {
   auto client = Client(kTeamAKey);
   int status = 0;
-  json lease = Call(*client, "POST", "/v1/leases", &status,
-                    R"({"tenant": "org/team-a", "resources": {"gpu": 2}, "labels": {"job": "e2e"}})");
+  json lease =
+      Call(*client, "POST", "/v1/leases", &status,
+           R"({"tenant": "org/team-a", "resources": {"gpu": 2}, "labels": {"job": "e2e"}})");
   ASSERT_EQ(status, 201) << lease.dump();
   EXPECT_EQ(lease["state"], "granted");
   EXPECT_EQ(lease["placement"].size(), 2u);
@@ -152,8 +153,8 @@ TEST_F(ServerE2ETest, LeaseLifecycleAndUsage) {
   Call(*client, "POST", path + "/renew", &status);
   EXPECT_EQ(status, 200);
 
-  json released = Call(*client, "POST", path + "/release", &status,
-                       R"({"exit_code": 0, "wall_seconds": 1.5})");
+  json released =
+      Call(*client, "POST", path + "/release", &status, R"({"exit_code": 0, "wall_seconds": 1.5})");
   ASSERT_EQ(status, 200) << released.dump();
   EXPECT_EQ(released["lease"]["state"], "ended");
   EXPECT_EQ(released["lease"]["end_reason"], "released");
@@ -191,8 +192,8 @@ TEST_F(ServerE2ETest, QueuedRequestWaitsForAGrant) {
   std::thread waiter([&] {
     auto other = Client(kTeamAKey);
     int wait_status = 0;
-    json answer = Call(*other, "GET", "/v1/leases/" + std::to_string(waiting) + "?wait=10",
-                       &wait_status);
+    json answer =
+        Call(*other, "GET", "/v1/leases/" + std::to_string(waiting) + "?wait=10", &wait_status);
     EXPECT_EQ(wait_status, 200);
     EXPECT_EQ(answer["state"], "granted") << answer.dump();
   });
@@ -205,8 +206,9 @@ TEST_F(ServerE2ETest, QueuedRequestWaitsForAGrant) {
   // A POST that waits and times out answers 202 with its queue position
   // (one GPU is held, so two whole nodes are not free).
   auto start = std::chrono::steady_clock::now();
-  json timed = Call(*client, "POST", "/v1/leases", &status,
-                    R"({"tenant": "org/team-a", "resources": {"gpu": 4}, "members": 2, "wait": 0.3})");
+  json timed =
+      Call(*client, "POST", "/v1/leases", &status,
+           R"({"tenant": "org/team-a", "resources": {"gpu": 4}, "members": 2, "wait": 0.3})");
   double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(status, 202) << timed.dump();
   EXPECT_EQ(timed["state"], "queued");
@@ -223,8 +225,8 @@ TEST_F(ServerE2ETest, StateSurvivesARestart) {
   EXPECT_EQ(server_->Wait(), 0) << server_->LogTail();
   StartServer();
   client = Client(kTeamAKey);
-  json got = Call(*client, "GET", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()),
-                  &status);
+  json got =
+      Call(*client, "GET", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()), &status);
   EXPECT_EQ(status, 200);
   EXPECT_EQ(got["state"], "granted");
   EXPECT_EQ(got["placement"], lease["placement"]);
@@ -301,8 +303,10 @@ TEST_F(ServerE2ETest, TenantIsolationOnEveryEndpoint) {
     (void)streamed;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  Call(*team_b, "POST", "/v1/leases", &status, R"({"tenant": "org/team-b", "resources": {"gpu": 1}})");
-  Call(*team_a, "POST", "/v1/leases", &status, R"({"tenant": "org/team-a", "resources": {"gpu": 1}})");
+  Call(*team_b, "POST", "/v1/leases", &status,
+       R"({"tenant": "org/team-b", "resources": {"gpu": 1}})");
+  Call(*team_a, "POST", "/v1/leases", &status,
+       R"({"tenant": "org/team-a", "resources": {"gpu": 1}})");
   stream.join();
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_NE(seen[0].find("org/team-a"), std::string::npos) << seen[0];
@@ -336,7 +340,8 @@ TEST_F(ServerE2ETest, BadInputGetsAClearErrorAndChangesNothing) {
     EXPECT_FALSE(error["error"]["message"].get<std::string>().empty());
   }
   // An oversized body is refused before it is parsed.
-  std::string huge = R"({"tenant": "org/team-a", "labels": {"x": ")" + std::string(100 * 1024, 'a') + "\"}}";
+  std::string huge =
+      R"({"tenant": "org/team-a", "labels": {"x": ")" + std::string(100 * 1024, 'a') + "\"}}";
   Call(*client, "POST", "/v1/leases", &status, huge);
   EXPECT_EQ(status, 413);
   // Wrong content type, unknown query parameters, paths and methods.
@@ -450,8 +455,8 @@ TEST_F(ServerE2ETest, ReloadKeepsLeasesOrRefusesWithReasons) {
     if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(reloaded) << server_->LogTail();
-  json got = Call(*admin, "GET", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()),
-                  &status);
+  json got =
+      Call(*admin, "GET", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()), &status);
   EXPECT_EQ(got["state"], "granted");
 }
 
@@ -490,7 +495,8 @@ TEST_F(ServerE2ETest, CommandLineClientAndAllotRun) {
 
   // Exit codes of the client: granted 0, rejected 4, refused 1, unreachable 3.
   out.clear();
-  EXPECT_EQ(RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 1 --output json", &out), 0)
+  EXPECT_EQ(
+      RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 1 --output json", &out), 0)
       << out;
   out.clear();
   EXPECT_EQ(RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 64", &out), 4) << out;

@@ -75,7 +75,8 @@ ApiReply ErrorReply(const Status& status, std::string_view field) {
   // Messages name their field first ("resources.gpu: must be >= 0").
   if (field_name.empty() && status.code() == StatusCode::kInvalidArgument) {
     size_t colon = message.find(": ");
-    if (colon != std::string::npos && message.find(' ') > colon) field_name = message.substr(0, colon);
+    if (colon != std::string::npos && message.find(' ') > colon)
+      field_name = message.substr(0, colon);
   }
   json error = {{"code", std::string(ApiCodeOf(status.code()))}, {"message", message}};
   ApiReply reply;
@@ -105,8 +106,8 @@ Service::~Service() { Shutdown(); }
 
 Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options, ServiceLoop loop) {
   std::unique_ptr<Service> service(new Service(std::move(options), std::move(loop)));
-  Result<std::unique_ptr<Journal>> journal = Journal::Open(service->options_.data_dir,
-                                                           service->options_.journal);
+  Result<std::unique_ptr<Journal>> journal =
+      Journal::Open(service->options_.data_dir, service->options_.journal);
   if (!journal.ok()) return journal.status();
   service->journal_ = std::move(journal).value();
   service->metrics_ = std::make_unique<ServerMetrics>(service->options_.version);
@@ -163,8 +164,8 @@ Status Service::Recover() {
     const JournalCommand& stored = recovery->commands[i];
     Result<Command> command = CommandFromJson(stored.json, host_->engine().inventory().resources);
     if (!command.ok()) {
-      return DataLoss(fmt::format("journal: command {}: {}", stored.seq,
-                                  command.status().message()));
+      return DataLoss(
+          fmt::format("journal: command {}: {}", stored.seq, command.status().message()));
     }
     host_->Apply(*command);  // usage rows were journaled with the command
     last_time_ = std::max(last_time_, command->at);
@@ -284,9 +285,8 @@ void Service::Publish(const std::vector<Decision>& decisions, const std::optiona
                       int64_t seq) {
   Engine& engine = host_->engine();
   auto one = [&](const Decision& decision) {
-    Duration waited = decision.kind == DecisionKind::kGranted
-                          ? host_->TakeGrantWait(decision.request.value)
-                          : 0;
+    Duration waited =
+        decision.kind == DecisionKind::kGranted ? host_->TakeGrantWait(decision.request.value) : 0;
     metrics_->ObserveDecision(decision, engine, waited);
     if (subscribers_.empty() && webhooks_ == nullptr) return;
     std::string tenant;
@@ -326,14 +326,14 @@ void Service::ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq
       if (waiter->finished) continue;
       waiter->finished = true;
       --waiter_count_;
-      ApiReply reply = LeaseReply(decision.request.value, waiter->principal,
-                                  waiter->created ? 201 : 200);
+      ApiReply reply =
+          LeaseReply(decision.request.value, waiter->principal, waiter->created ? 201 : 200);
       if (decision.kind == DecisionKind::kRejected) {
         int status = 0;
         std::string_view code = RejectHttpCode(decision.reject_code, &status);
         json body = json::parse(reply.body);
-        body["error"] = {{"code", std::string(code)}, {"message", decision.message},
-                         {"field", nullptr}};
+        body["error"] = {
+            {"code", std::string(code)}, {"message", decision.message}, {"field", nullptr}};
         reply = ApiReply{status, body.dump()};
       }
       AfterDurable(seq, [reply = std::move(reply), done = std::move(waiter->done)]() mutable {
@@ -380,7 +380,8 @@ void Service::ExportWebhookStats() {
     static constexpr std::string_view kResults[3] = {"delivered", "failed_attempt", "dropped"};
     for (size_t i = 0; i < 3; ++i) {
       if (now[i] > seen[i]) {
-        metrics_->ObserveWebhook(stats.webhook, kResults[i], static_cast<int64_t>(now[i] - seen[i]));
+        metrics_->ObserveWebhook(stats.webhook, kResults[i],
+                                 static_cast<int64_t>(now[i] - seen[i]));
       }
       seen[i] = now[i];
     }

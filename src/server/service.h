@@ -163,7 +163,8 @@ class Service {
   std::unordered_map<int64_t, Subscriber> subscribers_;
   int64_t next_subscriber_ = 1;
   int64_t event_seq_ = 0;
-  std::unordered_map<std::string, std::array<uint64_t, 3>> webhook_seen_;  // delivered, failed, dropped
+  std::unordered_map<std::string, std::array<uint64_t, 3>>
+      webhook_seen_;  // delivered, failed, dropped
 };
 
 }  // namespace allot

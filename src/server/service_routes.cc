@@ -95,9 +95,9 @@ void Service::Dispatch(const ApiRequest& request, const Principal& principal, Do
   const std::vector<std::string>& s = target.segments;
   const std::string& method = request.method;
   auto method_not_allowed = [&](std::string_view allowed) {
-    ApiReply reply = ErrorReply(Status(StatusCode::kInvalidArgument,
-                                       fmt::format("{} {}: method not allowed (allowed: {})",
-                                                   method, target.path, allowed)));
+    ApiReply reply = ErrorReply(Status(
+        StatusCode::kInvalidArgument,
+        fmt::format("{} {}: method not allowed (allowed: {})", method, target.path, allowed)));
     reply.status = 405;
     reply.body = json{{"error",
                        {{"code", "method_not_allowed"},
@@ -141,13 +141,13 @@ void Service::Dispatch(const ApiRequest& request, const Principal& principal, Do
     std::string path;
     for (size_t i = 2; i < s.size(); ++i) path += (i > 2 ? "/" : "") + s[i];
     return reply(Tenants(path, principal));
-  } else if (s.size() == 2 && (what == "budgets" || what == "classes" || what == "pools" ||
-                               what == "nodes")) {
+  } else if (s.size() == 2 &&
+             (what == "budgets" || what == "classes" || what == "pools" || what == "nodes")) {
     if (method != "GET") return method_not_allowed("GET");
-    if (Status known = CheckQuery(target, {"pool"}); !known.ok() || (what != "nodes" && !target.query.empty())) {
-      return done(ErrorReply(known.ok() ? InvalidArgument(fmt::format(
-                                              "{}: unknown query parameter",
-                                              target.query.begin()->first))
+    if (Status known = CheckQuery(target, {"pool"});
+        !known.ok() || (what != "nodes" && !target.query.empty())) {
+      return done(ErrorReply(known.ok() ? InvalidArgument(fmt::format("{}: unknown query parameter",
+                                                                      target.query.begin()->first))
                                         : known));
     }
     if (what == "budgets") return reply(Budgets(principal));
@@ -175,7 +175,8 @@ void Service::Dispatch(const ApiRequest& request, const Principal& principal, Do
     }
     std::string yaml;
     if (!request.body.empty()) {
-      std::string_view type = std::string_view(request.content_type).substr(0, request.content_type.find(';'));
+      std::string_view type =
+          std::string_view(request.content_type).substr(0, request.content_type.find(';'));
       if (type != "text/yaml" && type != "application/yaml" && type != "application/x-yaml") {
         return done(ErrorReply(InvalidArgument(
             "Content-Type: a reload body must be text/yaml (the whole configuration)")));
@@ -234,9 +235,9 @@ void Service::CreateLease(const ApiRequest& request, const Principal& principal,
                                : fmt::format("tenant: unknown tenant '{}'", parsed->tenant))));
   }
   if (!Covers(principal, tenancy.tenant(tenant).path)) {
-    return done(ErrorReply(PermissionDenied(fmt::format(
-        "tenant: '{}' is outside this key's subtree '{}'", tenancy.tenant(tenant).path,
-        principal.tenant_path))));
+    return done(ErrorReply(
+        PermissionDenied(fmt::format("tenant: '{}' is outside this key's subtree '{}'",
+                                     tenancy.tenant(tenant).path, principal.tenant_path))));
   }
   if (wait > 0 && waiter_count_ >= host_->config().server.max_waiters) {
     return done(ErrorReply(ResourceExhausted("wait: too many requests are waiting; retry later")));
@@ -266,7 +267,8 @@ void Service::CreateLease(const ApiRequest& request, const Principal& principal,
   if (answer.kind == DecisionKind::kQueued && wait > 0 && !answer.replayed) {
     return AddWaiter(answer.request.value, principal, wait, /*created=*/true, std::move(done));
   }
-  ReplyDurable(JsonReply(answer.kind == DecisionKind::kGranted ? 201 : 202, lease), std::move(done));
+  ReplyDurable(JsonReply(answer.kind == DecisionKind::kGranted ? 201 : 202, lease),
+               std::move(done));
 }
 
 void Service::GetLease(uint64_t id, const ApiRequest& request, const Principal& principal,
@@ -278,7 +280,8 @@ void Service::GetLease(uint64_t id, const ApiRequest& request, const Principal& 
   ApiReply reply = LeaseReply(id, principal, 200);
   if (*wait > 0 && reply.status == 200 && host_->engine().FindQueued(RequestId{id})) {
     if (waiter_count_ >= host_->config().server.max_waiters) {
-      return done(ErrorReply(ResourceExhausted("wait: too many requests are waiting; retry later")));
+      return done(
+          ErrorReply(ResourceExhausted("wait: too many requests are waiting; retry later")));
     }
     return AddWaiter(id, principal, *wait, /*created=*/false, std::move(done));
   }
@@ -323,8 +326,8 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& re
         command.has_exit = true;
         command.wall_seconds = value.get<double>();
       } else {
-        return done(ErrorReply(InvalidArgument(fmt::format(
-            "{}: unknown field (known: usage, exit_code, wall_seconds)", key))));
+        return done(ErrorReply(InvalidArgument(
+            fmt::format("{}: unknown field (known: usage, exit_code, wall_seconds)", key))));
       }
     }
     if (state == "queued") {
@@ -351,7 +354,8 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& re
     json body = {{"lease", json::parse(reply.body)}};
     const FinishedRequest* finished = host_->FindFinished(id);
     if (finished != nullptr && finished->usage.lease.valid()) {
-      Result<std::string> line = WriteUsageJsonl({finished->usage}, host_->engine().inventory().resources);
+      Result<std::string> line =
+          WriteUsageJsonl({finished->usage}, host_->engine().inventory().resources);
       if (line.ok()) body["usage"] = json::parse(*line);
     }
     reply.body = body.dump();
@@ -373,7 +377,8 @@ void Service::SetNode(std::string_view node, const ApiRequest& request, const Pr
   command.node = std::string(node);
   for (const auto& [key, value] : body->items()) {
     if (key != "state") {
-      return done(ErrorReply(InvalidArgument(fmt::format("{}: unknown field (known: state)", key))));
+      return done(
+          ErrorReply(InvalidArgument(fmt::format("{}: unknown field (known: state)", key))));
     }
     if (!value.is_string() || !ParseNodeState(value.get<std::string>(), &command.state)) {
       return done(ErrorReply(InvalidArgument("state: must be \"up\", \"draining\" or \"down\"")));

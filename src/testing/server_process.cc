@@ -54,8 +54,8 @@ bool ServerProcess::Start(const std::string& config_path, const std::string& dat
   fs::create_directories(data_dir, ignored);
   fs::remove(port_file, ignored);
   log_path_ = data_dir + "/server.log";
-  std::vector<std::string> args = {ALLOT_BINARY, "serve", "--listen", "127.0.0.1:0", "--data",
-                                   data_dir, "--port-file", port_file};
+  std::vector<std::string> args = {ALLOT_BINARY, "serve",  "--listen",    "127.0.0.1:0",
+                                   "--data",     data_dir, "--port-file", port_file};
   if (!config_path.empty()) {
     args.push_back("--config");
     args.push_back(config_path);
@@ -119,9 +119,7 @@ int ServerProcess::Wait(int timeout_ms) {
   return -1;
 }
 
-std::string ServerProcess::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
-}
+std::string ServerProcess::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 std::string ServerProcess::LogTail(size_t bytes) const {
   std::ifstream in(log_path_, std::ios::binary);
