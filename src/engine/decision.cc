@@ -62,6 +62,24 @@ std::string_view RejectCodeName(RejectCode code) {
   return "unknown";
 }
 
+std::string_view RejectCodeApiName(RejectCode code) {
+  switch (code) {
+    case RejectCode::kInvalidArgument:
+      return "invalid_argument";
+    case RejectCode::kInfeasible:
+      return "infeasible";
+    case RejectCode::kLimitExceeded:
+      return "limit_exceeded";
+    case RejectCode::kWouldWait:
+      return "would_wait";
+    case RejectCode::kTimedOut:
+      return "timed_out";
+    case RejectCode::kBudgetExceeded:
+      return "budget_exceeded";
+  }
+  return "rejected";
+}
+
 std::string_view EndReasonName(EndReason reason) {
   switch (reason) {
     case EndReason::kReleased:

@@ -46,6 +46,8 @@ enum class EndReason : uint8_t {
 std::string_view DecisionKindName(DecisionKind kind);
 std::string_view QueueReasonName(QueueReason reason);
 std::string_view RejectCodeName(RejectCode code);
+// The API's and metrics' snake_case name: "budget_exceeded".
+std::string_view RejectCodeApiName(RejectCode code);
 std::string_view EndReasonName(EndReason reason);
 
 // An engine decision about one request or lease. Fields not meaningful for

@@ -367,28 +367,28 @@ json NodeJson(const Engine& engine, int node) {
 }
 
 std::string_view RejectHttpCode(RejectCode code, int* http_status) {
+  *http_status = 400;
   switch (code) {
     case RejectCode::kInvalidArgument:
       *http_status = 400;
-      return "invalid_argument";
+      break;
     case RejectCode::kInfeasible:
       *http_status = 422;
-      return "infeasible";
+      break;
     case RejectCode::kLimitExceeded:
       *http_status = 429;
-      return "limit_exceeded";
+      break;
     case RejectCode::kWouldWait:
       *http_status = 409;
-      return "would_wait";
+      break;
     case RejectCode::kTimedOut:
       *http_status = 408;
-      return "timed_out";
+      break;
     case RejectCode::kBudgetExceeded:
-      *http_status = 402;
-      return "budget_exceeded";
+      *http_status = 402;  // Payment Required: the budget, not the request, is the limit
+      break;
   }
-  *http_status = 400;
-  return "rejected";
+  return RejectCodeApiName(code);
 }
 
 }  // namespace allot

@@ -42,24 +42,6 @@ const Histogram::BucketBoundaries kHttpBuckets = {
 // configured name or route template contains.
 constexpr char kKeySeparator = '\x1f';
 
-// The API's reject codes (docs/api.md), not RejectCodeName's CamelCase.
-std::string_view RejectLabel(RejectCode code) {
-  switch (code) {
-    case RejectCode::kInvalidArgument:
-      return "invalid_argument";
-    case RejectCode::kInfeasible:
-      return "infeasible";
-    case RejectCode::kLimitExceeded:
-      return "limit_exceeded";
-    case RejectCode::kWouldWait:
-      return "would_wait";
-    case RejectCode::kTimedOut:
-      return "timed_out";
-    case RejectCode::kBudgetExceeded:
-      return "budget_exceeded";
-  }
-  return "unknown";
-}
 
 constexpr RejectCode kAllRejectCodes[] = {
     RejectCode::kInvalidArgument, RejectCode::kInfeasible, RejectCode::kLimitExceeded,
@@ -275,7 +257,7 @@ ServerMetrics::ServerMetrics(std::string_view version)
   // rate() and alerts see their first increase.
   for (RejectCode code : kAllRejectCodes) {
     rejections_by_code_[static_cast<size_t>(code)] =
-        &rejections_->Add({{"code", std::string(RejectLabel(code))}});
+        &rejections_->Add({{"code", std::string(RejectCodeApiName(code))}});
   }
   for (EndReason reason : kAllEndReasons) {
     std::string name(EndReasonName(reason));

@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "server/auth.h"
 #include "server/engine_host.h"
+#include "server/query.h"
 #include "store/journal.h"
 
 namespace allot {
@@ -131,6 +132,11 @@ class Service {
   ApiReply Nodes(const ApiRequest& request);
   void SetNode(std::string_view node, const ApiRequest& request, const Principal& principal,
                Done done);
+  // The checks both report calls start with: role, known query parameters
+  // and the [from, to) window.
+  Status ReportScope(const ApiRequest& request, const Principal& principal,
+                     std::initializer_list<std::string_view> known, Target* target, Time* from,
+                     Time* to);
   ApiReply Chargeback(const ApiRequest& request, const Principal& principal);
   ApiReply Usage(const ApiRequest& request, const Principal& principal);
   ApiReply Metrics();

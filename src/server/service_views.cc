@@ -214,18 +214,22 @@ Result<std::vector<UsageRecord>> ReadRecords(Journal& journal, const ResourceCat
 
 }  // namespace
 
+Status Service::ReportScope(const ApiRequest& request, const Principal& principal,
+                            std::initializer_list<std::string_view> known, Target* target,
+                            Time* from, Time* to) {
+  if (Status allowed = Allow(principal, Action::kReport); !allowed.ok()) return allowed;
+  *target = ParseTarget(request.target).value();
+  if (Status checked = CheckQuery(*target, known); !checked.ok()) return checked;
+  return Window(*target, host_->engine().now(), from, to);
+}
+
 ApiReply Service::Chargeback(const ApiRequest& request, const Principal& principal) {
-  if (Status allowed = Allow(principal, Action::kReport); !allowed.ok()) return ErrorReply(allowed);
-  Target target = ParseTarget(request.target).value();
-  if (Status known = CheckQuery(target, {"from", "to", "by", "level"}); !known.ok()) {
-    return ErrorReply(known);
-  }
-  const Engine& engine = host_->engine();
+  Target target;
   Time from = 0;
   Time to = 0;
-  if (Status window = Window(target, engine.now(), &from, &to); !window.ok()) {
-    return ErrorReply(window);
-  }
+  Status scope = ReportScope(request, principal, {"from", "to", "by", "level"}, &target, &from, &to);
+  if (!scope.ok()) return ErrorReply(scope);
+  const Engine& engine = host_->engine();
   std::string by = QueryString(target, "by");
   if (by.empty()) by = "tenant";
   RollupDimension dimension = RollupDimension::kTenant;
@@ -277,17 +281,12 @@ ApiReply Service::Chargeback(const ApiRequest& request, const Principal& princip
 }
 
 ApiReply Service::Usage(const ApiRequest& request, const Principal& principal) {
-  if (Status allowed = Allow(principal, Action::kReport); !allowed.ok()) return ErrorReply(allowed);
-  Target target = ParseTarget(request.target).value();
-  if (Status known = CheckQuery(target, {"from", "to", "format"}); !known.ok()) {
-    return ErrorReply(known);
-  }
-  const Engine& engine = host_->engine();
+  Target target;
   Time from = 0;
   Time to = 0;
-  if (Status window = Window(target, engine.now(), &from, &to); !window.ok()) {
-    return ErrorReply(window);
-  }
+  Status scope = ReportScope(request, principal, {"from", "to", "format"}, &target, &from, &to);
+  if (!scope.ok()) return ErrorReply(scope);
+  const Engine& engine = host_->engine();
   std::string format = QueryString(target, "format");
   if (format.empty()) format = "jsonl";
   if (format != "jsonl" && format != "csv" && format != "focus") {
