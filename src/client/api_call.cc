@@ -22,7 +22,8 @@ Result<ApiReply> CallApi(HttpClient& http, std::string_view method, std::string_
   reply.status = response->status;
   reply.content_type = response->content_type;
   reply.raw = std::move(response->body);
-  if (reply.content_type.starts_with("application/json")) {
+  // A reply without a Content-Type is read as JSON too, when it parses.
+  if (reply.content_type.empty() || reply.content_type.starts_with("application/json")) {
     reply.body = Json::parse(reply.raw, nullptr, /*allow_exceptions=*/false);
   } else {
     reply.body = Json(Json::value_t::discarded);
