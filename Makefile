@@ -43,11 +43,13 @@ bench: build
 	$(BUILD)/bench/engine_bench --benchmark_min_time=1
 	$(BUILD)/bench/tenancy_bench --benchmark_min_time=1
 	$(BUILD)/bench/json_bench --benchmark_min_time=0.5
+	$(BUILD)/bench/journal_bench --benchmark_min_time=1
 
 bench-smoke: build
 	$(BUILD)/bench/engine_bench --benchmark_min_time=0.01 --benchmark_filter='nodes:1000/'
 	$(BUILD)/bench/tenancy_bench --benchmark_min_time=0.01 --benchmark_filter='queued:10000$$'
 	$(BUILD)/bench/json_bench --benchmark_min_time=0.01
+	$(BUILD)/bench/journal_bench --benchmark_min_time=0.01 --benchmark_filter='fsync:0|RoundTrip'
 
 # The fragmentation experiment on the Alibaba trace (docs/placement.md).
 experiment: build
