@@ -65,7 +65,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start(bool over_limit) {
     if (over_limit) {
       spdlog::warn("connection refused: {} open (server.max_connections)", state_.connections - 1);
-      ApiReply reply = ErrorReply(ResourceExhausted(fmt::format(
+      ServiceReply reply = ErrorReply(ResourceExhausted(fmt::format(
           "too many connections (server.max_connections = {})", state_.max_connections)));
       Write(std::move(reply), 11, /*keep_alive=*/false);
       return;
@@ -95,7 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned version = 11;
     if (ec) {
       Status status = InvalidArgument("request: malformed HTTP (" + ec.message() + ")");
-      ApiReply reply = ErrorReply(status);
+      ServiceReply reply = ErrorReply(status);
       if (ec == http::error::body_limit) {
         reply.status = 413;
         reply.body = nlohmann::json{{"error",
@@ -123,20 +123,21 @@ class Session : public std::enable_shared_from_this<Session> {
         (raw_target.size() == 10 || raw_target[10] == '?')) {
       return StartStream(request);
     }
-    ApiRequest api;
+    ServiceRequest api;
     api.method = method_;
     api.target = std::string(raw_target);
     api.body = std::move(request.body());
     api.content_type = std::string(request[http::field::content_type]);
     api.authorization = std::string(request[http::field::authorization]);
     ++state_.in_flight;
-    state_.service->Handle(api, [self = shared_from_this(), version, keep_alive](ApiReply reply) {
-      --self->state_.in_flight;
-      self->Write(std::move(reply), version, keep_alive);
-    });
+    state_.service->Handle(api,
+                           [self = shared_from_this(), version, keep_alive](ServiceReply reply) {
+                             --self->state_.in_flight;
+                             self->Write(std::move(reply), version, keep_alive);
+                           });
   }
 
-  void Write(ApiReply reply, unsigned version, bool keep_alive) {
+  void Write(ServiceReply reply, unsigned version, bool keep_alive) {
     auto response = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(reply.status), version);
     response->set(http::field::server, "allot");
@@ -160,7 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void StartStream(const http::request<http::string_body>& request) {
-    ApiReply refused;
+    ServiceReply refused;
     std::weak_ptr<Session> weak = shared_from_this();
     subscription_ = state_.service->Subscribe(
         std::string(request[http::field::authorization]),

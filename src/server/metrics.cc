@@ -42,7 +42,6 @@ const Histogram::BucketBoundaries kHttpBuckets = {
 // configured name or route template contains.
 constexpr char kKeySeparator = '\x1f';
 
-
 constexpr RejectCode kAllRejectCodes[] = {
     RejectCode::kInvalidArgument, RejectCode::kInfeasible, RejectCode::kLimitExceeded,
     RejectCode::kWouldWait,       RejectCode::kTimedOut,   RejectCode::kBudgetExceeded};

@@ -69,7 +69,7 @@ std::string_view ApiCodeOf(StatusCode code) {
   return "internal";
 }
 
-ApiReply ErrorReply(const Status& status, std::string_view field) {
+ServiceReply ErrorReply(const Status& status, std::string_view field) {
   std::string message = status.message();
   std::string field_name(field);
   // Messages name their field first ("resources.gpu: must be >= 0").
@@ -79,7 +79,7 @@ ApiReply ErrorReply(const Status& status, std::string_view field) {
       field_name = message.substr(0, colon);
   }
   json error = {{"code", std::string(ApiCodeOf(status.code()))}, {"message", message}};
-  ApiReply reply;
+  ServiceReply reply;
   reply.status = HttpStatusOf(status.code());
   // A body in another media type is the one invalid argument with its own status.
   if (status.code() == StatusCode::kInvalidArgument && message.starts_with("Content-Type:")) {
@@ -271,7 +271,7 @@ void Service::OnDurable(int64_t seq, const Status& status) {
   }
 }
 
-void Service::ReplyDurable(ApiReply reply, Done done) {
+void Service::ReplyDurable(ServiceReply reply, Done done) {
   if (journal_failed_) {
     done(ErrorReply(Unavailable("the journal cannot be written: nothing is acknowledged")));
     return;
@@ -326,7 +326,7 @@ void Service::ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq
       if (waiter->finished) continue;
       waiter->finished = true;
       --waiter_count_;
-      ApiReply reply =
+      ServiceReply reply =
           LeaseReply(decision.request.value, waiter->principal, waiter->created ? 201 : 200);
       if (decision.kind == DecisionKind::kRejected) {
         int status = 0;
@@ -334,7 +334,7 @@ void Service::ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq
         json body = json::parse(reply.body);
         body["error"] = {
             {"code", std::string(code)}, {"message", decision.message}, {"field", nullptr}};
-        reply = ApiReply{status, body.dump()};
+        reply = ServiceReply{status, body.dump()};
       }
       AfterDurable(seq, [reply = std::move(reply), done = std::move(waiter->done)]() mutable {
         done(std::move(reply));
@@ -360,7 +360,7 @@ void Service::AddWaiter(uint64_t id, const Principal& principal, Duration wait, 
       std::erase(it->second, waiter);
       if (it->second.empty()) waiters_.erase(it);
     }
-    ApiReply reply = LeaseReply(id, waiter->principal, waiter->created ? 202 : 200);
+    ServiceReply reply = LeaseReply(id, waiter->principal, waiter->created ? 202 : 200);
     ReplyDurable(std::move(reply), std::move(waiter->done));
   });
 }
@@ -447,7 +447,7 @@ void Service::Shutdown() {
 }
 
 int64_t Service::Subscribe(const std::string& authorization,
-                           std::function<bool(const std::string&)> write, ApiReply* error) {
+                           std::function<bool(const std::string&)> write, ServiceReply* error) {
   Result<Principal> principal = keys_->Authenticate(authorization);
   if (!principal.ok()) {
     *error = ErrorReply(principal.status());

@@ -21,7 +21,7 @@ class ServerMetrics;
 class WebhookSender;
 
 // One HTTP request as the service sees it (the transport is http_server.h's).
-struct ApiRequest {
+struct ServiceRequest {
   std::string method;
   std::string target;  // path and query, as sent
   std::string body;
@@ -29,14 +29,14 @@ struct ApiRequest {
   std::string authorization;
 };
 
-struct ApiReply {
+struct ServiceReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
 };
 
 // An error reply in the API's one shape: {"error": {"code", "message", "field"}}.
-ApiReply ErrorReply(const Status& status, std::string_view field = {});
+ServiceReply ErrorReply(const Status& status, std::string_view field = {});
 // The HTTP status and API code of a status code (one mapping, docs/api.md).
 int HttpStatusOf(StatusCode code);
 std::string_view ApiCodeOf(StatusCode code);
@@ -69,15 +69,15 @@ class Service {
   static Result<std::unique_ptr<Service>> Open(ServiceOptions options, ServiceLoop loop);
   ~Service();
 
-  using Done = std::function<void(ApiReply)>;
+  using Done = std::function<void(ServiceReply)>;
   // Answers one request; `done` runs on the loop thread, now or later.
-  void Handle(const ApiRequest& request, Done done);
+  void Handle(const ServiceRequest& request, Done done);
 
   // Server-Sent Events: authenticates, then calls `write` with each event's
   // text (already framed) until it returns false. Returns the subscription id,
   // or an error reply (via *error) when refused.
   int64_t Subscribe(const std::string& authorization, std::function<bool(const std::string&)> write,
-                    ApiReply* error);
+                    ServiceReply* error);
   void Unsubscribe(int64_t id);
 
   // Advances the engine clock (TTL expiry, budget periods, queued requests).
@@ -118,33 +118,33 @@ class Service {
   void ExportWebhookStats();
 
   // Route handlers (service_routes.cc, service_views.cc).
-  void Dispatch(const ApiRequest& request, const Principal& principal, Done done);
-  void CreateLease(const ApiRequest& request, const Principal& principal, Done done);
-  void GetLease(uint64_t id, const ApiRequest& request, const Principal& principal, Done done);
-  void LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& request,
+  void Dispatch(const ServiceRequest& request, const Principal& principal, Done done);
+  void CreateLease(const ServiceRequest& request, const Principal& principal, Done done);
+  void GetLease(uint64_t id, const ServiceRequest& request, const Principal& principal, Done done);
+  void LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest& request,
                     const Principal& principal, Done done);
-  ApiReply ListLeases(const ApiRequest& request, const Principal& principal);
-  ApiReply ListQueue(const ApiRequest& request, const Principal& principal);
-  ApiReply Tenants(std::string_view path, const Principal& principal);
-  ApiReply Budgets(const Principal& principal);
-  ApiReply Classes();
-  ApiReply Pools();
-  ApiReply Nodes(const ApiRequest& request);
-  void SetNode(std::string_view node, const ApiRequest& request, const Principal& principal,
+  ServiceReply ListLeases(const ServiceRequest& request, const Principal& principal);
+  ServiceReply ListQueue(const ServiceRequest& request, const Principal& principal);
+  ServiceReply Tenants(std::string_view path, const Principal& principal);
+  ServiceReply Budgets(const Principal& principal);
+  ServiceReply Classes();
+  ServiceReply Pools();
+  ServiceReply Nodes(const ServiceRequest& request);
+  void SetNode(std::string_view node, const ServiceRequest& request, const Principal& principal,
                Done done);
   // The checks both report calls start with: role, known query parameters
   // and the [from, to) window.
-  Status ReportScope(const ApiRequest& request, const Principal& principal,
+  Status ReportScope(const ServiceRequest& request, const Principal& principal,
                      std::initializer_list<std::string_view> known, Target* target, Time* from,
                      Time* to);
-  ApiReply Chargeback(const ApiRequest& request, const Principal& principal);
-  ApiReply Usage(const ApiRequest& request, const Principal& principal);
-  ApiReply Metrics();
+  ServiceReply Chargeback(const ServiceRequest& request, const Principal& principal);
+  ServiceReply Usage(const ServiceRequest& request, const Principal& principal);
+  ServiceReply Metrics();
 
   // Reply only once the journal holds what the reply shows.
-  void ReplyDurable(ApiReply reply, Done done);
+  void ReplyDurable(ServiceReply reply, Done done);
   // The lease object of `id` if the principal may see it, else 404.
-  ApiReply LeaseReply(uint64_t id, const Principal& principal, int ok_status);
+  ServiceReply LeaseReply(uint64_t id, const Principal& principal, int ok_status);
 
   ServiceOptions options_;
   ServiceLoop loop_;

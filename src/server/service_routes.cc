@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view kWaitField = "wait";
 constexpr double kMaxWaitSeconds = 300;
 
-ApiReply JsonReply(int status, const json& body) { return ApiReply{status, body.dump()}; }
+ServiceReply JsonReply(int status, const json& body) { return ServiceReply{status, body.dump()}; }
 
 Result<uint64_t> ParseId(std::string_view text) {
   uint64_t id = 0;
@@ -36,7 +36,7 @@ bool IsJson(std::string_view content_type) {
 }
 
 // The body as a JSON object: empty is `{}` when allowed.
-Result<json> BodyObject(const ApiRequest& request, bool may_be_empty) {
+Result<json> BodyObject(const ServiceRequest& request, bool may_be_empty) {
   if (request.body.empty()) {
     if (may_be_empty) return json::object();
     return InvalidArgument("body: a JSON object is required");
@@ -53,7 +53,7 @@ Result<json> BodyObject(const ApiRequest& request, bool may_be_empty) {
 
 }  // namespace
 
-void Service::Handle(const ApiRequest& request, Done done) {
+void Service::Handle(const ServiceRequest& request, Done done) {
   if (shut_down_) {
     done(ErrorReply(Unavailable("shutting down")));
     return;
@@ -90,12 +90,12 @@ void Service::Handle(const ApiRequest& request, Done done) {
   Dispatch(request, *principal, std::move(done));
 }
 
-void Service::Dispatch(const ApiRequest& request, const Principal& principal, Done done) {
+void Service::Dispatch(const ServiceRequest& request, const Principal& principal, Done done) {
   Target target = ParseTarget(request.target).value();
   const std::vector<std::string>& s = target.segments;
   const std::string& method = request.method;
   auto method_not_allowed = [&](std::string_view allowed) {
-    ApiReply reply = ErrorReply(Status(
+    ServiceReply reply = ErrorReply(Status(
         StatusCode::kInvalidArgument,
         fmt::format("{} {}: method not allowed (allowed: {})", method, target.path, allowed)));
     reply.status = 405;
@@ -107,7 +107,7 @@ void Service::Dispatch(const ApiRequest& request, const Principal& principal, Do
                      .dump();
     done(std::move(reply));
   };
-  auto reply = [&](ApiReply r) { ReplyDurable(std::move(r), std::move(done)); };
+  auto reply = [&](ServiceReply r) { ReplyDurable(std::move(r), std::move(done)); };
   if (s.size() < 2 || s[0] != "v1") {
     done(ErrorReply(NotFound(fmt::format("{}: no such path", target.path))));
     return;
@@ -185,7 +185,7 @@ void Service::Dispatch(const ApiRequest& request, const Principal& principal, Do
     }
     Status reloaded = Reload(yaml);
     if (!reloaded.ok()) {
-      ApiReply refused = ErrorReply(reloaded);
+      ServiceReply refused = ErrorReply(reloaded);
       refused.status = 409;
       return done(std::move(refused));
     }
@@ -198,7 +198,7 @@ void Service::Dispatch(const ApiRequest& request, const Principal& principal, Do
   done(ErrorReply(NotFound(fmt::format("{}: no such path", target.path))));
 }
 
-ApiReply Service::LeaseReply(uint64_t id, const Principal& principal, int ok_status) {
+ServiceReply Service::LeaseReply(uint64_t id, const Principal& principal, int ok_status) {
   std::string tenant;
   json lease = LeaseJson(*host_, id, &tenant);
   if (lease.is_null() || !Covers(principal, tenant)) {
@@ -209,7 +209,7 @@ ApiReply Service::LeaseReply(uint64_t id, const Principal& principal, int ok_sta
   return JsonReply(status, lease);
 }
 
-void Service::CreateLease(const ApiRequest& request, const Principal& principal, Done done) {
+void Service::CreateLease(const ServiceRequest& request, const Principal& principal, Done done) {
   if (Status allowed = Allow(principal, Action::kLeaseWrite); !allowed.ok()) {
     return done(ErrorReply(allowed));
   }
@@ -271,13 +271,13 @@ void Service::CreateLease(const ApiRequest& request, const Principal& principal,
                std::move(done));
 }
 
-void Service::GetLease(uint64_t id, const ApiRequest& request, const Principal& principal,
+void Service::GetLease(uint64_t id, const ServiceRequest& request, const Principal& principal,
                        Done done) {
   Target target = ParseTarget(request.target).value();
   if (Status known = CheckQuery(target, {"wait"}); !known.ok()) return done(ErrorReply(known));
   Result<Duration> wait = QuerySeconds(target, "wait", kMaxWaitSeconds);
   if (!wait.ok()) return done(ErrorReply(wait.status()));
-  ApiReply reply = LeaseReply(id, principal, 200);
+  ServiceReply reply = LeaseReply(id, principal, 200);
   if (*wait > 0 && reply.status == 200 && host_->engine().FindQueued(RequestId{id})) {
     if (waiter_count_ >= host_->config().server.max_waiters) {
       return done(
@@ -288,7 +288,7 @@ void Service::GetLease(uint64_t id, const ApiRequest& request, const Principal& 
   ReplyDurable(std::move(reply), std::move(done));
 }
 
-void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& request,
+void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest& request,
                            const Principal& principal, Done done) {
   if (Status allowed = Allow(principal, Action::kLeaseWrite); !allowed.ok()) {
     return done(ErrorReply(allowed));
@@ -349,7 +349,7 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& re
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
   if (!outcome.status.ok()) return ReplyDurable(ErrorReply(outcome.status), std::move(done));
-  ApiReply reply = LeaseReply(id, principal, 200);
+  ServiceReply reply = LeaseReply(id, principal, 200);
   if (kind == Command::Kind::kRelease && reply.status == 200) {
     json body = {{"lease", json::parse(reply.body)}};
     const FinishedRequest* finished = host_->FindFinished(id);
@@ -363,8 +363,8 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ApiRequest& re
   ReplyDurable(std::move(reply), std::move(done));
 }
 
-void Service::SetNode(std::string_view node, const ApiRequest& request, const Principal& principal,
-                      Done done) {
+void Service::SetNode(std::string_view node, const ServiceRequest& request,
+                      const Principal& principal, Done done) {
   if (Status allowed = Allow(principal, Action::kNodeAdmin); !allowed.ok()) {
     return done(ErrorReply(allowed));
   }

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 namespace {
 
-ApiReply JsonReply(const json& body) { return ApiReply{200, body.dump()}; }
+ServiceReply JsonReply(const json& body) { return ServiceReply{200, body.dump()}; }
 
 // A tenant filter from the query: it must lie inside the key's subtree.
 Result<std::string> TenantFilter(const Target& target, const Engine& engine,
@@ -62,7 +62,7 @@ Status Window(const Target& target, Time now, Time* from, Time* to) {
 
 }  // namespace
 
-ApiReply Service::ListLeases(const ApiRequest& request, const Principal& principal) {
+ServiceReply Service::ListLeases(const ServiceRequest& request, const Principal& principal) {
   Target target = ParseTarget(request.target).value();
   if (Status known = CheckQuery(target, {"state", "tenant", "limit"}); !known.ok()) {
     return ErrorReply(known);
@@ -98,7 +98,7 @@ ApiReply Service::ListLeases(const ApiRequest& request, const Principal& princip
   return JsonReply({{"leases", std::move(leases)}});
 }
 
-ApiReply Service::ListQueue(const ApiRequest& request, const Principal& principal) {
+ServiceReply Service::ListQueue(const ServiceRequest& request, const Principal& principal) {
   Target target = ParseTarget(request.target).value();
   if (Status known = CheckQuery(target, {"tenant", "class", "limit"}); !known.ok()) {
     return ErrorReply(known);
@@ -129,7 +129,7 @@ ApiReply Service::ListQueue(const ApiRequest& request, const Principal& principa
   return JsonReply({{"length", visible.size()}, {"requests", std::move(requests)}});
 }
 
-ApiReply Service::Tenants(std::string_view path, const Principal& principal) {
+ServiceReply Service::Tenants(std::string_view path, const Principal& principal) {
   const Engine& engine = host_->engine();
   const Tenancy& tenancy = engine.tenancy();
   if (!path.empty()) {
@@ -147,7 +147,7 @@ ApiReply Service::Tenants(std::string_view path, const Principal& principal) {
   return JsonReply({{"tenants", std::move(tenants)}});
 }
 
-ApiReply Service::Budgets(const Principal& principal) {
+ServiceReply Service::Budgets(const Principal& principal) {
   const Engine& engine = host_->engine();
   json budgets = json::array();
   if (const BudgetLedger* ledger = engine.budgets(); ledger != nullptr) {
@@ -163,7 +163,7 @@ ApiReply Service::Budgets(const Principal& principal) {
   return JsonReply({{"budgets", std::move(budgets)}});
 }
 
-ApiReply Service::Classes() {
+ServiceReply Service::Classes() {
   const Tenancy& tenancy = host_->engine().tenancy();
   json classes = json::array();
   for (size_t c = 0; c < tenancy.class_count(); ++c) {
@@ -172,7 +172,7 @@ ApiReply Service::Classes() {
   return JsonReply({{"classes", std::move(classes)}});
 }
 
-ApiReply Service::Pools() {
+ServiceReply Service::Pools() {
   const Engine& engine = host_->engine();
   json pools = json::array();
   for (size_t p = 0; p < engine.inventory().pools.size(); ++p) {
@@ -181,7 +181,7 @@ ApiReply Service::Pools() {
   return JsonReply({{"pools", std::move(pools)}});
 }
 
-ApiReply Service::Nodes(const ApiRequest& request) {
+ServiceReply Service::Nodes(const ServiceRequest& request) {
   Target target = ParseTarget(request.target).value();
   const Engine& engine = host_->engine();
   std::string pool_name = QueryString(target, "pool");
@@ -214,7 +214,7 @@ Result<std::vector<UsageRecord>> ReadRecords(Journal& journal, const ResourceCat
 
 }  // namespace
 
-Status Service::ReportScope(const ApiRequest& request, const Principal& principal,
+Status Service::ReportScope(const ServiceRequest& request, const Principal& principal,
                             std::initializer_list<std::string_view> known, Target* target,
                             Time* from, Time* to) {
   if (Status allowed = Allow(principal, Action::kReport); !allowed.ok()) return allowed;
@@ -223,11 +223,12 @@ Status Service::ReportScope(const ApiRequest& request, const Principal& principa
   return Window(*target, host_->engine().now(), from, to);
 }
 
-ApiReply Service::Chargeback(const ApiRequest& request, const Principal& principal) {
+ServiceReply Service::Chargeback(const ServiceRequest& request, const Principal& principal) {
   Target target;
   Time from = 0;
   Time to = 0;
-  Status scope = ReportScope(request, principal, {"from", "to", "by", "level"}, &target, &from, &to);
+  Status scope =
+      ReportScope(request, principal, {"from", "to", "by", "level"}, &target, &from, &to);
   if (!scope.ok()) return ErrorReply(scope);
   const Engine& engine = host_->engine();
   std::string by = QueryString(target, "by");
@@ -280,7 +281,7 @@ ApiReply Service::Chargeback(const ApiRequest& request, const Principal& princip
                     {"total", FormatMoney(total)}});
 }
 
-ApiReply Service::Usage(const ApiRequest& request, const Principal& principal) {
+ServiceReply Service::Usage(const ServiceRequest& request, const Principal& principal) {
   Target target;
   Time from = 0;
   Time to = 0;
@@ -297,14 +298,14 @@ ApiReply Service::Usage(const ApiRequest& request, const Principal& principal) {
   if (!records.ok()) return ErrorReply(records.status());
   Result<std::string> text = ExportUsage(engine, *records, format, from);
   if (!text.ok()) return ErrorReply(text.status(), "format");
-  return ApiReply{200, std::move(text).value(),
-                  format == "jsonl" ? "application/x-ndjson" : "text/csv; charset=utf-8"};
+  return ServiceReply{200, std::move(text).value(),
+                      format == "jsonl" ? "application/x-ndjson" : "text/csv; charset=utf-8"};
 }
 
-ApiReply Service::Metrics() {
+ServiceReply Service::Metrics() {
   metrics_->Refresh(host_->engine());
   ExportWebhookStats();
-  return ApiReply{200, metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8"};
+  return ServiceReply{200, metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8"};
 }
 
 }  // namespace allot
