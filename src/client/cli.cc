@@ -186,7 +186,7 @@ void AddReportCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"jsonl", "csv", "focus"}))
       ->capture_default_str();
   Bind(usage_command, exit_code, [usage](ClientContext& ctx) {
-    return ExportUsage(ctx, usage->from, usage->to, usage->format);
+    return ShowUsageExport(ctx, usage->from, usage->to, usage->format);
   });
 
   Bind(app.add_subcommand("events", "print decisions and alerts as they happen (Ctrl-C ends)"),

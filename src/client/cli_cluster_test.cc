@@ -135,7 +135,7 @@ TEST_F(ClusterCommandTest, UsageExportIsPassedThroughByteForByte) {
            std::to_string(csv.size()) + "\r\n\r\n" + csv;
   });
   ClientContext ctx = Context(OutputFormat::kJson);  // no effect on an export
-  EXPECT_EQ(ExportUsage(ctx, "2026-11-01", "2026-12-01", "csv"), kExitOk);
+  EXPECT_EQ(ShowUsageExport(ctx, "2026-11-01", "2026-12-01", "csv"), kExitOk);
   EXPECT_EQ(out_.str(), csv);
   EXPECT_EQ(api_.requests()[0].target, "/v1/usage?from=2026-11-01&to=2026-12-01&format=csv");
 }

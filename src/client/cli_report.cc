@@ -46,8 +46,8 @@ int ShowReport(ClientContext& ctx, const ReportOptions& options) {
   return kExitOk;
 }
 
-int ExportUsage(ClientContext& ctx, const std::string& from, const std::string& to,
-                const std::string& format) {
+int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::string& to,
+                    const std::string& format) {
   Result<ApiReply> reply = CallApi(
       ctx.http, "GET", "/v1/usage" + Query({{"from", from}, {"to", to}, {"format", format}}));
   if (int code = ReportFailure(ctx, reply); code != kExitOk) return code;

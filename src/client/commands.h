@@ -85,8 +85,8 @@ struct ReportOptions {
 };
 int ShowReport(ClientContext& ctx, const ReportOptions& options);
 // The export body as the server sent it, byte for byte, to ctx.out.
-int ExportUsage(ClientContext& ctx, const std::string& from, const std::string& to,
-                const std::string& format);
+int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::string& to,
+                    const std::string& format);
 // Prints each event as one line ("<event> <data>"; --output json: the data)
 // until `timeout` passes (<= 0: until the process is stopped).
 int FollowEvents(ClientContext& ctx, Duration timeout);
