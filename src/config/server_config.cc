@@ -314,8 +314,9 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   std::string_view authority = url.substr(0, slash);
   HttpUrl parsed;
   if (slash != std::string_view::npos) {
-    parsed.target = std::string(url.substr(slash));
-    if (parsed.target[0] == '?') parsed.target.insert(0, "/");
+    std::string_view rest = url.substr(slash);
+    // Built in one go: an insert at the front trips GCC 12's -Wrestrict at -O3.
+    parsed.target = rest.front() == '?' ? "/" + std::string(rest) : std::string(rest);
   }
   if (authority.find('@') != std::string_view::npos) {
     return InvalidArgument("must not carry user info (user@host)");
