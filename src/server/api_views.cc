@@ -60,8 +60,7 @@ json FinishedJson(const FinishedRequest& f) {
               {"class", f.priority_class},
               {"message", f.message}};
   if (f.rejected) {
-    int status = 0;
-    out["reject_code"] = std::string(RejectHttpCode(f.reject_code, &status));
+    out["reject_code"] = std::string(RejectCodeApiName(f.reject_code));
     out["rejected_at"] = TimeJson(f.at);
     return out;
   }

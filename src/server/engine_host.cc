@@ -19,14 +19,10 @@ using nlohmann::json;
 // load benchmark saw 10,000 entries stall it for 100-200 ms.
 constexpr size_t kSnapshotHistory = 1'000;
 
-Result<Config> ParseYaml(const std::string& yaml, const std::string& source) {
-  return ParseConfig(yaml, source);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<EngineHost>> EngineHost::Create(std::string yaml, std::string source) {
-  Result<Config> config = ParseYaml(yaml, source);
+  Result<Config> config = ParseConfig(yaml, source);
   if (!config.ok()) return config.status();
   std::unique_ptr<EngineHost> host(new EngineHost());
   Result<std::unique_ptr<Engine>> engine = Engine::Create(config->inventory, config->engine);
@@ -82,7 +78,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::FromSnapshot(std::string_view te
   }
   std::string yaml = root["config_yaml"].get<std::string>();
   std::string source = root.value("config_source", std::string("<snapshot>"));
-  Result<Config> config = ParseYaml(yaml, source);
+  Result<Config> config = ParseConfig(yaml, source);
   if (!config.ok()) return DataLoss("snapshot: its configuration: " + config.status().message());
   // Tenancy to map names: a throwaway engine on the same configuration.
   Result<std::unique_ptr<Engine>> blank = Engine::Create(config->inventory, config->engine);
@@ -175,7 +171,7 @@ EngineHost::Outcome EngineHost::Apply(const Command& command) {
       outcome.status = engine.SetNodeState(command.node, command.state, command.at);
       break;
     case Command::Kind::kReconfigure:
-      outcome.status = Reconfigure(command.config_yaml, command.at);
+      outcome.status = Reconfigure(command.config_yaml);
       break;
   }
   Engine& now_engine = *engine_;  // a reconfigure replaced it
@@ -189,12 +185,14 @@ EngineHost::Outcome EngineHost::Apply(const Command& command) {
   return outcome;
 }
 
-Status EngineHost::Reconfigure(const std::string& yaml, Time at) {
-  Result<Config> config = ParseYaml(yaml, "<reload>");
+Status EngineHost::Reconfigure(const std::string& yaml) {
+  Result<Config> config = ParseConfig(yaml, "<reload>");
   if (!config.ok()) return FailedPrecondition(config.status().message());
   Result<std::unique_ptr<Engine>> blank = Engine::Create(config->inventory, config->engine);
   if (!blank.ok()) return FailedPrecondition(blank.status().message());
-  engine_->Tick(at);  // the old configuration's work up to now is done first
+  // No tick first: a refused reconfiguration must leave the engine exactly
+  // as it was (it is not journaled). Work due by now is done by the new
+  // engine at the next command, the same way on replay.
   EngineSnapshot old_snapshot = engine_->Snapshot();
   // Through names: tenants, classes, nodes and MIG profiles may have moved.
   json named = SnapshotToJson(old_snapshot, engine_->inventory(), engine_->tenancy());
@@ -216,12 +214,6 @@ Status EngineHost::Reconfigure(const std::string& yaml, Time at) {
     return FailedPrecondition("the new configuration cannot keep the current state: " +
                               engine.status().message());
   }
-  // Decisions and usage the old engine produced in its last tick go out with
-  // the new engine's.
-  std::vector<Decision> decisions = engine_->TakeDecisions();
-  std::vector<UsageRecord> usage = engine_->TakeUsage();
-  NoteDecisions(decisions, nullptr);
-  NoteUsage(usage, nullptr);
   yaml_ = yaml;
   source_ = "<reload>";
   config_ = std::move(config).value();
@@ -325,6 +317,22 @@ Duration EngineHost::TakeGrantWait(uint64_t id) {
   Duration waited = it->second;
   grant_waits_.erase(it);
   return waited;
+}
+
+std::string_view EngineHost::StateOf(uint64_t id, std::string* tenant_path) const {
+  if (const Lease* lease = engine_->FindLease(LeaseId{id}); lease != nullptr) {
+    *tenant_path = engine_->tenancy().tenant(lease->tenant).path;
+    return "granted";
+  }
+  if (std::optional<Engine::QueuedView> queued = engine_->FindQueued(RequestId{id})) {
+    *tenant_path = engine_->tenancy().tenant(queued->tenant).path;
+    return "queued";
+  }
+  if (const FinishedRequest* finished = FindFinished(id); finished != nullptr) {
+    *tenant_path = finished->tenant_path;
+    return finished->rejected ? "rejected" : "ended";
+  }
+  return {};
 }
 
 const FinishedRequest* EngineHost::FindFinished(uint64_t id) const {

@@ -66,13 +66,16 @@ class EngineHost {
   const std::string& config_source() const { return source_; }
 
   const FinishedRequest* FindFinished(uint64_t id) const;
+  // "granted", "queued", "ended", "rejected", or "" when unknown, with the
+  // tenant path it belongs to: the cheap lookup behind the API's checks.
+  std::string_view StateOf(uint64_t id, std::string* tenant_path) const;
   // How long request `id`, granted by the last command, had waited (0: at once).
   Duration TakeGrantWait(uint64_t id);
   static constexpr size_t kHistoryLimit = 100'000;
 
  private:
   EngineHost() = default;
-  Status Reconfigure(const std::string& yaml, Time at);
+  Status Reconfigure(const std::string& yaml);
   void Remember(FinishedRequest finished);
   void RebuildWaiting();
   // `submitted`: the request of a Submit whose answer is among `decisions`.

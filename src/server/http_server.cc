@@ -94,20 +94,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     unsigned version = 11;
     if (ec) {
-      Status status = InvalidArgument("request: malformed HTTP (" + ec.message() + ")");
-      ServiceReply reply = ErrorReply(status);
-      if (ec == http::error::body_limit) {
-        reply.status = 413;
-        reply.body = nlohmann::json{{"error",
-                                     {{"code", "payload_too_large"},
-                                      {"message", fmt::format("body: larger than {} bytes "
-                                                              "(server.max_body_bytes)",
-                                                              state_.max_body)},
-                                      {"field", "body"}}}}
-                         .dump();
-      } else if (ec == http::error::header_limit) {
-        reply.status = 431;
-      }
+      ServiceReply reply =
+          ec == http::error::body_limit
+              ? CodedErrorReply(413, "payload_too_large",
+                                fmt::format("body: larger than {} bytes (server.max_body_bytes)",
+                                            state_.max_body),
+                                "body")
+              : CodedErrorReply(ec == http::error::header_limit ? 431 : 400, "invalid_argument",
+                                "request: malformed HTTP (" + ec.message() + ")", "request");
       return Write(std::move(reply), version, /*keep_alive=*/false);
     }
     http::request<http::string_body> request = parser_->release();

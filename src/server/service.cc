@@ -69,27 +69,37 @@ std::string_view ApiCodeOf(StatusCode code) {
   return "internal";
 }
 
-ServiceReply ErrorReply(const Status& status, std::string_view field) {
-  std::string message = status.message();
+json ErrorJson(std::string_view code, const std::string& message, std::string_view field) {
   std::string field_name(field);
-  // Messages name their field first ("resources.gpu: must be >= 0").
-  if (field_name.empty() && status.code() == StatusCode::kInvalidArgument) {
+  // Invalid arguments name their field first ("resources.gpu: must be >= 0").
+  if (field_name.empty() && code == "invalid_argument") {
     size_t colon = message.find(": ");
-    if (colon != std::string::npos && message.find(' ') > colon)
+    if (colon != std::string::npos && message.find(' ') > colon) {
       field_name = message.substr(0, colon);
+    }
   }
-  json error = {{"code", std::string(ApiCodeOf(status.code()))}, {"message", message}};
-  ServiceReply reply;
-  reply.status = HttpStatusOf(status.code());
-  // A body in another media type is the one invalid argument with its own status.
-  if (status.code() == StatusCode::kInvalidArgument && message.starts_with("Content-Type:")) {
-    reply.status = 415;
-    error["code"] = "unsupported_media_type";
-    field_name = "Content-Type";
-  }
-  error["field"] = field_name.empty() ? json(nullptr) : json(field_name);
-  reply.body = json{{"error", std::move(error)}}.dump();
-  return reply;
+  return {{"code", std::string(code)},
+          {"message", message},
+          {"field", field_name.empty() ? json(nullptr) : json(field_name)}};
+}
+
+ServiceReply CodedErrorReply(int http_status, std::string_view code, const std::string& message,
+                             std::string_view field) {
+  return ServiceReply{http_status, json{{"error", ErrorJson(code, message, field)}}.dump()};
+}
+
+ServiceReply ErrorReply(const Status& status, std::string_view field) {
+  return CodedErrorReply(HttpStatusOf(status.code()), ApiCodeOf(status.code()), status.message(),
+                         field);
+}
+
+ServiceReply RejectedReply(const Decision& decision, json lease) {
+  int status = 400;
+  std::string_view code = RejectHttpCode(decision.reject_code, &status);
+  lease["state"] = "rejected";
+  lease["reject_code"] = std::string(code);
+  json body = {{"error", ErrorJson(code, decision.message)}, {"lease", std::move(lease)}};
+  return ServiceReply{status, body.dump()};
 }
 
 struct Service::Waiter {
@@ -327,15 +337,9 @@ void Service::ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq
       waiter->finished = true;
       --waiter_count_;
       ServiceReply reply =
-          LeaseReply(decision.request.value, waiter->principal, waiter->created ? 201 : 200);
-      if (decision.kind == DecisionKind::kRejected) {
-        int status = 0;
-        std::string_view code = RejectHttpCode(decision.reject_code, &status);
-        json body = json::parse(reply.body);
-        body["error"] = {
-            {"code", std::string(code)}, {"message", decision.message}, {"field", nullptr}};
-        reply = ServiceReply{status, body.dump()};
-      }
+          decision.kind == DecisionKind::kRejected
+              ? RejectedReply(decision, LeaseView(decision.request.value, waiter->principal))
+              : LeaseReply(decision.request.value, waiter->principal, waiter->created ? 201 : 200);
       AfterDurable(seq, [reply = std::move(reply), done = std::move(waiter->done)]() mutable {
         done(std::move(reply));
       });
@@ -410,13 +414,10 @@ Status Service::Reload(std::string yaml_override) {
   std::string yaml = std::move(yaml_override);
   if (yaml.empty()) {
     Result<std::string> text = ReadConfigText();
-    if (!text.ok()) return text.status();
+    if (!text.ok()) return FailedPrecondition(text.status().message());
     yaml = std::move(text).value();
   }
-  // Validate the API keys and webhooks against the new tenancy first, so
-  // that a refused reload changes nothing.
-  Result<Config> parsed = ParseConfig(yaml, "<reload>");
-  if (!parsed.ok()) return FailedPrecondition(parsed.status().message());
+  // Parsed and checked by the engine host; a refused one changes nothing.
   Command command;
   command.kind = Command::Kind::kReconfigure;
   command.at = last_time_ = std::max(last_time_, loop_.now());

@@ -37,6 +37,15 @@ struct ServiceReply {
 
 // An error reply in the API's one shape: {"error": {"code", "message", "field"}}.
 ServiceReply ErrorReply(const Status& status, std::string_view field = {});
+// The same with an API code of the transport's own (405, 413, 415, ...).
+ServiceReply CodedErrorReply(int http_status, std::string_view code, const std::string& message,
+                             std::string_view field = {});
+// The error object; an invalid argument's field is read from its message.
+nlohmann::json ErrorJson(std::string_view code, const std::string& message,
+                         std::string_view field = {});
+// A refused lease request: the error and the lease (state "rejected"), with
+// the reject code's HTTP status (docs/api.md).
+ServiceReply RejectedReply(const Decision& decision, nlohmann::json lease);
 // The HTTP status and API code of a status code (one mapping, docs/api.md).
 int HttpStatusOf(StatusCode code);
 std::string_view ApiCodeOf(StatusCode code);
@@ -143,7 +152,9 @@ class Service {
 
   // Reply only once the journal holds what the reply shows.
   void ReplyDurable(ServiceReply reply, Done done);
-  // The lease object of `id` if the principal may see it, else 404.
+  // The lease object of `id` if the principal may see it, else null.
+  nlohmann::json LeaseView(uint64_t id, const Principal& principal);
+  // LeaseView as a reply (202 for a queued request when `ok_status` is 201), else 404.
   ServiceReply LeaseReply(uint64_t id, const Principal& principal, int ok_status);
 
   ServiceOptions options_;

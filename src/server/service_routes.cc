@@ -35,20 +35,26 @@ bool IsJson(std::string_view content_type) {
   return type == "application/json";
 }
 
-// The body as a JSON object: empty is `{}` when allowed.
-Result<json> BodyObject(const ServiceRequest& request, bool may_be_empty) {
+// The body as a JSON object (empty is `{}` when allowed); else the reply
+// that refuses it (400, or 415 for another media type).
+std::optional<ServiceReply> ReadBody(const ServiceRequest& request, bool may_be_empty, json* out) {
   if (request.body.empty()) {
-    if (may_be_empty) return json::object();
-    return InvalidArgument("body: a JSON object is required");
+    if (may_be_empty) {
+      *out = json::object();
+      return std::nullopt;
+    }
+    return ErrorReply(InvalidArgument("body: a JSON object is required"));
   }
   if (!IsJson(request.content_type)) {
-    return Status(StatusCode::kInvalidArgument,
-                  "Content-Type: must be application/json, got '" + request.content_type + "'");
+    return CodedErrorReply(
+        415, "unsupported_media_type",
+        "Content-Type: must be application/json, got '" + request.content_type + "'",
+        "Content-Type");
   }
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return InvalidArgument("body: malformed JSON");
-  if (!body.is_object()) return InvalidArgument("body: must be a JSON object");
-  return body;
+  *out = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (out->is_discarded()) return ErrorReply(InvalidArgument("body: malformed JSON"));
+  if (!out->is_object()) return ErrorReply(InvalidArgument("body: must be a JSON object"));
+  return std::nullopt;
 }
 
 }  // namespace
@@ -95,17 +101,9 @@ void Service::Dispatch(const ServiceRequest& request, const Principal& principal
   const std::vector<std::string>& s = target.segments;
   const std::string& method = request.method;
   auto method_not_allowed = [&](std::string_view allowed) {
-    ServiceReply reply = ErrorReply(Status(
-        StatusCode::kInvalidArgument,
-        fmt::format("{} {}: method not allowed (allowed: {})", method, target.path, allowed)));
-    reply.status = 405;
-    reply.body = json{{"error",
-                       {{"code", "method_not_allowed"},
-                        {"message", fmt::format("{} is not allowed on {} (allowed: {})", method,
-                                                target.path, allowed)},
-                        {"field", nullptr}}}}
-                     .dump();
-    done(std::move(reply));
+    done(CodedErrorReply(
+        405, "method_not_allowed",
+        fmt::format("{} is not allowed on {} (allowed: {})", method, target.path, allowed)));
   };
   auto reply = [&](ServiceReply r) { ReplyDurable(std::move(r), std::move(done)); };
   if (s.size() < 2 || s[0] != "v1") {
@@ -144,12 +142,8 @@ void Service::Dispatch(const ServiceRequest& request, const Principal& principal
   } else if (s.size() == 2 &&
              (what == "budgets" || what == "classes" || what == "pools" || what == "nodes")) {
     if (method != "GET") return method_not_allowed("GET");
-    if (Status known = CheckQuery(target, {"pool"});
-        !known.ok() || (what != "nodes" && !target.query.empty())) {
-      return done(ErrorReply(known.ok() ? InvalidArgument(fmt::format("{}: unknown query parameter",
-                                                                      target.query.begin()->first))
-                                        : known));
-    }
+    Status known = what == "nodes" ? CheckQuery(target, {"pool"}) : CheckQuery(target, {});
+    if (!known.ok()) return done(ErrorReply(known));
     if (what == "budgets") return reply(Budgets(principal));
     if (what == "classes") return reply(Classes());
     if (what == "pools") return reply(Pools());
@@ -178,17 +172,15 @@ void Service::Dispatch(const ServiceRequest& request, const Principal& principal
       std::string_view type =
           std::string_view(request.content_type).substr(0, request.content_type.find(';'));
       if (type != "text/yaml" && type != "application/yaml" && type != "application/x-yaml") {
-        return done(ErrorReply(InvalidArgument(
-            "Content-Type: a reload body must be text/yaml (the whole configuration)")));
+        return done(CodedErrorReply(415, "unsupported_media_type",
+                                    "Content-Type: a reload body must be text/yaml (the whole "
+                                    "configuration)",
+                                    "Content-Type"));
       }
       yaml = request.body;
     }
-    Status reloaded = Reload(yaml);
-    if (!reloaded.ok()) {
-      ServiceReply refused = ErrorReply(reloaded);
-      refused.status = 409;
-      return done(std::move(refused));
-    }
+    Status reloaded = Reload(yaml);  // refused: failed_precondition (409) with the reasons
+    if (!reloaded.ok()) return done(ErrorReply(reloaded));
     return reply(JsonReply(200, {{"reloaded", true}}));
   } else if (what == "events" && s.size() == 2) {
     // Streams are served by the HTTP layer (Subscribe); a plain request
@@ -198,12 +190,15 @@ void Service::Dispatch(const ServiceRequest& request, const Principal& principal
   done(ErrorReply(NotFound(fmt::format("{}: no such path", target.path))));
 }
 
-ServiceReply Service::LeaseReply(uint64_t id, const Principal& principal, int ok_status) {
+json Service::LeaseView(uint64_t id, const Principal& principal) {
   std::string tenant;
   json lease = LeaseJson(*host_, id, &tenant);
-  if (lease.is_null() || !Covers(principal, tenant)) {
-    return ErrorReply(NotFound(fmt::format("lease {}: no such lease", id)));
-  }
+  return lease.is_null() || !Covers(principal, tenant) ? json(nullptr) : lease;
+}
+
+ServiceReply Service::LeaseReply(uint64_t id, const Principal& principal, int ok_status) {
+  json lease = LeaseView(id, principal);
+  if (lease.is_null()) return ErrorReply(NotFound(fmt::format("lease {}: no such lease", id)));
   int status = ok_status;
   if (ok_status == 201 && lease.value("state", "") == "queued") status = 202;
   return JsonReply(status, lease);
@@ -213,10 +208,12 @@ void Service::CreateLease(const ServiceRequest& request, const Principal& princi
   if (Status allowed = Allow(principal, Action::kLeaseWrite); !allowed.ok()) {
     return done(ErrorReply(allowed));
   }
-  Result<json> body = BodyObject(request, /*may_be_empty=*/false);
-  if (!body.ok()) return done(ErrorReply(body.status()));
+  json body;
+  if (std::optional<ServiceReply> refused = ReadBody(request, /*may_be_empty=*/false, &body)) {
+    return done(std::move(*refused));
+  }
   Duration wait = 0;
-  if (auto it = body->find(kWaitField); it != body->end()) {
+  if (auto it = body.find(kWaitField); it != body.end()) {
     if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > kMaxWaitSeconds) {
       return done(ErrorReply(InvalidArgument(
           fmt::format("wait: must be a number of seconds from 0 to {}", kMaxWaitSeconds))));
@@ -224,7 +221,7 @@ void Service::CreateLease(const ServiceRequest& request, const Principal& princi
     wait = static_cast<Duration>(it->get<double>() * kMicrosPerSecond);
   }
   static constexpr std::string_view kExtra[] = {kWaitField};
-  Result<Request> parsed = RequestFromJson(*body, host_->engine().inventory().resources, kExtra);
+  Result<Request> parsed = RequestFromJson(body, host_->engine().inventory().resources, kExtra);
   if (!parsed.ok()) return done(ErrorReply(parsed.status()));
   // The tenant must lie inside the key's subtree (a sole leaf may be implied).
   const Tenancy& tenancy = host_->engine().tenancy();
@@ -251,18 +248,7 @@ void Service::CreateLease(const ServiceRequest& request, const Principal& princi
   const Decision& answer = *outcome.decision;
   json lease = SubmitAnswerJson(*host_, answer);
   if (answer.kind == DecisionKind::kRejected) {
-    int status = 400;
-    std::string_view code = RejectHttpCode(answer.reject_code, &status);
-    json error = {{"code", std::string(code)}, {"message", answer.message}, {"field", nullptr}};
-    if (answer.reject_code == RejectCode::kInvalidArgument) {
-      size_t colon = answer.message.find(": ");
-      if (colon != std::string::npos && answer.message.find(' ') > colon) {
-        error["field"] = answer.message.substr(0, colon);
-      }
-    }
-    lease["state"] = "rejected";
-    lease["reject_code"] = std::string(code);
-    return ReplyDurable(JsonReply(status, {{"error", error}, {"lease", lease}}), std::move(done));
+    return ReplyDurable(RejectedReply(answer, std::move(lease)), std::move(done));
   }
   if (answer.kind == DecisionKind::kQueued && wait > 0 && !answer.replayed) {
     return AddWaiter(answer.request.value, principal, wait, /*created=*/true, std::move(done));
@@ -295,18 +281,19 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
   }
   // A lease outside the key's subtree does not exist for it.
   std::string tenant;
-  json before = LeaseJson(*host_, id, &tenant);
-  if (before.is_null() || !Covers(principal, tenant)) {
+  std::string_view state = host_->StateOf(id, &tenant);
+  if (state.empty() || !Covers(principal, tenant)) {
     return done(ErrorReply(NotFound(fmt::format("lease {}: no such lease", id))));
   }
-  std::string state = before.value("state", "");
   Command command;
   command.kind = kind;
   command.id = id;
   if (kind == Command::Kind::kRelease) {
-    Result<json> body = BodyObject(request, /*may_be_empty=*/true);
-    if (!body.ok()) return done(ErrorReply(body.status()));
-    for (const auto& [key, value] : body->items()) {
+    json body;
+    if (std::optional<ServiceReply> refused = ReadBody(request, /*may_be_empty=*/true, &body)) {
+      return done(std::move(*refused));
+    }
+    for (const auto& [key, value] : body.items()) {
       if (key == "usage") {
         Result<UsageReport> usage = UsageReportFromJson(value, "usage");
         if (!usage.ok()) return done(ErrorReply(usage.status()));
@@ -335,11 +322,13 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
           fmt::format("lease {}: still queued; cancel it with DELETE instead", id))));
     }
   } else if (!request.body.empty()) {
-    Result<json> body = BodyObject(request, true);
-    if (!body.ok()) return done(ErrorReply(body.status()));
-    if (!body->empty()) {
+    json body;
+    if (std::optional<ServiceReply> refused = ReadBody(request, /*may_be_empty=*/true, &body)) {
+      return done(std::move(*refused));
+    }
+    if (!body.empty()) {
       return done(ErrorReply(InvalidArgument(
-          fmt::format("{}: unknown field (this call takes no body)", body->begin().key()))));
+          fmt::format("{}: unknown field (this call takes no body)", body.begin().key()))));
     }
   }
   if (state == "ended" || state == "rejected") {
@@ -349,18 +338,22 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
   if (!outcome.status.ok()) return ReplyDurable(ErrorReply(outcome.status), std::move(done));
-  ServiceReply reply = LeaseReply(id, principal, 200);
-  if (kind == Command::Kind::kRelease && reply.status == 200) {
-    json body = {{"lease", json::parse(reply.body)}};
-    const FinishedRequest* finished = host_->FindFinished(id);
-    if (finished != nullptr && finished->usage.lease.valid()) {
-      Result<std::string> line =
-          WriteUsageJsonl({finished->usage}, host_->engine().inventory().resources);
-      if (line.ok()) body["usage"] = json::parse(*line);
-    }
-    reply.body = body.dump();
+  if (kind != Command::Kind::kRelease) {
+    return ReplyDurable(LeaseReply(id, principal, 200), std::move(done));
   }
-  ReplyDurable(std::move(reply), std::move(done));
+  // {"lease": ..., "usage": <the usage record's JSON line>}, spliced as text.
+  std::string body = "{\"lease\":" + LeaseView(id, principal).dump();
+  const FinishedRequest* finished = host_->FindFinished(id);
+  if (finished != nullptr && finished->usage.lease.valid()) {
+    Result<std::string> line =
+        WriteUsageJsonl({finished->usage}, host_->engine().inventory().resources);
+    if (line.ok()) {
+      while (!line->empty() && line->back() == '\n') line->pop_back();
+      body += ",\"usage\":" + *line;
+    }
+  }
+  body += "}";
+  ReplyDurable(ServiceReply{200, std::move(body)}, std::move(done));
 }
 
 void Service::SetNode(std::string_view node, const ServiceRequest& request,
@@ -370,12 +363,14 @@ void Service::SetNode(std::string_view node, const ServiceRequest& request,
   }
   int index = host_->engine().inventory().FindNode(node);
   if (index < 0) return done(ErrorReply(NotFound(fmt::format("node '{}': no such node", node))));
-  Result<json> body = BodyObject(request, false);
-  if (!body.ok()) return done(ErrorReply(body.status()));
+  json body;
+  if (std::optional<ServiceReply> refused = ReadBody(request, /*may_be_empty=*/false, &body)) {
+    return done(std::move(*refused));
+  }
   Command command;
   command.kind = Command::Kind::kSetNodeState;
   command.node = std::string(node);
-  for (const auto& [key, value] : body->items()) {
+  for (const auto& [key, value] : body.items()) {
     if (key != "state") {
       return done(
           ErrorReply(InvalidArgument(fmt::format("{}: unknown field (known: state)", key))));
@@ -384,7 +379,7 @@ void Service::SetNode(std::string_view node, const ServiceRequest& request,
       return done(ErrorReply(InvalidArgument("state: must be \"up\", \"draining\" or \"down\"")));
     }
   }
-  if (!body->contains("state")) return done(ErrorReply(InvalidArgument("state: required")));
+  if (!body.contains("state")) return done(ErrorReply(InvalidArgument("state: required")));
   command.at = last_time_ = std::max(last_time_, loop_.now());
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
