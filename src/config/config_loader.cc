@@ -121,7 +121,7 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
     reader.OnlyKeys(
         entry, path,
         {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing", "max_wait",
-         "grace", "aging", "over_budget", "throttle_at", "over_reservation"});
+         "grace", "aging", "over_budget", "throttle_at", "over_reservation", "wait_objective"});
     if (!reader.ok()) return;
     PriorityClass c;
     c.name = reader.String(entry, "name", path, true);
@@ -145,6 +145,16 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
     c.max_wait = Seconds(reader.Integer(entry, "max_wait", path, 0, int64_t{10} * 366 * 86400));
     c.preemption_grace = Seconds(reader.Integer(entry, "grace", path, 0, int64_t{366} * 86400));
     c.aging = Seconds(reader.Integer(entry, "aging", path, 0, int64_t{366} * 86400));
+    if (const YAML::Node objective = entry["wait_objective"]) {
+      // Seconds with up to six decimals: "0.25" for a realtime class.
+      std::string field = path + ".wait_objective";
+      Result<int64_t> micros =
+          ParseScaled(reader.Scalar(objective, field), kMicrosPerSecond, field);
+      if (!micros.ok() || *micros > Seconds(int64_t{366} * 86400)) {
+        return reader.Fail(objective, field, "must be seconds, 0 to 31622400, at most 6 decimals");
+      }
+      c.wait_objective = *micros;
+    }
     std::string over_budget = reader.String(entry, "over_budget", path, false);
     if (!over_budget.empty() && over_budget != "reject" && over_budget != "wait") {
       return reader.Fail(entry["over_budget"], path + ".over_budget", "must be reject or wait");
@@ -260,9 +270,9 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   Inventory& inventory = config.inventory;
   if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
   reader.OnlyKeys(root, "config",
-                  {"resources", "placement", "frag_measure", "frag_max_candidates", "gpu_models",
-                   "pools", "classes", "tenants", "currency", "time_zone", "default_estimate",
-                   "prices", "budgets", "server", "api_keys", "webhooks"});
+                  {"resources", "placement", "ordering", "frag_measure", "frag_max_candidates",
+                   "gpu_models", "pools", "classes", "tenants", "currency", "time_zone",
+                   "default_estimate", "prices", "budgets", "server", "api_keys", "webhooks"});
 
   std::vector<std::string> custom;
   if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
@@ -285,6 +295,10 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   std::string placement = reader.String(root, "placement", "config", false);
   if (!placement.empty() && !ParsePlacementKind(placement, &config.engine.placement.kind)) {
     reader.Fail(root["placement"], "placement", "must be first_fit, best_fit or frag_aware");
+  }
+  std::string ordering = reader.String(root, "ordering", "config", false);
+  if (!ordering.empty() && !ParseQueueOrdering(ordering, &config.engine.ordering)) {
+    reader.Fail(root["ordering"], "ordering", "must be fair_share, priority or fifo");
   }
   config.engine.placement.frag_max_candidates =
       static_cast<int>(reader.Integer(root, "frag_max_candidates", "config", 0, 1 << 20));

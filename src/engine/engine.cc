@@ -32,7 +32,7 @@ Engine::Engine(Inventory inventory, EngineOptions options, Tenancy tenancy, Pric
   }
   ledger_ =
       std::make_unique<QuotaLedger>(tenancy_.get(), &inventory_.resources, capacity, pool_capacity);
-  fair_ = std::make_unique<FairQueue>(tenancy_.get(), ledger_.get());
+  fair_ = std::make_unique<FairQueue>(tenancy_.get(), ledger_.get(), options_.ordering);
   running_.assign(tenancy_->tenant_count() * tenancy_->class_count(), 0);
   queued_.assign(tenancy_->tenant_count() * tenancy_->class_count(), 0);
   cluster_ = std::make_unique<ClusterState>(&inventory_);
@@ -422,9 +422,12 @@ QuotaLedger::Verdict Engine::Admissible(const Resolved& resolved, MemberDemand* 
 }
 
 bool Engine::Contested(const Resolved& resolved) const {
-  // Waiting requests of the same or a higher class on a pool this one may use.
+  // Waiting requests of the same or a higher class (any class, in FIFO
+  // order) on a pool this one may use.
   if (contested_pools_ == 0) return false;
-  int64_t value = tenancy_->priority_class(resolved.priority_class).value;
+  int64_t value = options_.ordering == QueueOrdering::kFifo
+                      ? std::numeric_limits<int64_t>::min()
+                      : tenancy_->priority_class(resolved.priority_class).value;
   size_t pools = inventory_.pools.size();
   for (size_t c = 0; c < tenancy_->class_count(); ++c) {
     if (tenancy_->priority_class(static_cast<int>(c)).value < value) continue;

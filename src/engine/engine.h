@@ -31,6 +31,8 @@ struct EngineOptions {
   // both named "default".
   std::vector<TenantSpec> tenants;
   std::vector<PriorityClass> classes;
+  // How waiting requests are ordered (tenancy/tenants.h).
+  QueueOrdering ordering = QueueOrdering::kFairShare;
   // Prices and budgets; none: leases are metered but cost nothing.
   BudgetOptions budgets;
 };

@@ -7,8 +7,8 @@
 
 namespace allot {
 
-FairQueue::FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger)
-    : tenancy_(tenancy), ledger_(ledger) {
+FairQueue::FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger, QueueOrdering ordering)
+    : tenancy_(tenancy), ledger_(ledger), ordering_(ordering) {
   size_t tenants = tenancy->tenant_count();
   classes_.resize(tenancy->class_count());
   for (PerClass& per_class : classes_) {
@@ -25,7 +25,9 @@ FairQueue::FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger)
 }
 
 void FairQueue::Add(RequestId id, int tenant, int priority_class, bool aged) {
-  PerClass& per_class = classes_[static_cast<size_t>(priority_class)];
+  tenant = TenantSlot(tenant);
+  aged = aged && ordering_ != QueueOrdering::kFifo;
+  PerClass& per_class = classes_[static_cast<size_t>(ClassSlot(priority_class))];
   if (aged) {
     ALLOT_CHECK(per_class.aged.insert(id).second);
     ++size_;
@@ -50,7 +52,9 @@ void FairQueue::Add(RequestId id, int tenant, int priority_class, bool aged) {
 }
 
 void FairQueue::Remove(RequestId id, int tenant, int priority_class, bool aged) {
-  PerClass& per_class = classes_[static_cast<size_t>(priority_class)];
+  tenant = TenantSlot(tenant);
+  aged = aged && ordering_ != QueueOrdering::kFifo;
+  PerClass& per_class = classes_[static_cast<size_t>(ClassSlot(priority_class))];
   if (aged) {
     ALLOT_CHECK(per_class.aged.erase(id) == 1);
     --size_;
@@ -83,6 +87,7 @@ std::optional<RequestId> FairQueue::Next() const {
 }
 
 void FairQueue::OnUsageChanged(int tenant) {
+  if (ordering_ != QueueOrdering::kFairShare) return;  // shares order nothing
   for (int at = tenant; at > 0; at = tenancy_->tenant(at).parent) {
     double share = ledger_->Share(at);
     double& filed = share_[static_cast<size_t>(at)];
@@ -99,6 +104,7 @@ void FairQueue::OnUsageChanged(int tenant) {
 }
 
 int64_t FairQueue::WaitingAbove(int priority_class) const {
+  if (ordering_ == QueueOrdering::kFifo) return 0;  // one queue: position counts it all
   int64_t value = tenancy_->priority_class(priority_class).value;
   int64_t waiting = 0;
   for (size_t c = 0; c < classes_.size(); ++c) {
@@ -110,8 +116,8 @@ int64_t FairQueue::WaitingAbove(int priority_class) const {
 }
 
 int64_t FairQueue::AheadInTenant(RequestId id, int tenant, int priority_class) const {
-  const std::set<RequestId>& fifo =
-      classes_[static_cast<size_t>(priority_class)].fifo[static_cast<size_t>(tenant)];
+  const std::set<RequestId>& fifo = classes_[static_cast<size_t>(ClassSlot(priority_class))]
+                                        .fifo[static_cast<size_t>(TenantSlot(tenant))];
   return std::distance(fifo.begin(), fifo.lower_bound(id));
 }
 

@@ -24,10 +24,15 @@ namespace allot {
 // Per class and tenant it keeps the children with waiting work ordered by
 // share, so the next request costs O(depth x log children), and a usage
 // change re-keys only the tenant's path. Requests belong to leaf tenants.
-// Not thread-safe.
+//
+// Other orderings (QueueOrdering) reuse the same structure: `priority` files
+// every request under the root (no fair share: FIFO within a class), `fifo`
+// also files every class under the first one and ignores aging (pure
+// submission order). Not thread-safe.
 class FairQueue {
  public:
-  FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger);
+  FairQueue(const Tenancy* tenancy, const QuotaLedger* ledger,
+            QueueOrdering ordering = QueueOrdering::kFairShare);
 
   void Add(RequestId id, int tenant, int priority_class, bool aged = false);
   void Remove(RequestId id, int tenant, int priority_class, bool aged = false);
@@ -42,9 +47,11 @@ class FairQueue {
   // Requests of `tenant` and `priority_class` ahead of `id` (O(n) in the tenant's queue).
   int64_t AheadInTenant(RequestId id, int tenant, int priority_class) const;
   int64_t TenantWaiting(int tenant, int priority_class) const {
-    return static_cast<int64_t>(
-        classes_[static_cast<size_t>(priority_class)].fifo[static_cast<size_t>(tenant)].size());
+    return static_cast<int64_t>(classes_[static_cast<size_t>(ClassSlot(priority_class))]
+                                    .fifo[static_cast<size_t>(TenantSlot(tenant))]
+                                    .size());
   }
+  QueueOrdering ordering() const { return ordering_; }
 
  private:
   struct PerClass {
@@ -54,8 +61,15 @@ class FairQueue {
     std::set<RequestId> aged;  // requests past their class's aging, oldest first
   };
 
+  // Where a request of `tenant` / `priority_class` is filed under the ordering.
+  int TenantSlot(int tenant) const { return ordering_ == QueueOrdering::kFairShare ? tenant : 0; }
+  int ClassSlot(int priority_class) const {
+    return ordering_ == QueueOrdering::kFifo ? 0 : priority_class;
+  }
+
   const Tenancy* tenancy_;
   const QuotaLedger* ledger_;
+  QueueOrdering ordering_;
   std::vector<PerClass> classes_;
   std::vector<int> class_order_;  // class indexes, highest value first
   std::vector<double> share_;     // the key each tenant is filed under

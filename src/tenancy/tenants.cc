@@ -266,4 +266,29 @@ int Tenancy::FindClass(std::string_view name) const {
   return -1;
 }
 
+bool ParseQueueOrdering(std::string_view text, QueueOrdering* out) {
+  if (text == "fair_share") {
+    *out = QueueOrdering::kFairShare;
+  } else if (text == "priority") {
+    *out = QueueOrdering::kPriority;
+  } else if (text == "fifo") {
+    *out = QueueOrdering::kFifo;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view QueueOrderingName(QueueOrdering ordering) {
+  switch (ordering) {
+    case QueueOrdering::kFairShare:
+      return "fair_share";
+    case QueueOrdering::kPriority:
+      return "priority";
+    case QueueOrdering::kFifo:
+      return "fifo";
+  }
+  return "unknown";
+}
+
 }  // namespace allot

@@ -16,6 +16,15 @@ namespace allot {
 
 inline constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max();
 
+// The order in which waiting requests are served (tenancy/fair_queue.h):
+//   fair_share  class value, then hierarchical weighted fair share, then FIFO
+//   priority    class value, then FIFO across all tenants (no fair share)
+//   fifo        submission order only: classes and tenants are ignored for
+//               ordering (quotas, caps and budgets still apply)
+enum class QueueOrdering : uint8_t { kFairShare, kPriority, kFifo };
+bool ParseQueueOrdering(std::string_view text, QueueOrdering* out);
+std::string_view QueueOrderingName(QueueOrdering ordering);
+
 // Quota of one tenant for one resource, in the resource's fixed-point unit.
 //   guaranteed     capacity the tenant is entitled to (Kueue: nominalQuota)
 //   limit          the most its subtree may use, borrowing included
@@ -41,6 +50,9 @@ struct PriorityClass {
   Duration max_wait = 0;          // queued longer than this: rejected (0 = no limit)
   Duration preemption_grace = 0;  // a preempted lease of this class may run this long
   Duration aging = 0;             // waited this long: served before newer requests (0 = off)
+  // The wait its requests should start within (0 = none). The engine does
+  // not act on it; reports (allot sim) measure how often it is met.
+  Duration wait_objective = 0;
   // Budgets (budget/budget.h). Over a hard limit a request is rejected, or
   // when `queue_over_budget` waits for the next period. With
   // `throttle_percent` > 0 it waits once a budget on its path is that full,
