@@ -87,6 +87,12 @@ class Engine {
   // up / draining (no new work, leases stay) / down (leases on it end).
   Status SetNodeState(std::string_view node, NodeState state, Time now);
 
+  // The earliest time at which Tick has work: a TTL, a preemption grace, a
+  // max_wait or an aging deadline, a budget period or signal, a reservation
+  // running out; kNever when none. A driver with a virtual clock (allot sim)
+  // ticks exactly then instead of polling.
+  Time NextWakeup() const;
+
   std::vector<Decision> TakeDecisions();
   // Usage records of the leases ended since the last call, in end order.
   std::vector<UsageRecord> TakeUsage();

@@ -7,6 +7,20 @@
 
 namespace allot {
 
+Time Engine::NextWakeup() const {
+  if (drain_pending_) return now_;
+  Time next = kNever;
+  for (const auto* deadlines : {&wait_deadlines_, &aging_deadlines_}) {
+    if (!deadlines->empty()) next = std::min(next, deadlines->begin()->first);
+  }
+  for (const auto* deadlines : {&preemptions_, &expiries_}) {
+    if (!deadlines->empty()) next = std::min(next, deadlines->begin()->first);
+  }
+  if (!reservation_ends_.empty()) next = std::min(next, reservation_ends_.front().first);
+  if (budgets_ != nullptr) next = std::min(next, budgets_->next_event());
+  return next;
+}
+
 const Lease* Engine::FindLease(LeaseId lease) const {
   auto it = leases_.find(lease);
   return it == leases_.end() ? nullptr : &it->second;

@@ -40,6 +40,20 @@ struct FillResult {
 Result<FillResult> RunFillExperiment(const Inventory& inventory,
                                      const std::vector<AlibabaPod>& pods,
                                      const FillOptions& options);
+// The same protocol over any requests (a trace's jobs), on an engine with
+// `engine_options` (whose placement `options.placement` replaces). A request
+// the engine finds invalid fails the run, naming its index.
+Result<FillResult> RunFillExperiment(const Inventory& inventory,
+                                     const EngineOptions& engine_options,
+                                     const std::vector<Request>& requests,
+                                     const FillOptions& options);
+// One run per seed, on up to `threads` threads (each seed on its own engine,
+// so results do not depend on the thread count); results in `seeds` order.
+Result<std::vector<FillResult>> RunFillSeeds(const Inventory& inventory,
+                                             const EngineOptions& engine_options,
+                                             const std::vector<Request>& requests,
+                                             const FillOptions& options,
+                                             const std::vector<uint64_t>& seeds, int threads);
 
 // A uniform integer in [0, n) from a 64-bit generator, without modulo bias;
 // mt19937_64 is fully specified by the standard, so runs repeat everywhere.
