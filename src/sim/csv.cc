@@ -86,6 +86,9 @@ Result<int64_t> CsvTable::Integer(size_t row, size_t column) const {
 }
 
 Result<int64_t> CsvTable::Scaled(size_t row, size_t column, int64_t scale) const {
+  // The place is formatted only for an error: this runs once per field.
+  Result<int64_t> value = ParseScaled(rows_[row][column], scale, "");
+  if (value.ok()) return value;
   return ParseScaled(rows_[row][column], scale, Where(row, column));
 }
 

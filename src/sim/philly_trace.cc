@@ -43,9 +43,16 @@ Result<Workload> ParsePhillyWorkload(std::string_view text, const std::string& f
   const size_t timestamp = (*columns)[0], duration = (*columns)[1], num_gpus = (*columns)[2],
                cluster = (*columns)[3];
 
-  Workload workload;
-  workload.source = BaseName(file);
-  workload.jobs.reserve(table->rows());
+  // Rows are checked in file order (so errors come in file order) into
+  // small records, which are sorted before the large SimJobs are built.
+  struct Row {
+    Time submit = 0;
+    Duration run_time = 0;
+    int64_t gpus = 0;
+    size_t row = 0;
+  };
+  std::vector<Row> rows;
+  rows.reserve(table->rows());
   int64_t no_run_time = 0, no_gpus = 0, rounded_up = 0;
   for (size_t row = 0; row < table->rows(); ++row) {
     Time submit = 0;
@@ -57,9 +64,12 @@ Result<Workload> ParsePhillyWorkload(std::string_view text, const std::string& f
     std::string_view duration_text = table->Field(row, duration);
     bool negative = !duration_text.empty() && duration_text[0] == '-';
     if (negative) duration_text.remove_prefix(1);
-    Result<int64_t> run_time =
-        ParseScaled(duration_text, kMicrosPerSecond, table->Where(row, duration));
-    if (!run_time.ok()) return run_time.status();
+    // Negative durations are counted skips, so the sign is taken off before
+    // ParseScaled (which rejects it); the place is formatted only on error.
+    Result<int64_t> run_time = ParseScaled(duration_text, kMicrosPerSecond, "");
+    if (!run_time.ok()) {
+      return ParseScaled(duration_text, kMicrosPerSecond, table->Where(row, duration)).status();
+    }
     if (negative || *run_time == 0) {
       ++no_run_time;
       continue;
@@ -77,25 +87,34 @@ Result<Workload> ParsePhillyWorkload(std::string_view text, const std::string& f
     if (table->Field(row, cluster).empty()) {
       return InvalidArgument(table->Where(row, cluster) + ": empty virtual cluster");
     }
+    rows.push_back({submit, *run_time, *gpus, row});
+  }
+
+  Workload workload;
+  workload.source = BaseName(file);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].submit < rows[i - 1].submit) ++workload.reordered;
+  }
+  // (submit, row) pairs are distinct, so this sort is stable by submit.
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.submit != b.submit ? a.submit < b.submit : a.row < b.row;
+  });
+  workload.jobs.reserve(rows.size());
+  for (const Row& row : rows) {
     SimJob job;
-    job.name = fmt::format("{}:{}", workload.source, table->Line(row));
-    job.submit = submit;
-    job.duration = *run_time;
-    if (*gpus <= kGpusPerServer) {
-      job.request.member.resources[kGpu] = 1000 * *gpus;
+    job.name = fmt::format("{}:{}", workload.source, table->Line(row.row));
+    job.submit = row.submit;
+    job.duration = row.run_time;
+    if (row.gpus <= kGpusPerServer) {
+      job.request.member.resources[kGpu] = 1000 * row.gpus;
     } else {
-      job.request.members = (*gpus + kGpusPerServer - 1) / kGpusPerServer;
+      job.request.members = (row.gpus + kGpusPerServer - 1) / kGpusPerServer;
       job.request.member.resources[kGpu] = 1000 * kGpusPerServer;
-      if (*gpus % kGpusPerServer != 0) ++rounded_up;
+      if (row.gpus % kGpusPerServer != 0) ++rounded_up;
     }
-    job.request.tenant = "vc-" + std::string(table->Field(row, cluster));
+    job.request.tenant = "vc-" + std::string(table->Field(row.row, cluster));
     workload.jobs.push_back(std::move(job));
   }
-  for (size_t i = 1; i < workload.jobs.size(); ++i) {
-    if (workload.jobs[i].submit < workload.jobs[i - 1].submit) ++workload.reordered;
-  }
-  std::stable_sort(workload.jobs.begin(), workload.jobs.end(),
-                   [](const SimJob& a, const SimJob& b) { return a.submit < b.submit; });
   CountSkip(no_run_time, "with duration <= 0 skipped", &workload);
   CountSkip(no_gpus, "with num_gpus 0 skipped", &workload);
   if (rounded_up > 0) {

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "budget/civil_time.h"
 
 namespace allot::trace_internal {
@@ -80,6 +83,17 @@ Status TimeGoesBackwards(const CsvTable& table, size_t row, size_t previous_row,
   return InvalidArgument(fmt::format("{}: time goes backwards (previous row, line {}, has '{}')",
                                      table.Where(row, column), table.Line(previous_row),
                                      table.Field(previous_row, column)));
+}
+
+void SortBySubmit(std::vector<SimJob>* jobs) {
+  std::vector<std::pair<Time, size_t>> keys(jobs->size());
+  for (size_t i = 0; i < jobs->size(); ++i) keys[i] = {(*jobs)[i].submit, i};
+  // (time, index) pairs are all distinct, so an unstable sort is stable here.
+  std::sort(keys.begin(), keys.end());
+  std::vector<SimJob> sorted;
+  sorted.reserve(jobs->size());
+  for (const auto& key : keys) sorted.push_back(std::move((*jobs)[key.second]));
+  *jobs = std::move(sorted);
 }
 
 void ApplyDefaults(const WorkloadOptions& options, Workload* workload) {

@@ -31,6 +31,11 @@ Result<std::vector<size_t>> RequiredColumns(const CsvTable& table,
 // L, has '<text>')".
 Status TimeGoesBackwards(const CsvTable& table, size_t row, size_t previous_row, size_t column);
 
+// Sorts jobs by submit time, ties in their present order. Sorts (time,
+// index) keys and then moves each job once: SimJob is large, and moving it
+// at every step of a merge sort was most of Philly's load time.
+void SortBySubmit(std::vector<SimJob>* jobs);
+
 // Fills empty tenants and classes from the options.
 void ApplyDefaults(const WorkloadOptions& options, Workload* workload);
 

@@ -186,8 +186,7 @@ Workload MergeWorkloads(std::vector<Workload> workloads) {
   }
   // Each input is in submit order and they were appended in input order, so
   // a stable sort gives the merge with ties in input order.
-  std::stable_sort(merged.jobs.begin(), merged.jobs.end(),
-                   [](const SimJob& a, const SimJob& b) { return a.submit < b.submit; });
+  trace_internal::SortBySubmit(&merged.jobs);
   return merged;
 }
 
