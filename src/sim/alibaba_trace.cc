@@ -71,35 +71,41 @@ Result<Inventory> LoadAlibabaNodes(const std::string& path) {
 Result<std::vector<AlibabaPod>> LoadAlibabaPods(const std::string& path) {
   Result<CsvTable> table = CsvTable::Load(path);
   if (!table.ok()) return table.status();
+  return AlibabaPodsFromTable(*table);
+}
+
+Result<std::vector<AlibabaPod>> AlibabaPodsFromTable(const CsvTable& table) {
   const char* names[] = {"name",     "cpu_milli", "memory_mib",    "num_gpu",      "gpu_milli",
                          "gpu_spec", "qos",       "creation_time", "deletion_time"};
   size_t columns[9];
   for (int i = 0; i < 9; ++i) {
-    Result<size_t> column = table->Column(names[i]);
+    Result<size_t> column = table.Column(names[i]);
     if (!column.ok()) return column.status();
     columns[i] = *column;
   }
+  // Optional: the fill experiment's fixtures may leave it out.
+  Result<size_t> scheduled = table.Column("scheduled_time");
   std::vector<AlibabaPod> pods;
-  pods.reserve(table->rows());
-  for (size_t row = 0; row < table->rows(); ++row) {
+  pods.reserve(table.rows());
+  for (size_t row = 0; row < table.rows(); ++row) {
     AlibabaPod pod;
-    pod.name = std::string(table->Field(row, columns[0]));
+    pod.name = std::string(table.Field(row, columns[0]));
     int64_t* numbers[] = {&pod.cpu_milli, &pod.memory_mib, &pod.num_gpu, &pod.gpu_milli};
     for (int i = 0; i < 4; ++i) {
-      Result<int64_t> value = table->Integer(row, columns[1 + i]);
+      Result<int64_t> value = table.Integer(row, columns[1 + i]);
       if (!value.ok()) return value.status();
       if (*value < 0) {
-        return InvalidArgument(table->Where(row, columns[1 + i]) + ": must be >= 0");
+        return InvalidArgument(table.Where(row, columns[1 + i]) + ": must be >= 0");
       }
       *numbers[i] = *value;
     }
     if (pod.num_gpu > 64 || pod.gpu_milli > 1000 || (pod.num_gpu == 0) != (pod.gpu_milli == 0) ||
         (pod.num_gpu > 1 && pod.gpu_milli != 1000)) {
-      return InvalidArgument(table->Where(row, columns[4]) +
+      return InvalidArgument(table.Where(row, columns[4]) +
                              ": gpu_milli must be 1..1000 with num_gpu 1, 1000 with num_gpu > 1, "
                              "and 0 exactly when num_gpu is 0");
     }
-    std::string_view spec = table->Field(row, columns[5]);
+    std::string_view spec = table.Field(row, columns[5]);
     while (!spec.empty()) {
       size_t bar = spec.find('|');
       std::string_view part = spec.substr(0, bar);
@@ -107,13 +113,18 @@ Result<std::vector<AlibabaPod>> LoadAlibabaPods(const std::string& path) {
       if (bar == std::string_view::npos) break;
       spec.remove_prefix(bar + 1);
     }
-    pod.qos = std::string(table->Field(row, columns[6]));
+    pod.qos = std::string(table.Field(row, columns[6]));
     for (int i = 0; i < 2; ++i) {
-      std::string_view text = table->Field(row, columns[7 + i]);
+      std::string_view text = table.Field(row, columns[7 + i]);
       if (text.empty()) continue;  // pods still running have no deletion time
-      Result<int64_t> value = table->Integer(row, columns[7 + i]);
+      Result<int64_t> value = table.Integer(row, columns[7 + i]);
       if (!value.ok()) return value.status();
       (i == 0 ? pod.creation_time : pod.deletion_time) = *value;
+    }
+    if (scheduled.ok() && !table.Field(row, *scheduled).empty()) {
+      Result<int64_t> value = table.Integer(row, *scheduled);
+      if (!value.ok()) return value.status();
+      pod.scheduled_time = *value;
     }
     pods.push_back(std::move(pod));
   }

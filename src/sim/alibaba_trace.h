@@ -6,6 +6,7 @@
 #include "common/result.h"
 #include "model/inventory.h"
 #include "model/request.h"
+#include "sim/csv.h"
 
 namespace allot {
 
@@ -21,6 +22,7 @@ struct AlibabaPod {
   std::string qos;                    // LS, BE, Burstable, Guaranteed
   int64_t creation_time = 0;
   int64_t deletion_time = 0;
+  int64_t scheduled_time = -1;  // -1: never scheduled (empty), or the file has no such column
 
   // Total milli-GPU the pod asks for: num_gpu * gpu_milli.
   int64_t total_gpu_milli() const { return num_gpu * gpu_milli; }
@@ -35,6 +37,8 @@ struct AlibabaPod {
 Result<Inventory> LoadAlibabaNodes(const std::string& path);
 // Reads a pod list. Errors name file, line and column.
 Result<std::vector<AlibabaPod>> LoadAlibabaPods(const std::string& path);
+// The same from a parsed table: pod i is row i.
+Result<std::vector<AlibabaPod>> AlibabaPodsFromTable(const CsvTable& table);
 
 // The request a pod makes: one member with its cpu and memory, and
 // gpu_milli (a fraction) or 1000 * num_gpu (whole GPUs); gpu_spec becomes

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/quantity.h"
+
 namespace allot {
 namespace {
 
@@ -48,6 +50,7 @@ Result<CsvTable> CsvTable::Parse(std::string_view text, std::string file) {
                                          line_number, fields.size(), table.header_.size()));
     }
     table.rows_.push_back(std::move(fields));
+    table.lines_.push_back(line_number);
   }
   if (table.header_.empty()) return InvalidArgument(table.file_ + ": empty file, no header");
   return table;
@@ -69,9 +72,7 @@ Result<size_t> CsvTable::Column(std::string_view name) const {
 }
 
 std::string CsvTable::Where(size_t row, size_t column) const {
-  // Rows are counted after the header; blank lines are not kept, which the
-  // traces do not have.
-  return fmt::format("{}:{}:{} ({})", file_, row + 2, column + 1, header_[column]);
+  return fmt::format("{}:{}:{} ({})", file_, lines_[row], column + 1, header_[column]);
 }
 
 Result<int64_t> CsvTable::Integer(size_t row, size_t column) const {
@@ -82,6 +83,13 @@ Result<int64_t> CsvTable::Integer(size_t row, size_t column) const {
     return InvalidArgument(fmt::format("{}: '{}' is not a whole number", Where(row, column), text));
   }
   return value;
+}
+
+Result<int64_t> CsvTable::Scaled(size_t row, size_t column, int64_t scale) const {
+  // The place is formatted only for an error: this runs once per field.
+  Result<int64_t> value = ParseScaled(rows_[row][column], scale, "");
+  if (value.ok()) return value;
+  return ParseScaled(rows_[row][column], scale, Where(row, column));
 }
 
 }  // namespace allot
