@@ -1,5 +1,6 @@
-// The `allot` command. Subcommands: serve (the allocator as a service), demo
-// (the engine on a config, printing decisions), check-config (validate a
+// The `allot` command. Subcommands: serve (the allocator as a service), sim
+// (the trace-driven simulator, docs/sim.md), demo (the engine on a config,
+// printing decisions), check-config (validate a
 // configuration file), keygen (a new API key), and the client subcommands
 // that talk to `allot serve` (src/client/cli.h, docs/cli.md).
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "demo.h"
 #include "keygen.h"
 #include "server/http_server.h"
+#include "sim/sim_command.h"
 
 namespace {
 
@@ -66,6 +68,45 @@ int Main(int argc, char** argv) {
   keygen->add_option("--role", key_role, "agent | tenant_admin | admin")
       ->check(CLI::IsMember({"agent", "tenant_admin", "admin"}));
 
+  allot::SimCommandArgs sim_args;
+  CLI::App* sim = app.add_subcommand(
+      "sim", "replay a trace (or fill a cluster) through the engine under one or more policies");
+  sim->add_option("--config", sim_args.config_path,
+                  "YAML configuration: inventory, tenants, classes, prices, budgets");
+  sim->add_option("--nodes", sim_args.nodes_path,
+                  "an Alibaba node list (openb_node_list_*.csv) as the inventory");
+  sim->add_option("--trace", sim_args.traces, "trace file (repeat to merge several)")->required();
+  sim->add_option("--format", sim_args.format, "alibaba | philly | azure-llm | csv | synthetic")
+      ->required();
+  sim->add_option("--class", sim_args.classes,
+                  "class of jobs whose trace names none (one, or one per --trace)");
+  sim->add_option("--tenant", sim_args.tenants,
+                  "tenant of jobs whose trace names none (one, or one per --trace)");
+  sim->add_option("--speedup", sim_args.speedups,
+                  "compress each trace's arrivals by this factor (one, or one per --trace)");
+  sim->add_option("--class-if-gpus", sim_args.class_if_gpus,
+                  "MIN=CLASS: jobs of MIN GPUs or more get CLASS (repeatable, later wins)");
+  sim->add_option("--model", sim_args.model, "azure-llm: the model the calls name");
+  sim->add_option("--mode", sim_args.mode, "replay | fill (the fragmentation experiment)")
+      ->capture_default_str();
+  sim->add_option("--policy", sim_args.policies,
+                  "comma-separated policies: fifo, priority, fair_share, config, "
+                  "first_fit, best_fit, frag_aware[/fgd|/host_aware], ORDERING+PLACEMENT");
+  sim->add_option("--seed", sim_args.seed, "random seed (synthetic traces, fill)")
+      ->capture_default_str();
+  sim->add_option("--seeds", sim_args.seeds, "fill: number of seeds from --seed")
+      ->capture_default_str();
+  sim->add_option("--target-ratio", sim_args.target_ratio,
+                  "fill: arrive until requests reach this share of GPU capacity")
+      ->capture_default_str();
+  sim->add_option("--threads", sim_args.threads, "fill: seeds in parallel (0: all cores)")
+      ->capture_default_str();
+  sim->add_option("--step", sim_args.step_s, "replay: seconds between samples (0: automatic)")
+      ->capture_default_str();
+  sim->add_option("--out", sim_args.out_dir, "directory for result.json and report.html")
+      ->capture_default_str();
+  sim->add_flag("--quiet", sim_args.quiet, "no progress bar and no closing line");
+
   int client_exit_code = -1;
   allot::AddClientCommands(app, &client_exit_code);
 
@@ -91,6 +132,7 @@ int Main(int argc, char** argv) {
     return allot::Serve(std::move(serve_options));
   }
   if (*keygen) return allot::RunKeygen(key_name, key_tenant, key_role, std::cout);
+  if (*sim) return allot::RunSimCommand(sim_args, std::cout, std::cerr);
 
   if (*check) {
     allot::Result<allot::Config> config = allot::LoadConfigFile(check_path);
