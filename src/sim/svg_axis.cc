@@ -145,7 +145,7 @@ std::string FormatTick(double value, double step, bool percent) {
   if (percent) {
     return FormatFixed(value * 100, StepDecimals(step * 100)) + "%";
   }
-  if (step >= 1e6) return FormatFixed(value / 1e6, StepDecimals(step / 1e6)) + "M";
+  if (step >= 1e5) return FormatFixed(value / 1e6, StepDecimals(step / 1e6)) + "M";
   if (step >= 1e3) return FormatFixed(value / 1e3, StepDecimals(step / 1e3)) + "k";
   return FormatFixed(value, StepDecimals(step));
 }
@@ -157,7 +157,10 @@ std::vector<Tick> DecadeTicks(double low, double high) {
   int last = static_cast<int>(std::ceil(std::log10(high) - 1e-9));
   for (int exponent = first; exponent <= std::max(first, last); ++exponent) {
     double value = std::pow(10.0, exponent);
-    ticks.push_back({value, FormatTick(value, value)});
+    std::string label = exponent >= 6   ? FormatFixed(value / 1e6, 0) + "M"
+                        : exponent >= 3 ? FormatFixed(value / 1e3, 0) + "k"
+                                        : FormatTick(value, value);
+    ticks.push_back({value, label});
   }
   return ticks;
 }

@@ -47,7 +47,7 @@ struct NiceRange {
 NiceRange NiceTicks(double low, double high, int target_intervals = 5);
 
 // A tick label for `value` on an axis stepping by `step`: as many decimals as
-// the step needs, and k/M suffixes from 10 000 up ("20k", "1.5M").
+// the step needs, and k/M suffixes for steps from 1000 / 100 000 ("20k", "1.5M").
 // With `percent`, the value is a fraction and is shown as a percentage.
 std::string FormatTick(double value, double step, bool percent = false);
 
