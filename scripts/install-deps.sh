@@ -15,6 +15,7 @@ packages=(
   prometheus-cpp-dev prometheus
   libssl-dev wrk
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium
 )
 
 missing=()

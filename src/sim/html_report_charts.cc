@@ -1,0 +1,276 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/html_report_parts.h"
+
+// The time-series charts: utilisation, queue length, GPU allocated vs
+// arrived, fragmentation and spend against budget.
+namespace allot::report {
+
+bool HasData(const std::vector<double>& values) {
+  return std::any_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
+}
+
+void SizePanels(std::vector<LineChart>& charts) {
+  bool wide = charts.size() == 1;
+  for (LineChart& chart : charts) {
+    chart.width = wide ? 960 : 560;
+    chart.height = wide ? 340 : 300;
+  }
+}
+
+std::string PolicyMultiples(const Json& result, Figure figure, const LineChart& base,
+                            const std::function<std::vector<KeyedLine>(const Json& run)>& lines) {
+  const Json& runs = ArrayAt(result, {"runs"});
+  std::vector<std::vector<KeyedLine>> per_run;
+  std::vector<std::string> keys;
+  for (const Json& run : runs) {
+    per_run.push_back(lines(run));
+    for (const KeyedLine& line : per_run.back()) {
+      if (HasData(line.y) && std::find(keys.begin(), keys.end(), line.key) == keys.end()) {
+        keys.push_back(line.key);
+      }
+    }
+  }
+  if (keys.empty()) return "";
+  if (keys.size() > kMaxPanels) {
+    figure.caption += fmt::format(" The first {} of {} are shown.", kMaxPanels, keys.size());
+    keys.resize(kMaxPanels);
+  }
+  std::vector<LineChart> charts;
+  for (const std::string& key : keys) {
+    LineChart chart = base;
+    chart.title = key;
+    chart.legend = false;
+    for (size_t i = 0; i < per_run.size(); ++i) {
+      for (const KeyedLine& line : per_run[i]) {
+        if (line.key != key) continue;
+        chart.series.push_back(
+            {PolicyName(result, i), line.x, line.y, static_cast<int>(i), false, runs.size() == 1});
+        break;
+      }
+    }
+    charts.push_back(std::move(chart));
+  }
+  SizePanels(charts);
+  for (const LineChart& chart : charts) figure.panels.push_back(RenderLineChart(chart));
+  figure.legend = HtmlLegend(PolicyEntries(result));
+  return RenderFigure(figure);
+}
+
+namespace {
+
+// Gives panels that compare policies on one quantity the same y range.
+void ShareYAxis(std::vector<LineChart>& charts) {
+  double high = 0;
+  for (const LineChart& chart : charts) {
+    for (const LineSeries& series : chart.series) {
+      for (double y : series.y) {
+        if (std::isfinite(y)) high = std::max(high, y);
+      }
+    }
+  }
+  double top = NiceTicks(0, high).high;
+  for (LineChart& chart : charts) chart.y_axis.max = top;
+}
+
+// The x axis of every time chart: one unit for the whole report.
+struct TimeAxis {
+  TimeUnit unit{"s", 1};
+  ChartAxis axis;
+  std::vector<double> Times(const Json& run) const {
+    std::vector<double> times = NumbersAt(run, {"series", "t_s"});
+    for (double& t : times) t /= unit.seconds;
+    return times;
+  }
+};
+
+TimeAxis MakeTimeAxis(const Json& runs) {
+  double span = 0;
+  for (const Json& run : runs) {
+    for (double t : NumbersAt(run, {"series", "t_s"})) {
+      if (std::isfinite(t)) span = std::max(span, t);
+    }
+  }
+  TimeAxis time;
+  time.unit = ChooseTimeUnit(span);
+  time.axis.label = fmt::format("time since first arrival ({})", time.unit.name);
+  time.axis.min = 0;
+  return time;
+}
+
+// Lines from an array of {<key_field>: name, "values": [...]} under series.
+std::vector<KeyedLine> NamedSeries(const Json& run, const TimeAxis& time, const char* array,
+                                   const char* key_field) {
+  std::vector<KeyedLine> lines;
+  std::vector<double> times = time.Times(run);
+  for (const Json& entry : ArrayAt(run, {"series", array})) {
+    lines.push_back({TextAt(entry, {key_field}), times, NumbersAt(entry, {"values"})});
+  }
+  return lines;
+}
+
+std::string UtilizationChart(const Json& result, const TimeAxis& time) {
+  LineChart base;
+  base.x_axis = time.axis;
+  base.y_axis = LinearAxis("utilisation", true, 0, 1);
+  Figure figure{"utilization",
+                "Utilisation over time",
+                "Share of each pool's capacity in use (mean per step). Dips while jobs wait in "
+                "the queue chart are capacity the policy left idle.",
+                "",
+                {}};
+  return PolicyMultiples(result, figure, base, [&time](const Json& run) {
+    std::vector<KeyedLine> lines;
+    std::vector<double> times = time.Times(run);
+    for (const Json& entry : ArrayAt(run, {"series", "utilization"})) {
+      std::string key = TextAt(entry, {"pool"}) + " \u00b7 " + TextAt(entry, {"resource"});
+      lines.push_back({key, times, NumbersAt(entry, {"values"})});
+    }
+    return lines;
+  });
+}
+
+std::string QueueChart(const Json& result, const TimeAxis& time) {
+  LineChart base;
+  base.x_axis = time.axis;
+  base.y_axis.label = "jobs waiting";
+  base.step = true;
+  Figure figure{"queue_length",
+                "Queue length over time, per class",
+                "Jobs waiting (mean per step). A queue that keeps growing is a class starved by "
+                "the policy or a cluster short of capacity.",
+                "",
+                {}};
+  return PolicyMultiples(result, figure, base, [&time](const Json& run) {
+    return NamedSeries(run, time, "queue_length", "class");
+  });
+}
+
+std::string FragmentationChart(const Json& result, const TimeAxis& time) {
+  LineChart base;
+  base.x_axis = time.axis;
+  base.y_axis = LinearAxis("fragmentation", true);
+  Figure figure{"fragmentation",
+                "Fragmentation over time",
+                "Fragmented share of the free GPU capacity (mean per step); lower is better. "
+                "Peaks that match queue build-ups mean jobs wait for capacity that is free but "
+                "scattered.",
+                "",
+                {}};
+  return PolicyMultiples(result, figure, base, [&time](const Json& run) {
+    return std::vector<KeyedLine>{
+        {"", time.Times(run), NumbersAt(run, {"series", "fragmentation"})}};
+  });
+}
+
+std::string DemandChart(const Json& result, const TimeAxis& time) {
+  const Json& runs = ArrayAt(result, {"runs"});
+  std::vector<LineChart> charts;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::vector<double> arrived = NumbersAt(runs[i], {"series", "gpu_arrived"});
+    std::vector<double> allocated = NumbersAt(runs[i], {"series", "gpu_allocated"});
+    if (!HasData(arrived) && !HasData(allocated)) continue;
+    LineChart chart;
+    chart.title = PolicyName(result, i);
+    chart.legend = false;
+    chart.x_axis = time.axis;
+    chart.y_axis.label = "GPUs";
+    int colour = static_cast<int>(i);
+    chart.series.push_back({"allocated", time.Times(runs[i]), allocated, colour, false, true});
+    chart.series.push_back({"arrived", time.Times(runs[i]), arrived, colour, true, false});
+    charts.push_back(std::move(chart));
+  }
+  if (charts.empty()) return "";
+  std::string caption =
+      "GPUs asked for by the jobs present, waiting or running (dashed), against the GPUs held "
+      "by running jobs (solid, shaded). The gap between them is demand left waiting.";
+  if (charts.size() > kMaxPanels) {
+    caption += fmt::format(" The first {} of {} are shown.", kMaxPanels, charts.size());
+    charts.resize(kMaxPanels);
+  }
+  SizePanels(charts);
+  ShareYAxis(charts);
+  Figure figure{"gpu_allocated_arrived", "GPU allocated vs arrived", caption, "", {}};
+  for (const LineChart& chart : charts) figure.panels.push_back(RenderLineChart(chart));
+  figure.legend = HtmlLegend({{"allocated", kColourBlack, false}, {"arrived", kColourBlack, true}});
+  return RenderFigure(figure);
+}
+
+std::string SpendChart(const Json& result, const TimeAxis& time) {
+  const Json& runs = ArrayAt(result, {"runs"});
+  std::vector<std::string> budgets;
+  for (const Json& run : runs) {
+    for (const Json& entry : ArrayAt(run, {"series", "spend"})) {
+      std::string name = TextAt(entry, {"budget"});
+      if (std::find(budgets.begin(), budgets.end(), name) == budgets.end()) budgets.push_back(name);
+    }
+  }
+  std::string currency = TextAt(result, {"inputs", "currency"});
+  std::vector<LineChart> charts;
+  for (const std::string& budget : budgets) {
+    LineChart chart;
+    chart.title = budget;
+    chart.legend = false;
+    chart.x_axis = time.axis;
+    chart.y_axis.label = currency.empty() ? "spend" : "spend (" + currency + ")";
+    std::vector<LineSeries> limits;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const Json* entry = nullptr;
+      for (const Json& candidate : ArrayAt(runs[i], {"series", "spend"})) {
+        if (TextAt(candidate, {"budget"}) == budget) {
+          entry = &candidate;
+          break;
+        }
+      }
+      if (entry == nullptr) continue;
+      std::vector<double> times = time.Times(runs[i]);
+      std::string policy = PolicyName(result, i);
+      int colour = static_cast<int>(i);
+      limits.push_back(
+          {"limit (" + policy + ")", times, NumbersAt(*entry, {"limit"}), colour, true, false});
+      chart.series.push_back({policy, times, NumbersAt(*entry, {"spent"}), colour, false, false});
+    }
+    // One black limit line when every run has the same limit over time.
+    bool same = std::all_of(limits.begin(), limits.end(),
+                            [&](const LineSeries& l) { return l.y == limits.front().y; });
+    if (same && !limits.empty() && HasData(limits.front().y)) {
+      limits.resize(1);
+      limits.front().name = "limit";
+      limits.front().colour = kColourBlack;
+    }
+    for (LineSeries& limit : limits) {
+      if (HasData(limit.y)) chart.series.push_back(std::move(limit));
+    }
+    bool any = std::any_of(chart.series.begin(), chart.series.end(),
+                           [](const LineSeries& s) { return HasData(s.y); });
+    if (any) charts.push_back(std::move(chart));
+  }
+  if (charts.empty()) return "";
+  std::string caption =
+      "Money spent (solid) against each budget's limit (dashed). Where a solid line meets its "
+      "limit, the budget is spent and its jobs are held or rejected.";
+  if (charts.size() > kMaxPanels) {
+    caption += fmt::format(" The first {} of {} budgets are shown.", kMaxPanels, charts.size());
+    charts.resize(kMaxPanels);
+  }
+  SizePanels(charts);
+  Figure figure{"spend", "Spend vs budget over time", caption, "", {}};
+  for (const LineChart& chart : charts) figure.panels.push_back(RenderLineChart(chart));
+  std::vector<LegendEntry> entries = PolicyEntries(result);
+  entries.push_back({"limit", kColourBlack, true});
+  figure.legend = HtmlLegend(entries);
+  return RenderFigure(figure);
+}
+
+}  // namespace
+
+std::string TimeSeriesCharts(const Json& result) {
+  TimeAxis time = MakeTimeAxis(ArrayAt(result, {"runs"}));
+  return UtilizationChart(result, time) + QueueChart(result, time) + DemandChart(result, time) +
+         FragmentationChart(result, time) + SpendChart(result, time);
+}
+
+}  // namespace allot::report

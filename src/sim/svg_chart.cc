@@ -1,0 +1,188 @@
+#include "sim/svg_chart.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "sim/svg_chart_parts.h"
+
+namespace allot {
+
+using svg::Coordinate;
+using svg::MapValue;
+
+const char* PaletteColour(int index) {
+  // Okabe & Ito, "Color Universal Design" (2008), without the yellow.
+  static constexpr const char* kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
+                                             "#CC79A7", "#56B4E9", "#000000"};
+  if (index == kColourBlack) return "#111827";
+  if (index < 0) return "#8c939d";
+  return kPalette[static_cast<size_t>(index) % std::size(kPalette)];
+}
+
+std::string LegendKey(int colour, bool dashed) {
+  return fmt::format(
+      "<svg class=\"key\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 22 10\" width=\"22\" "
+      "height=\"10\" aria-hidden=\"true\"><path d=\"M1,5h20\" stroke=\"{}\" "
+      "stroke-width=\"2.5\"{}/></svg>",
+      PaletteColour(colour), dashed ? " stroke-dasharray=\"5 3\"" : "");
+}
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// The smallest and largest finite value seen; NaN when none.
+struct Extent {
+  double low = kInf;
+  double high = -kInf;
+  void Add(double value) {
+    if (!std::isfinite(value)) return;
+    low = std::min(low, value);
+    high = std::max(high, value);
+  }
+  double Low() const { return low == kInf ? NAN : low; }
+  double High() const { return high == -kInf ? NAN : high; }
+};
+
+using Segment = std::vector<std::pair<double, double>>;  // pixel coordinates
+
+// The polyline (or staircase) through one segment, starting with a move.
+std::string SegmentPath(const Segment& segment, bool step) {
+  std::string d =
+      fmt::format("M{},{}", Coordinate(segment[0].first), Coordinate(segment[0].second));
+  for (size_t i = 1; i < segment.size(); ++i) {
+    if (step) {
+      d += fmt::format("H{}V{}", Coordinate(segment[i].first), Coordinate(segment[i].second));
+    } else {
+      d += fmt::format("L{},{}", Coordinate(segment[i].first), Coordinate(segment[i].second));
+    }
+  }
+  return d;
+}
+
+void DrawSeries(const LineChart& chart, const LineSeries& series, const svg::ResolvedAxis& x_axis,
+                const svg::ResolvedAxis& y_axis, const svg::PlotBox& box, std::string& out) {
+  std::vector<Point> points = DownsampleMinMax(series.x, series.y, chart.max_points);
+  std::vector<Segment> segments(1);
+  size_t drawn = 0;
+  for (const Point& point : points) {
+    if (std::isnan(point.y)) {
+      if (!segments.back().empty()) segments.emplace_back();
+      continue;
+    }
+    segments.back().emplace_back(MapValue(x_axis, point.x, box.left, box.right),
+                                 MapValue(y_axis, point.y, box.bottom, box.top));
+    ++drawn;
+  }
+  if (drawn == 0) return;
+  const char* colour = PaletteColour(series.colour);
+  std::string line;
+  std::string area;
+  double base = MapValue(y_axis, 0, box.bottom, box.top);  // clamped into the plot
+  for (const Segment& segment : segments) {
+    if (segment.empty()) continue;
+    std::string path = SegmentPath(segment, chart.step);
+    line += path;
+    if (series.area) {
+      area += fmt::format("{}V{}H{}Z", path, Coordinate(base), Coordinate(segment[0].first));
+    }
+  }
+  if (!area.empty()) {
+    out += fmt::format("<path d=\"{}\" fill=\"{}\" fill-opacity=\"0.14\" stroke=\"none\"/>", area,
+                       colour);
+  }
+  out += fmt::format(
+      "<path data-series=\"{}\" data-points=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
+      "stroke-width=\"1.8\" stroke-linejoin=\"round\"{}><title>{}</title></path>",
+      EscapeXml(series.name), drawn, line, colour, series.dashed ? " stroke-dasharray=\"6 4\"" : "",
+      EscapeXml(series.name));
+}
+
+void DrawMarkers(const LineChart& chart, const svg::ResolvedAxis& x_axis,
+                 const svg::ResolvedAxis& y_axis, const svg::PlotBox& box, std::string& out) {
+  struct Placed {
+    const ChartMarker* marker;
+    double x;
+    double y;
+  };
+  std::vector<Placed> placed;
+  for (const ChartMarker& marker : chart.markers) {
+    if (!std::isfinite(marker.x) || !std::isfinite(marker.y)) continue;
+    placed.push_back({&marker, MapValue(x_axis, marker.x, box.left, box.right),
+                      MapValue(y_axis, marker.y, box.bottom, box.top)});
+  }
+  // Labels go under their points, top to bottom, each at least a line below
+  // the one before, so that markers close together stay readable.
+  std::stable_sort(placed.begin(), placed.end(),
+                   [](const Placed& a, const Placed& b) { return a.y < b.y; });
+  double next_y = box.top + 10;
+  for (const Placed& point : placed) {
+    const char* colour = PaletteColour(point.marker->colour);
+    out += fmt::format(
+        "<path d=\"M{0},{1}V{2}\" stroke=\"{3}\" stroke-dasharray=\"2 3\" fill=\"none\"/>"
+        "<circle cx=\"{0}\" cy=\"{1}\" r=\"4.5\" fill=\"{3}\" stroke=\"#fff\" "
+        "stroke-width=\"1.5\"><title>{4}</title></circle>",
+        Coordinate(point.x), Coordinate(point.y), Coordinate(box.bottom), colour,
+        EscapeXml(point.marker->label));
+    double width = static_cast<double>(point.marker->label.size()) * (svg::kCharWidth + 0.6);
+    bool right_side = point.x + 8 + width < box.right;
+    double label_y = std::max(point.y + 20, next_y);
+    next_y = label_y + 16;
+    out += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\" fill=\"{}\" font-weight=\"600\" "
+        "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+        Coordinate(right_side ? point.x + 8 : point.x - 8), Coordinate(label_y),
+        right_side ? "start" : "end", colour, EscapeXml(point.marker->label));
+  }
+}
+
+}  // namespace
+
+std::string RenderLineChart(const LineChart& chart) {
+  Extent x_extent;
+  Extent y_extent;
+  for (const LineSeries& series : chart.series) {
+    size_t count = std::min(series.x.size(), series.y.size());
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(series.x[i]) || !std::isfinite(series.y[i])) continue;
+      x_extent.Add(series.x[i]);
+      y_extent.Add(series.y[i]);
+    }
+  }
+  for (const ChartMarker& marker : chart.markers) {
+    x_extent.Add(marker.x);
+    y_extent.Add(marker.y);
+  }
+  svg::ResolvedAxis x_axis = svg::ResolveAxis(chart.x_axis, x_extent.Low(), x_extent.High());
+  svg::ResolvedAxis y_axis = svg::ResolveAxis(chart.y_axis, y_extent.Low(), y_extent.High());
+
+  std::string out = svg::SvgOpen(chart.width, chart.height, chart.title);
+  svg::PlotBox box;
+  box.top = svg::DrawTitle(chart.title, chart.width, out);
+  box.left = 30 + svg::TickLabelWidth(y_axis);
+  box.right = chart.width - 18;
+  box.bottom = chart.height - 42;
+  if (chart.legend) {
+    std::vector<svg::LegendItem> items;
+    for (const LineSeries& series : chart.series) {
+      items.push_back({series.name, series.colour, series.dashed, false});
+    }
+    svg::DrawLegend(items, box.left, box.right, box.top, out);
+    box.top += svg::LegendHeight(items, box.left, box.right);
+  }
+  box.top += 8;
+  svg::DrawYAxis(y_axis, box, chart.y_axis.label, out);
+  svg::DrawXAxis(x_axis, box, chart.x_axis.label, chart.height - 6, out);
+  for (const LineSeries& series : chart.series) {
+    DrawSeries(chart, series, x_axis, y_axis, box, out);
+  }
+  DrawMarkers(chart, x_axis, y_axis, box, out);
+  out += "</svg>";
+  return out;
+}
+
+}  // namespace allot

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Opens sample sim reports in headless Chromium (CTest: sim_report_in_chromium).
+#   report_in_chromium.sh ALLOT_REPORT_SAMPLE WORK_DIR
+# For each sample it checks that the DOM Chromium builds holds every chart
+# (data-chart) with drawn SVG paths, and that a full-page screenshot is not
+# blank (a PNG of some size). Exits 77 (CTest: skipped) when Chromium is not
+# installed; scripts/install-deps.sh installs it.
+set -euo pipefail
+
+sample=$1
+work=$2
+browser=""
+for candidate in chromium chromium-browser google-chrome; do
+  if command -v "$candidate" >/dev/null 2>&1; then
+    browser=$(command -v "$candidate")
+    break
+  fi
+done
+if [ -z "$browser" ]; then
+  echo "SKIP: Chromium is not installed (scripts/install-deps.sh installs it)"
+  exit 77
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+chrome=("$browser" --headless=new --no-sandbox --disable-gpu --hide-scrollbars --no-first-run
+  --user-data-dir="$work/profile")
+failures=0
+
+check_sample() {
+  local kind=$1 height=$2
+  shift 2
+  local page="$work/$kind.html"
+  "$sample" "$page" "$kind"
+  timeout 60 "${chrome[@]}" --dump-dom "file://$page" >"$work/$kind.dom.html" 2>"$work/$kind.log"
+  for chart in "$@"; do
+    if ! grep -q "data-chart=\"$chart\"" "$work/$kind.dom.html"; then
+      echo "FAIL: $kind: chart '$chart' missing from Chromium's DOM"
+      failures=$((failures + 1))
+    fi
+  done
+  local series
+  series=$(grep -o '<path data-series="[^"]*" data-points="[1-9]' "$work/$kind.dom.html" | wc -l)
+  if [ "$series" -lt "$#" ]; then
+    echo "FAIL: $kind: only $series drawn series (<path data-series) for $# charts"
+    failures=$((failures + 1))
+  fi
+  if grep -qi '\bnan\b' "$work/$kind.dom.html"; then
+    echo "FAIL: $kind: 'nan' in the DOM"
+    failures=$((failures + 1))
+  fi
+  timeout 60 "${chrome[@]}" --window-size="1280,$height" --screenshot="$work/$kind.png" \
+    "file://$page" >>"$work/$kind.log" 2>&1
+  local size
+  size=$(stat -c %s "$work/$kind.png" 2>/dev/null || echo 0)
+  if [ "$size" -lt 40000 ]; then
+    echo "FAIL: $kind: screenshot $work/$kind.png is $size bytes (blank page?)"
+    failures=$((failures + 1))
+  fi
+  echo "$kind: $series series drawn, screenshot $work/$kind.png ($size bytes)"
+}
+
+check_sample replay 9000 utilization queue_length wait_cdf gpu_allocated_arrived fragmentation \
+  spend share
+check_sample fill 1800 fill
+
+if [ "$failures" -ne 0 ]; then
+  exit 1
+fi
+echo "OK: every chart drawn in Chromium"
