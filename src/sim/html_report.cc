@@ -33,6 +33,8 @@ th.num, td.num { text-align: right; }
 th.group { text-align: center; border-left: 1px solid #e5e7eb; }
 td.first, th.first { border-left: 1px solid #e5e7eb; }
 tbody tr:hover { background: #f9fafb; }
+tbody th:first-child { position: sticky; left: 0; background: #fff; }
+thead th:first-child { position: sticky; left: 0; }
 td.best { font-weight: 700; color: #065f46; }
 td.message { white-space: normal; min-width: 240px; }
 ul.policies { list-style: none; padding: 0; margin: 8px 0 12px; }

@@ -269,8 +269,8 @@ std::string SpendChart(const Json& result, const TimeAxis& time) {
 
 std::string TimeSeriesCharts(const Json& result) {
   TimeAxis time = MakeTimeAxis(ArrayAt(result, {"runs"}));
-  return UtilizationChart(result, time) + QueueChart(result, time) + DemandChart(result, time) +
-         FragmentationChart(result, time) + SpendChart(result, time);
+  return UtilizationChart(result, time) + QueueChart(result, time) + WaitCdfChart(result) +
+         DemandChart(result, time) + FragmentationChart(result, time) + SpendChart(result, time);
 }
 
 }  // namespace allot::report

@@ -12,40 +12,6 @@ namespace allot::report {
 namespace {
 
 constexpr size_t kMaxTenantBars = 24;
-constexpr double kWaitFloorSeconds = 1;
-
-std::string WaitCdfChart(const Json& result) {
-  LineChart base;
-  base.x_axis.label = "wait (log scale; waits under 1 s drawn at 1 s)";
-  base.x_axis.scale = AxisScale::kLog;
-  base.x_axis.log_floor = kWaitFloorSeconds;
-  base.x_axis.min = kWaitFloorSeconds;
-  base.x_axis.ticks = {{1, "1 s"},          {10, "10 s"},        {60, "1 min"},
-                       {600, "10 min"},     {3600, "1 h"},       {6 * 3600, "6 h"},
-                       {86400, "1 d"},      {7 * 86400, "1 wk"}, {30 * 86400, "30 d"},
-                       {365 * 86400, "1 y"}};
-  base.y_axis = LinearAxis("jobs that waited at most x", true, 0, 1);
-  Figure figure{"wait_cdf",
-                "Wait-time distribution (CDF), per class",
-                "Share of each class's jobs that waited at most x. Up and to the left is "
-                "better; the height at 1 s is the share that started (almost) at once.",
-                "",
-                {}};
-  return PolicyMultiples(result, figure, base, [](const Json& run) {
-    std::vector<KeyedLine> lines;
-    for (const Json& entry : ArrayAt(run, {"wait_cdf"})) {
-      std::vector<double> waits = NumbersAt(entry, {"wait_s"});
-      // Entry i of n quantiles is the (i / (n - 1))-th quantile.
-      std::vector<double> fractions(waits.size());
-      for (size_t i = 0; i < waits.size(); ++i) {
-        fractions[i] = waits.size() > 1 ? static_cast<double>(i) / (waits.size() - 1) : 1.0;
-        if (!std::isfinite(waits[i])) fractions[i] = NAN;
-      }
-      lines.push_back({TextAt(entry, {"class"}), std::move(waits), std::move(fractions)});
-    }
-    return lines;
-  });
-}
 
 std::string ShareChart(const Json& result) {
   const Json& runs = ArrayAt(result, {"runs"});
@@ -152,8 +118,42 @@ std::string FillChart(const Json& result) {
 
 }  // namespace
 
+std::string WaitCdfChart(const Json& result) {
+  constexpr double kWaitFloorSeconds = 1;
+  LineChart base;
+  base.x_axis.label = "wait (log scale; waits under 1 s drawn at 1 s)";
+  base.x_axis.scale = AxisScale::kLog;
+  base.x_axis.log_floor = kWaitFloorSeconds;
+  base.x_axis.min = kWaitFloorSeconds;
+  base.x_axis.ticks = {{1, "1 s"},          {10, "10 s"},        {60, "1 min"},
+                       {600, "10 min"},     {3600, "1 h"},       {6 * 3600, "6 h"},
+                       {86400, "1 d"},      {7 * 86400, "1 wk"}, {30 * 86400, "30 d"},
+                       {365 * 86400, "1 y"}};
+  base.y_axis = LinearAxis("jobs that waited at most x", true, 0, 1);
+  Figure figure{"wait_cdf",
+                "Wait-time distribution (CDF), per class",
+                "Share of each class's jobs that waited at most x. Up and to the left is "
+                "better; the height at 1 s is the share that started (almost) at once.",
+                "",
+                {}};
+  return PolicyMultiples(result, figure, base, [](const Json& run) {
+    std::vector<KeyedLine> lines;
+    for (const Json& entry : ArrayAt(run, {"wait_cdf"})) {
+      std::vector<double> waits = NumbersAt(entry, {"wait_s"});
+      // Entry i of n quantiles is the (i / (n - 1))-th quantile.
+      std::vector<double> fractions(waits.size());
+      for (size_t i = 0; i < waits.size(); ++i) {
+        fractions[i] = waits.size() > 1 ? static_cast<double>(i) / (waits.size() - 1) : 1.0;
+        if (!std::isfinite(waits[i])) fractions[i] = NAN;
+      }
+      lines.push_back({TextAt(entry, {"class"}), std::move(waits), std::move(fractions)});
+    }
+    return lines;
+  });
+}
+
 std::string DistributionCharts(const Json& result) {
-  return WaitCdfChart(result) + ShareChart(result) + FillChart(result);
+  return ShareChart(result) + FillChart(result);
 }
 
 }  // namespace allot::report

@@ -23,8 +23,10 @@ std::string TenantTable(const Json& result);
 std::string FillTable(const Json& result);
 std::string BudgetEvents(const Json& result);
 
-// Charts: html_report_charts.cc (time series) and html_report_figures.cc.
+// Charts, in page order: html_report_charts.cc (time series, with the wait
+// CDF after the queues) and html_report_figures.cc (the rest).
 std::string TimeSeriesCharts(const Json& result);
+std::string WaitCdfChart(const Json& result);
 std::string DistributionCharts(const Json& result);
 
 // One chart figure: <figure class="chart" data-chart="id"> with a caption
