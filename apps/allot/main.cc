@@ -83,7 +83,8 @@ int Main(int argc, char** argv) {
   sim->add_option("--tenant", sim_args.tenants,
                   "tenant of jobs whose trace names none (one, or one per --trace)");
   sim->add_option("--speedup", sim_args.speedups,
-                  "compress each trace's arrivals by this factor (one, or one per --trace)");
+                  "compress each trace's arrivals by this factor (one, or one per --trace)")
+      ->delimiter(',');
   sim->add_option("--class-if-gpus", sim_args.class_if_gpus,
                   "MIN=CLASS: jobs of MIN GPUs or more get CLASS (repeatable, later wins)");
   sim->add_option("--model", sim_args.model, "azure-llm: the model the calls name");

@@ -155,9 +155,9 @@ std::string FragmentationChart(const Json& result, const TimeAxis& time) {
   base.y_axis = LinearAxis("fragmentation", true);
   Figure figure{"fragmentation",
                 "Fragmentation over time",
-                "Fragmented share of the free GPU capacity (mean per step); lower is better. "
-                "Peaks that match queue build-ups mean jobs wait for capacity that is free but "
-                "scattered.",
+                "GPU capacity that is free but stranded on devices partly in use, as a share of "
+                "all GPU capacity, at the end of each step; lower is better. Peaks that match "
+                "queue build-ups mean jobs wait for capacity that is free but scattered.",
                 "",
                 {}};
   return PolicyMultiples(result, figure, base, [&time](const Json& run) {

@@ -239,8 +239,9 @@ std::string TenantTable(const Json& result) {
     out += "</tr>";
   }
   std::string note =
-      "Mean share: the tenant's time-weighted share of the cluster; deviation: how far it was "
-      "from its entitlement, in percentage points (pp).";
+      "Mean share: the tenant's time-weighted dominant share of the cluster; entitlement: its "
+      "weight's share; deviation: mean share minus its mean weighted max-min fair share given "
+      "the demand of the moment, in percentage points (pp): negative is under-served.";
   if (shown < names.size()) {
     note += fmt::format(" The first {} of {} tenants are shown.", shown, names.size());
   }

@@ -10,6 +10,7 @@
 
 #include "budget/price_catalog.h"
 #include "sim/replay_series.h"
+#include "sim/replay_summary.h"
 
 namespace allot {
 namespace {
@@ -82,6 +83,10 @@ class Replayer {
   void Grant(size_t job, const Decision& decision);
   void StopRunning(size_t job);
   void SettleUsage();
+  // A job arrives (+1) or leaves (-1): its demand counts as "arrived".
+  void Present(size_t job, int sign);
+  // Shares, fair shares and Jain's index after an instant's events.
+  void UpdateShares();
   void CloseStep(Time boundary, Duration length);
 
   Engine& engine_;
@@ -96,6 +101,11 @@ class Replayer {
   int allocated_slot_ = 0;
   ResourceVector cluster_capacity_;
   std::vector<ResourceVector> tenant_allocated_;
+  std::vector<ResourceVector> tenant_demand_;  // of jobs waiting or running
+  std::vector<ResourceVector> job_demand_;     // all members of a job
+  int fair_slot_ = 0;                          // first fair-share slot (per tenant)
+  int jain_slot_ = 0;
+  int active_slot_ = 0;
   std::vector<int64_t> queued_per_class_;
   std::vector<int64_t> job_gpu_;  // total milli-GPU a job asks for
   std::vector<Running> running_;  // by job
@@ -139,6 +149,12 @@ Status Replayer::SetUp() {
     names.push_back(tenancy.tenant(static_cast<int>(t)).path);
     tenant_by_path_.emplace(tenancy.tenant(static_cast<int>(t)).path, static_cast<int>(t));
   }
+  fair_slot_ = static_cast<int>(names.size());
+  for (size_t t = 0; t < tenancy.tenant_count(); ++t) names.emplace_back("fair");
+  jain_slot_ = static_cast<int>(names.size());
+  names.emplace_back("jain");
+  active_slot_ = static_cast<int>(names.size());
+  names.emplace_back("active");
   arrived_slot_ = static_cast<int>(names.size());
   names.emplace_back("gpu_arrived");
   allocated_slot_ = static_cast<int>(names.size());
@@ -154,8 +170,10 @@ Status Replayer::SetUp() {
   for (size_t t = 0; t < tenancy.tenant_count(); ++t) {
     if (!tenancy.IsLeaf(static_cast<int>(t))) continue;
     trace_.share.push_back({names[static_cast<size_t>(share_slot_) + t], {}});
+    trace_.fair_share.push_back({names[static_cast<size_t>(share_slot_) + t], {}});
   }
   tenant_allocated_.assign(tenancy.tenant_count(), ResourceVector{});
+  tenant_demand_.assign(tenancy.tenant_count(), ResourceVector{});
   queued_per_class_.assign(tenancy.class_count(), 0);
   trace_.tenant_cost.assign(tenancy.tenant_count(), 0);
   trace_.entitlement = Entitlements(tenancy);
@@ -194,6 +212,7 @@ Status Replayer::SetUp() {
   size_t jobs = workload_.jobs.size();
   trace_.jobs.resize(jobs);
   job_gpu_.resize(jobs);
+  job_demand_.resize(jobs);
   running_.resize(jobs);
   for (size_t j = 0; j < jobs; ++j) {
     const SimJob& job = workload_.jobs[j];
@@ -215,6 +234,9 @@ Status Replayer::SetUp() {
     outcome.tenant = tenant;
     outcome.priority_class = priority_class;
     job_gpu_[j] = job.request.member.resources[kGpu] * job.request.members;
+    for (int64_t m = 0; m < std::min<int64_t>(job.request.members, 4096); ++m) {
+      job_demand_[j].Add(job.request.member.resources);
+    }
   }
   return Status::Ok();
 }
@@ -250,7 +272,7 @@ Status Replayer::Handle(const Decision& decision, size_t job) {
         --queued_per_class_[static_cast<size_t>(outcome.priority_class)];
         --waiting_;
       }
-      arrived_milli_ -= job_gpu_[job];
+      Present(job, -1);
       outcome.state = JobOutcome::State::kRejected;
       outcome.end = decision.at;
       outcome.reject_reason = std::string(RejectCodeApiName(decision.reject_code));
@@ -266,7 +288,7 @@ Status Replayer::Handle(const Decision& decision, size_t job) {
       outcome.state = JobOutcome::State::kWaiting;
       running_[job].request = 0;
       ++outcome.restarts;
-      arrived_milli_ += job_gpu_[job];
+      Present(job, +1);
       return Submit(job, decision.at);
     }
     case DecisionKind::kPreempt:
@@ -329,7 +351,7 @@ void Replayer::StopRunning(size_t job) {
   }
   tenant_allocated_[static_cast<size_t>(trace_.jobs[job].tenant)].Subtract(running.total);
   allocated_milli_ -= running.total[kGpu];
-  arrived_milli_ -= job_gpu_[job];
+  Present(job, -1);
   running.by_pool.clear();
 }
 
@@ -382,8 +404,11 @@ void Replayer::CloseStep(Time boundary, Duration length) {
   size_t leaf = 0;
   for (size_t t = 0; t < tenant_allocated_.size(); ++t) {
     if (!engine_.tenancy().IsLeaf(static_cast<int>(t))) continue;
-    trace_.share[leaf++].values.push_back(means[static_cast<size_t>(share_slot_) + t]);
+    trace_.share[leaf].values.push_back(means[static_cast<size_t>(share_slot_) + t]);
+    trace_.fair_share[leaf++].values.push_back(means[static_cast<size_t>(fair_slot_) + t]);
   }
+  trace_.jain.values.push_back(means[static_cast<size_t>(jain_slot_)]);
+  trace_.active.values.push_back(means[static_cast<size_t>(active_slot_)]);
   trace_.gpu_arrived.values.push_back(means[static_cast<size_t>(arrived_slot_)] / 1000.0);
   trace_.gpu_allocated.values.push_back(means[static_cast<size_t>(allocated_slot_)] / 1000.0);
 
@@ -409,6 +434,67 @@ void Replayer::CloseStep(Time boundary, Duration length) {
                              series.scale);
     }
   }
+}
+
+void Replayer::Present(size_t job, int sign) {
+  arrived_milli_ += sign * job_gpu_[job];
+  ResourceVector& demand = tenant_demand_[static_cast<size_t>(trace_.jobs[job].tenant)];
+  if (sign > 0) {
+    demand.Add(job_demand_[job]);
+  } else {
+    demand.Subtract(job_demand_[job]);
+  }
+}
+
+void Replayer::UpdateShares() {
+  auto dominant = [&](const ResourceVector& amounts) {
+    double share = 0;
+    for (int r = 0; r < kMaxResources; ++r) {
+      if (cluster_capacity_[r] == 0) continue;
+      share = std::max(share,
+                       static_cast<double>(amounts[r]) / static_cast<double>(cluster_capacity_[r]));
+    }
+    return std::min(share, 1.0);
+  };
+  // Weighted max-min fair shares of the cluster among the tenants with work
+  // (water-filling): in order of demand / weight, a tenant gets its whole
+  // demand while that is below weight x the level the rest can still have.
+  size_t tenants = tenant_allocated_.size();
+  std::vector<double> demand(tenants, 0.0);
+  std::vector<size_t> active;
+  for (size_t t = 0; t < tenants; ++t) {
+    series_.Set(share_slot_ + static_cast<int>(t), dominant(tenant_allocated_[t]));
+    demand[t] = dominant(tenant_demand_[t]);
+    if (demand[t] > 0 && trace_.entitlement[t] > 0) active.push_back(t);
+  }
+  std::sort(active.begin(), active.end(), [&](size_t a, size_t b) {
+    double x = demand[a] / trace_.entitlement[a];
+    double y = demand[b] / trace_.entitlement[b];
+    return x != y ? x < y : a < b;
+  });
+  double remaining = 1.0;
+  double weight = 0;
+  for (size_t t : active) weight += trace_.entitlement[t];
+  std::vector<double> fair(tenants, 0.0);
+  for (size_t t : active) {
+    double level = weight > 0 ? remaining / weight : 0;
+    fair[t] = std::min(demand[t], trace_.entitlement[t] * level);
+    remaining -= fair[t];
+    weight -= trace_.entitlement[t];
+  }
+  // Jain's index of allocated / fair over the tenants with work, when there
+  // are two or more to be fair between.
+  std::vector<double> ratios;
+  for (size_t t = 0; t < tenants; ++t) {
+    series_.Set(fair_slot_ + static_cast<int>(t), fair[t]);
+    if (fair[t] > 0) {
+      double allocated = dominant(tenant_allocated_[t]);
+      ratios.push_back(allocated / fair[t]);
+    }
+  }
+  bool judged = ratios.size() >= 2;
+  series_.Set(jain_slot_, judged ? JainIndex(ratios) : 0.0);
+  series_.Set(active_slot_, judged ? 1.0 : 0.0);
 }
 
 Status Replayer::Run(const ReplayOptions& options) {
@@ -477,7 +563,7 @@ Status Replayer::Run(const ReplayOptions& options) {
     }
     while (next_arrival < jobs.size() && jobs[next_arrival].submit == next) {
       size_t job = next_arrival++;
-      arrived_milli_ += job_gpu_[job];
+      Present(job, +1);
       Status submitted = Submit(job, next);
       if (!submitted.ok()) return submitted;
       Status handled = HandleOutbox();
@@ -488,15 +574,7 @@ Status Replayer::Run(const ReplayOptions& options) {
     for (size_t c = 0; c < queued_per_class_.size(); ++c) {
       series_.Set(queue_slot_ + static_cast<int>(c), static_cast<double>(queued_per_class_[c]));
     }
-    for (size_t t = 0; t < tenant_allocated_.size(); ++t) {
-      double dominant = 0;
-      for (int r = 0; r < kMaxResources; ++r) {
-        if (cluster_capacity_[r] == 0) continue;
-        dominant = std::max(dominant, static_cast<double>(tenant_allocated_[t][r]) /
-                                          static_cast<double>(cluster_capacity_[r]));
-      }
-      series_.Set(share_slot_ + static_cast<int>(t), dominant);
-    }
+    UpdateShares();
     series_.Set(arrived_slot_, static_cast<double>(arrived_milli_));
     series_.Set(allocated_slot_, static_cast<double>(allocated_milli_));
     if (options.progress && next_arrival - reported >= 4096) {

@@ -44,6 +44,13 @@ struct ReplayTrace {
   std::vector<SampledSeries> utilization;   // "pool/resource": allocated / capacity
   std::vector<SampledSeries> queue_length;  // per class name: requests waiting
   std::vector<SampledSeries> share;         // per leaf tenant path: dominant share of the cluster
+  // Per leaf tenant: its weighted max-min fair share of the cluster given the
+  // demand of the tenants with jobs waiting or running at the time.
+  std::vector<SampledSeries> fair_share;
+  // Jain's index of allocated / fair share over the tenants with work, while
+  // two or more have work (`active` is 1 then, else both are 0).
+  SampledSeries jain{"jain", {}};
+  SampledSeries active{"active", {}};
   SampledSeries gpu_arrived{"gpu_arrived", {}};      // GPUs asked for by jobs waiting or running
   SampledSeries gpu_allocated{"gpu_allocated", {}};  // GPUs held by running jobs
   // At each step's end (instantaneous): the share of GPU capacity that is free

@@ -132,16 +132,16 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
 
   // Shares: time-weighted mean of each leaf tenant's dominant share.
   std::vector<double> share_mean(tenants, 0.0);
+  std::vector<double> fair_mean(tenants, 0.0);
   size_t leaf = 0;
   for (size_t t = 0; t < tenants; ++t) {
     if (!trace.tenant_is_leaf[t]) continue;
+    fair_mean[t] = time_mean(trace.fair_share[leaf].values);
     share_mean[t] = time_mean(trace.share[leaf++].values);
   }
-  std::vector<double> normalized;
-  for (size_t t = 0; t < tenants; ++t) {
-    if (by_tenant[t].jobs == 0 || trace.entitlement[t] <= 0) continue;
-    normalized.push_back(share_mean[t] / trace.entitlement[t]);
-  }
+  // Jain's index averaged over the time two or more tenants had work.
+  double active = time_mean(trace.active.values);
+  Json jain = active > 0 ? Number(time_mean(trace.jain.values) / active) : Json(nullptr);
   int64_t cost = std::accumulate(trace.tenant_cost.begin(), trace.tenant_cost.end(), int64_t{0});
 
   Json run;
@@ -166,7 +166,7 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
       trace.fragmentation.values.empty()
           ? Json(nullptr)
           : Number(fragmentation / static_cast<double>(trace.fragmentation.values.size()));
-  summary["jain_index"] = Number(JainIndex(normalized));
+  summary["jain_index"] = std::move(jain);
   summary["cost"] = Number(static_cast<double>(cost) / 1e6);
   summary["slo_attainment"] = all.Attainment();
   summary["budget_events"] = trace.budget_events.size();
@@ -206,7 +206,8 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
     entry["cost"] = Number(static_cast<double>(trace.tenant_cost[t]) / 1e6);
     entry["share_mean"] = Number(share_mean[t]);
     entry["entitlement"] = Number(trace.entitlement[t]);
-    entry["share_deviation"] = Number(share_mean[t] - trace.entitlement[t]);
+    entry["fair_share_mean"] = Number(fair_mean[t]);
+    entry["share_deviation"] = Number(share_mean[t] - fair_mean[t]);
     tenant_list.push_back(std::move(entry));
   }
   run["tenants"] = std::move(tenant_list);
@@ -217,6 +218,11 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
   series["t_s"] = std::move(times);
   Json utilization = Json::array();
   for (const SampledSeries& sampled : trace.utilization) {
+    // Resources the workload never asked for (cpu in a GPU-only trace) stay out.
+    if (std::all_of(sampled.values.begin(), sampled.values.end(),
+                    [](double value) { return value == 0; })) {
+      continue;
+    }
     size_t slash = sampled.name.rfind('/');
     utilization.push_back({{"pool", sampled.name.substr(0, slash)},
                            {"resource", sampled.name.substr(slash + 1)},
