@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps build run test unit-test asan-test format format-check bench bench-smoke experiment clean
+.PHONY: deps build run test unit-test asan-test format format-check bench bench-smoke experiment sim-experiments clean
 
 deps:
 	@scripts/install-deps.sh
@@ -54,6 +54,21 @@ bench-smoke: build
 # The fragmentation experiment on the Alibaba trace (docs/placement.md).
 experiment: build
 	$(BUILD)/bench/fragmentation_experiment --trace-dir ../shared/traces/alibaba-gpu-2023
+
+# The simulator on the three published traces (docs/sim.md): reports in sim-out/.
+TRACES ?= ../shared/traces
+sim-experiments: build
+	$(BUILD)/allot sim --config examples/sim/philly.yaml --trace $(TRACES)/philly-pollux/philly.csv \
+	  --format philly --class small --class-if-gpus 8=large --policy fifo,priority,fair_share \
+	  --out sim-out/philly
+	$(BUILD)/allot sim --config examples/sim/azure-llm.yaml --format azure-llm \
+	  --trace $(TRACES)/azure-llm-2023/AzureLLMInferenceTrace_code.csv --class realtime --tenant ide \
+	  --trace $(TRACES)/azure-llm-2023/AzureLLMInferenceTrace_conv.csv --class batch --tenant evals \
+	  --speedup 1,3 --policy fifo,fair_share --out sim-out/azure
+	$(BUILD)/allot sim --mode fill --format alibaba --seeds 10 \
+	  --trace $(TRACES)/alibaba-gpu-2023/openb_pod_list_default.csv \
+	  --nodes $(TRACES)/alibaba-gpu-2023/openb_node_list_gpu_node.csv \
+	  --policy first_fit,best_fit,frag_aware/fgd,frag_aware/host_aware --out sim-out/fill
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

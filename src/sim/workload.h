@@ -14,7 +14,7 @@ namespace allot {
 // releases it, reporting `output_tokens` for a model call).
 //
 // `request.tenant` and `request.priority_class` carry the names the trace
-// mapped the job to (docs/sim.md, "Trace formats"); the cluster config must
+// mapped the job to (docs/sim-traces.md); the cluster config must
 // define them. `request.estimate` is what the scheduler is told (backfill);
 // `duration` is the truth, which it is not told.
 struct SimJob {
