@@ -229,13 +229,15 @@ int64_t Service::Record(const Command& command, const EngineHost::Outcome& outco
   rows.reserve(outcome->usage.size());
   const ResourceCatalog& catalog = host_->engine().inventory().resources;
   for (const UsageRecord& record : outcome->usage) {
-    Result<std::string> line = WriteUsageJsonl({record}, catalog);
+    Result<std::string> line = usage_writer_.Line(record, catalog);
     JournalUsage row;
     row.lease = record.lease.value;
     row.tenant_path = record.tenant_path;
     row.end = record.end;
     row.json = line.ok() ? std::move(line).value() : std::string("{}");
-    if (!row.json.empty() && row.json.back() == '\n') row.json.pop_back();
+    if (command.kind == Command::Kind::kRelease && record.lease.value == command.id && line.ok()) {
+      released_usage_ = {command.id, row.json};
+    }
     rows.push_back(std::move(row));
     metrics_->ObserveUsage(record);
   }

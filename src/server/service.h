@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "metering/usage_jsonl.h"
 #include "server/auth.h"
 #include "server/engine_host.h"
 #include "server/query.h"
@@ -167,6 +168,10 @@ class Service {
   Time last_time_ = 0;
   int64_t durable_seq_ = 0;
   int64_t last_snapshot_seq_ = 0;
+  // The usage line Record journaled for the lease a Release command ended,
+  // for the release reply (lease id 0: none).
+  std::pair<uint64_t, std::string> released_usage_;
+  UsageJsonlWriter usage_writer_;
   bool ready_ = false;
   bool journal_failed_ = false;
   bool shut_down_ = false;
