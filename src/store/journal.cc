@@ -133,9 +133,10 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, JournalOp
 Journal::Journal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Journal::~Journal() = default;  // ~Impl closes
 Result<Journal::Recovery> Journal::Recover() { return impl_->Recover(); }
-int64_t Journal::Append(std::string command_json, std::vector<JournalUsage> usage) {
-  return impl_->Append(std::move(command_json), std::move(usage));
+int64_t Journal::Append(std::string command_json, std::vector<JournalUsage> usage, bool wake) {
+  return impl_->Append(std::move(command_json), std::move(usage), wake);
 }
+void Journal::Flush() { impl_->Flush(); }
 void Journal::WhenDurable(int64_t seq, std::function<void(const Status&)> done) {
   impl_->WhenDurable(seq, std::move(done));
 }

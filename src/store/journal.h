@@ -62,8 +62,12 @@ class Journal {
   Result<Recovery> Recover();
 
   // Queues a command and its usage rows for the next group commit; returns its
-  // sequence number. Never blocks on I/O.
-  int64_t Append(std::string command_json, std::vector<JournalUsage> usage);
+  // sequence number. Never blocks on I/O. With `wake` false the writer is not
+  // woken for it: a caller that appends several commands in a row calls
+  // Flush once after them (fewer, larger group commits, one wake-up).
+  int64_t Append(std::string command_json, std::vector<JournalUsage> usage, bool wake = true);
+  // Wakes the writer for what was appended without waking it.
+  void Flush();
   // Calls `done(status)` on the writer thread once everything up to `seq` is
   // committed (at once, on the caller's thread, when it already is and the
   // writer has called the earlier waiters; so the waiters registered by one

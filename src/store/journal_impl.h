@@ -32,7 +32,8 @@ class Journal::Impl {
   Status Start(const std::string& dir, JournalOptions options);
 
   Result<Recovery> Recover();
-  int64_t Append(std::string command_json, std::vector<JournalUsage> usage);
+  int64_t Append(std::string command_json, std::vector<JournalUsage> usage, bool wake);
+  void Flush();
   void WhenDurable(int64_t seq, std::function<void(const Status&)> done);
   int64_t last_seq() const;
   int64_t durable_seq() const;

@@ -10,7 +10,8 @@
 
 namespace allot {
 
-int64_t Journal::Impl::Append(std::string command_json, std::vector<JournalUsage> usage) {
+int64_t Journal::Impl::Append(std::string command_json, std::vector<JournalUsage> usage,
+                              bool wake) {
   std::lock_guard lock(mutex_);
   int64_t seq = ++last_seq_;
   // Closed or failed: the command is not queued and its waiters are told so
@@ -18,8 +19,13 @@ int64_t Journal::Impl::Append(std::string command_json, std::vector<JournalUsage
   if (closing_ || !failed_.ok()) return seq;
   accepted_seq_ = seq;
   pending_.push_back({false, seq, std::move(command_json), std::move(usage)});
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   return seq;
+}
+
+void Journal::Impl::Flush() {
+  std::lock_guard lock(mutex_);
+  if (!pending_.empty()) wake_.notify_one();
 }
 
 void Journal::Impl::WhenDurable(int64_t seq, Callback done) {
