@@ -79,8 +79,9 @@ class Journal {
   int64_t durable_seq() const;  // last committed
 
   // Queues a snapshot of the state after command `seq` (committed in order
-  // with the commands). Once written, commands up to `seq` and older
-  // snapshots are deleted; usage rows are kept. A second snapshot at the same
+  // with the commands). Once written, older snapshots are deleted, and the
+  // commands up to `seq` a chunk per later commit (all of them by Close);
+  // usage rows are kept. A second snapshot at the same
   // `seq` replaces the first; a `seq` past last_seq() moves numbering past it.
   void Snapshot(int64_t seq, std::string snapshot_json);
 

@@ -58,10 +58,20 @@ class Journal::Impl {
   void Run();  // the writer thread
   Status Commit(const std::vector<Item>& batch);
   Status Write(const Item& item);
+  // Deletes up to kPruneChunk commands a snapshot covers (all when `all`).
+  Status Prune(bool all);
+
+  // Commands covered by a snapshot are deleted a chunk per transaction, not
+  // all in the snapshot's: deleting 50,000 rows at once held up the commit
+  // of every command behind it for 25-50 ms. Recovery reads only the
+  // commands after the latest snapshot, so rows left over are harmless.
+  static constexpr int64_t kPruneChunk = 512;
 
   JournalOptions options_;
   std::string path_;
   // Used only by the writer thread once it runs.
+  int64_t prune_to_ = 0;  // commands up to here are covered by a snapshot
+  bool prune_pending_ = false;
   store::SqliteDb write_db_;
   store::SqliteStatement insert_command_, insert_usage_, insert_snapshot_, prune_commands_,
       prune_snapshots_;
