@@ -197,21 +197,41 @@ std::string FormatUtc(Time utc) {
   int64_t days = FloorDiv(seconds, kSecondsPerDay);
   int64_t second_of_day = seconds - days * kSecondsPerDay;
   CivilDate date = CivilFromDays(days);
-  // Years 0000-9999 as RFC 3339 requires; others (only reachable near the
-  // ends of the int64 range) in ISO 8601's expanded form with a sign.
-  std::string year;
-  if (date.year < 0) {
-    year = fmt::format("-{:04}", -date.year);
-  } else if (date.year > 9999) {
-    year = fmt::format("+{}", date.year);
-  } else {
-    year = fmt::format("{:04}", date.year);
+  if (date.year < 0 || date.year > 9999) {
+    // ISO 8601's expanded form with a sign, only reachable near the ends of
+    // the int64 range; RFC 3339 itself covers years 0000-9999.
+    std::string text =
+        fmt::format("{}{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", date.year < 0 ? '-' : '+',
+                    date.year < 0 ? -date.year : date.year, date.month, date.day,
+                    second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
+    if (micros != 0) text += fmt::format(".{:06}", micros);
+    text += 'Z';
+    return text;
   }
-  std::string text = fmt::format("{}-{:02}-{:02}T{:02}:{:02}:{:02}", year, date.month, date.day,
-                                 second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
-  if (micros != 0) text += fmt::format(".{:06}", micros);
-  text += 'Z';
-  return text;
+  // The common case digit by digit: API replies carry several timestamps.
+  char text[27];
+  auto put = [&text](size_t at, int64_t value, size_t width) {
+    for (size_t i = width; i-- > 0; value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, date.year, 4);
+  text[4] = '-';
+  put(5, date.month, 2);
+  text[7] = '-';
+  put(8, date.day, 2);
+  text[10] = 'T';
+  put(11, second_of_day / 3600, 2);
+  text[13] = ':';
+  put(14, second_of_day / 60 % 60, 2);
+  text[16] = ':';
+  put(17, second_of_day % 60, 2);
+  size_t size = 19;
+  if (micros != 0) {
+    text[19] = '.';
+    put(20, micros, 6);
+    size = 26;
+  }
+  text[size++] = 'Z';
+  return std::string(text, size);
 }
 
 Result<Time> ParseTimestamp(std::string_view text, const TimeZone& zone, std::string_view field) {

@@ -53,40 +53,56 @@ Result<std::string> ScalarText(const rapidjson::Value& value, const UsageField& 
 
 }  // namespace
 
+Result<std::string> UsageJsonlWriter::Line(const UsageRecord& record,
+                                           const ResourceCatalog& catalog) {
+  bool same = built_ && resource_names_.size() == static_cast<size_t>(catalog.size());
+  for (int r = 0; same && r < catalog.size(); ++r) {
+    same = resource_names_[static_cast<size_t>(r)] == catalog.Name(r);
+  }
+  if (!same) {
+    fields_ = UsageFields(catalog);
+    resource_names_.clear();
+    for (int r = 0; r < catalog.size(); ++r) resource_names_.emplace_back(catalog.Name(r));
+    built_ = true;
+  }
+  ALLOT_RETURN_IF_ERROR(ValidateUsageRecord(record, catalog));
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  for (const UsageField& field : fields_) {
+    writer.Key(field.name.data(), static_cast<rapidjson::SizeType>(field.name.size()));
+    std::string value = FieldText(record, field);
+    auto size = static_cast<rapidjson::SizeType>(value.size());
+    switch (TypeOf(field.id)) {
+      case UsageFieldType::kString:
+        writer.String(value.data(), size);
+        break;
+      // FieldText of these is already valid JSON: digits, true/false, an object.
+      case UsageFieldType::kInteger:
+        writer.RawValue(value.data(), size, rapidjson::kNumberType);
+        break;
+      case UsageFieldType::kBoolean:
+        writer.Bool(value == "true");
+        break;
+      case UsageFieldType::kObject:
+        writer.RawValue(value.data(), size, rapidjson::kObjectType);
+        break;
+    }
+  }
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 Result<std::string> WriteUsageJsonl(const std::vector<UsageRecord>& records,
                                     const ResourceCatalog& catalog) {
-  std::vector<UsageField> fields = UsageFields(catalog);
+  UsageJsonlWriter writer;
   std::string text;
   for (size_t i = 0; i < records.size(); ++i) {
-    Status valid = ValidateUsageRecord(records[i], catalog);
-    if (!valid.ok()) {
-      return InvalidArgument(fmt::format("records[{}]: {}", i, valid.message()));
+    Result<std::string> line = writer.Line(records[i], catalog);
+    if (!line.ok()) {
+      return InvalidArgument(fmt::format("records[{}]: {}", i, line.status().message()));
     }
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    writer.StartObject();
-    for (const UsageField& field : fields) {
-      writer.Key(field.name.data(), static_cast<rapidjson::SizeType>(field.name.size()));
-      std::string value = FieldText(records[i], field);
-      auto size = static_cast<rapidjson::SizeType>(value.size());
-      switch (TypeOf(field.id)) {
-        case UsageFieldType::kString:
-          writer.String(value.data(), size);
-          break;
-        // FieldText of these is already valid JSON: digits, true/false, an object.
-        case UsageFieldType::kInteger:
-          writer.RawValue(value.data(), size, rapidjson::kNumberType);
-          break;
-        case UsageFieldType::kBoolean:
-          writer.Bool(value == "true");
-          break;
-        case UsageFieldType::kObject:
-          writer.RawValue(value.data(), size, rapidjson::kObjectType);
-          break;
-      }
-    }
-    writer.EndObject();
-    text.append(buffer.GetString(), buffer.GetSize());
+    text += *line;
     text.push_back('\n');
   }
   return text;

@@ -6,6 +6,7 @@
 
 #include "common/resources.h"
 #include "common/result.h"
+#include "metering/usage_fields.h"
 #include "metering/usage_record.h"
 
 namespace allot {
@@ -26,6 +27,20 @@ namespace allot {
 // Fails naming "records[i]" when a record fails ValidateUsageRecord.
 Result<std::string> WriteUsageJsonl(const std::vector<UsageRecord>& records,
                                     const ResourceCatalog& catalog);
+
+// One record as one line of WriteUsageJsonl's (without the LF), keeping the
+// field list between calls: the server writes a line per ended lease. The
+// list is rebuilt when the catalog's resource names change. Not thread-safe.
+class UsageJsonlWriter {
+ public:
+  // Fails as ValidateUsageRecord does.
+  Result<std::string> Line(const UsageRecord& record, const ResourceCatalog& catalog);
+
+ private:
+  std::vector<std::string> resource_names_;
+  std::vector<UsageField> fields_;
+  bool built_ = false;
+};
 
 // Reads what WriteUsageJsonl writes; keys in any order, blank lines skipped,
 // CRLF accepted. Errors name the line and the field ("line 3: tokens_input:

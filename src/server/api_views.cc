@@ -7,6 +7,7 @@
 #include "budget/calendar.h"
 #include "budget/money.h"
 #include "model/mig.h"
+#include "store/json_writer.h"
 
 namespace allot {
 
@@ -20,6 +21,14 @@ json LabelsJson(const Labels& labels) {
   return out;
 }
 
+void WriteQuantity(store::JsonWriter& writer, int resource, int64_t amount) {
+  if ((resource == kGpu || resource == kCpu) && amount % 1000 != 0) {
+    writer.Double(static_cast<double>(amount) / 1000.0);
+  } else {
+    writer.Int(resource == kGpu || resource == kCpu ? amount / 1000 : amount);
+  }
+}
+
 std::string_view MigName(const Inventory& inventory, NodeIndex node, int profile) {
   if (profile < 0) return {};
   int model = inventory.pools[inventory.nodes[node].pool].gpu_model;
@@ -29,74 +38,131 @@ std::string_view MigName(const Inventory& inventory, NodeIndex node, int profile
   return table->profiles[static_cast<size_t>(profile)].name;
 }
 
-json PlacementJson(const Inventory& inventory, const Placement& placement,
-                   std::string* cuda_visible_devices) {
-  json out = json::array();
-  bool one_node = !placement.empty();
+// CUDA_VISIBLE_DEVICES of a placement on one node ("" when on several nodes
+// or without devices): its devices in placement order, each once.
+std::string CudaVisibleDevices(const Placement& placement) {
   std::vector<int> devices;
   for (const Assignment& a : placement) {
-    json item = {{"member", a.member}, {"node", inventory.nodes[a.node].name}};
-    item["device"] = a.device >= 0 ? json(a.device) : json(nullptr);
-    item["gpu"] = QuantityJson(kGpu, a.gpu_milli);
-    item["gpu_memory_mib"] = a.gpu_memory_mib;
-    std::string_view mig = MigName(inventory, a.node, a.mig_profile);
-    item["mig_profile"] = mig.empty() ? json(nullptr) : json(std::string(mig));
-    out.push_back(std::move(item));
-    one_node = one_node && a.node == placement.front().node;
+    if (a.node != placement.front().node) return {};
     if (a.device >= 0 && std::find(devices.begin(), devices.end(), a.device) == devices.end()) {
       devices.push_back(a.device);
     }
   }
-  if (one_node && !devices.empty()) {
-    *cuda_visible_devices = fmt::format("{}", fmt::join(devices, ","));
-  }
-  return out;
+  return fmt::format("{}", fmt::join(devices, ","));
 }
 
-json FinishedJson(const FinishedRequest& f) {
-  json out = {{"id", f.id},
-              {"state", f.rejected ? "rejected" : "ended"},
-              {"tenant", f.tenant_path},
-              {"class", f.priority_class},
-              {"message", f.message}};
-  if (f.rejected) {
-    out["reject_code"] = std::string(RejectCodeApiName(f.reject_code));
-    out["rejected_at"] = TimeJson(f.at);
-    return out;
+void WritePlacement(store::JsonWriter& writer, const Inventory& inventory,
+                    const Placement& placement) {
+  writer.BeginArray();
+  for (const Assignment& a : placement) {
+    writer.BeginObject();
+    writer.Key("device");
+    if (a.device >= 0) {
+      writer.Int(a.device);
+    } else {
+      writer.Null();
+    }
+    writer.Key("gpu");
+    WriteQuantity(writer, kGpu, a.gpu_milli);
+    writer.Field("gpu_memory_mib", a.gpu_memory_mib);
+    writer.Field("member", static_cast<uint64_t>(a.member));
+    std::string_view mig = MigName(inventory, a.node, a.mig_profile);
+    writer.Key("mig_profile");
+    if (mig.empty()) {
+      writer.Null();
+    } else {
+      writer.String(mig);
+    }
+    writer.Field("node", inventory.nodes[a.node].name);
+    writer.EndObject();
   }
-  out["end_reason"] = std::string(EndReasonName(f.end_reason));
-  out["ended_at"] = TimeJson(f.at);
-  if (f.usage.lease.valid()) {
-    out["granted_at"] = TimeJson(f.usage.start);
-    out["labels"] = LabelsJson(f.usage.labels);
-    out["cost"] = FormatMoney(f.usage.cost);
-    out["pool"] = f.usage.pool;
-  }
-  if (f.has_exit) {
-    out["exit_code"] = f.exit_code;
-    out["wall_seconds"] = f.wall_seconds;
-  }
-  return out;
+  writer.EndArray();
 }
+
+json Parsed(const std::string& text) { return json::parse(text); }
+
+}  // namespace
+
+// Keys in ascending order throughout (store::JsonWriter): the same bytes as
+// the nlohmann objects the other views build.
+std::string GrantedLeaseText(const Engine& engine, const Lease& lease, const bool* replayed) {
+  const Tenancy& tenancy = engine.tenancy();
+  std::string text;
+  text.reserve(512);
+  store::JsonWriter writer(&text);
+  writer.BeginObject();
+  writer.Field("class", tenancy.priority_class(lease.priority_class).name);
+  std::string devices = lease.placement.empty() ? "" : CudaVisibleDevices(lease.placement);
+  if (!devices.empty()) writer.Field("cuda_visible_devices", devices);
+  writer.Key("expires_at");
+  if (lease.expires_at > 0) {
+    writer.String(TimeJson(lease.expires_at));
+  } else {
+    writer.Null();
+  }
+  writer.Field("granted_at", TimeJson(lease.granted_at));
+  writer.Field("id", lease.id.value);
+  writer.Key("labels");
+  store::WriteLabels(writer, lease.labels);
+  writer.Field("members", lease.members);
+  writer.Key("placement");
+  WritePlacement(writer, engine.inventory(), lease.placement);
+  if (lease.preempt_at > 0) {
+    writer.Key("preempt");
+    writer.BeginObject();
+    writer.Field("deadline", TimeJson(lease.preempt_at));
+    writer.Field("for_request", lease.preempted_for.value);
+    writer.EndObject();
+  }
+  if (replayed != nullptr) writer.Field("replayed", *replayed);
+  writer.Field("state", "granted");
+  writer.Field("tenant", tenancy.tenant(lease.tenant).path);
+  writer.EndObject();
+  return text;
+}
+
+std::string FinishedLeaseText(const FinishedRequest& f) {
+  std::string text;
+  text.reserve(384);
+  store::JsonWriter writer(&text);
+  bool usage = !f.rejected && f.usage.lease.valid();
+  bool exit = !f.rejected && f.has_exit;
+  writer.BeginObject();
+  writer.Field("class", f.priority_class);
+  if (usage) writer.Field("cost", FormatMoney(f.usage.cost));
+  if (!f.rejected) {
+    writer.Field("end_reason", EndReasonName(f.end_reason));
+    writer.Field("ended_at", TimeJson(f.at));
+  }
+  if (exit) writer.Field("exit_code", f.exit_code);
+  if (usage) writer.Field("granted_at", TimeJson(f.usage.start));
+  writer.Field("id", f.id);
+  if (usage) {
+    writer.Key("labels");
+    store::WriteLabels(writer, f.usage.labels);
+  }
+  writer.Field("message", f.message);
+  if (usage) writer.Field("pool", f.usage.pool);
+  if (f.rejected) {
+    writer.Field("reject_code", RejectCodeApiName(f.reject_code));
+    writer.Field("rejected_at", TimeJson(f.at));
+  }
+  writer.Field("state", f.rejected ? "rejected" : "ended");
+  writer.Field("tenant", f.tenant_path);
+  if (exit) {
+    writer.Key("wall_seconds");
+    writer.Double(f.wall_seconds);
+  }
+  writer.EndObject();
+  return text;
+}
+
+namespace {
+
+json FinishedJson(const FinishedRequest& f) { return Parsed(FinishedLeaseText(f)); }
 
 json GrantedJson(const Engine& engine, const Lease& lease) {
-  const Tenancy& tenancy = engine.tenancy();
-  json out = {{"id", lease.id.value},
-              {"state", "granted"},
-              {"tenant", tenancy.tenant(lease.tenant).path},
-              {"class", tenancy.priority_class(lease.priority_class).name},
-              {"members", lease.members},
-              {"labels", LabelsJson(lease.labels)},
-              {"granted_at", TimeJson(lease.granted_at)}};
-  out["expires_at"] = lease.expires_at > 0 ? json(TimeJson(lease.expires_at)) : json(nullptr);
-  std::string devices;
-  out["placement"] = PlacementJson(engine.inventory(), lease.placement, &devices);
-  if (!devices.empty()) out["cuda_visible_devices"] = devices;
-  if (lease.preempt_at > 0) {
-    out["preempt"] = {{"deadline", TimeJson(lease.preempt_at)},
-                      {"for_request", lease.preempted_for.value}};
-  }
-  return out;
+  return Parsed(GrantedLeaseText(engine, lease, nullptr));
 }
 
 }  // namespace

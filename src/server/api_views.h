@@ -24,6 +24,11 @@ std::string TimeJson(Time t);
 // history (ended or rejected); null when unknown. `tenant_path` gets the
 // tenant it belongs to (for the caller's subtree check).
 nlohmann::json LeaseJson(EngineHost& host, uint64_t id, std::string* tenant_path);
+// The lease object of a granted lease and of a finished request as JSON text
+// (the hot replies write these directly; LeaseJson is the same, parsed).
+// `replayed`, when given, adds the Submit answer's "replayed" field.
+std::string GrantedLeaseText(const Engine& engine, const Lease& lease, const bool* replayed);
+std::string FinishedLeaseText(const FinishedRequest& finished);
 // The lease object a Submit decision answers with.
 nlohmann::json SubmitAnswerJson(EngineHost& host, const Decision& decision);
 // Cheaper form for queue listings: no ETA probe unless asked.

@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "metering/usage_jsonl.h"
+#include "store/json_fields.h"
+#include "store/json_writer.h"
 
 namespace allot {
 
@@ -16,7 +18,7 @@ using nlohmann::json;
 
 // The history a snapshot carries (the newest); older entries are only in the
 // usage table. Small: the snapshot is built on the serving thread, and the
-// load benchmark saw 10,000 entries stall it for 100-200 ms.
+// load benchmark saw 10,000 entries stall it for 100-200 ms (as nlohmann DOM).
 constexpr size_t kSnapshotHistory = 1'000;
 
 }  // namespace
@@ -35,38 +37,50 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Create(std::string yaml, std::st
 }
 
 std::string EngineHost::SnapshotJson() const {
-  json root;
-  root["version"] = 1;
-  root["config_yaml"] = yaml_;
-  root["config_source"] = source_;
-  root["engine"] = SnapshotToJson(engine_->Snapshot(), engine_->inventory(), engine_->tenancy());
-  json history = json::array();
+  // Written as text (keys in ascending order, as the nlohmann object it
+  // replaces printed them): the serving thread builds it, and the DOM of
+  // the history with a usage line per entry stalled it for 10-15 ms.
+  std::string text;
+  store::JsonWriter writer(&text);
+  writer.BeginObject();
+  writer.Field("config_source", source_);
+  writer.Field("config_yaml", yaml_);
+  writer.Key("engine");
+  writer.Raw(
+      store::Dump(SnapshotToJson(engine_->Snapshot(), engine_->inventory(), engine_->tenancy())));
+  writer.Key("history");
+  writer.BeginArray();
+  UsageJsonlWriter usage_writer;
   size_t skip =
       history_order_.size() > kSnapshotHistory ? history_order_.size() - kSnapshotHistory : 0;
   for (size_t i = skip; i < history_order_.size(); ++i) {
     auto it = history_.find(history_order_[i]);
     if (it == history_.end()) continue;
     const FinishedRequest& f = it->second;
-    json entry = {
-        {"id", f.id},
-        {"rejected", f.rejected},
-        {"tenant", f.tenant_path},
-        {"class", f.priority_class},
-        {"at", f.at},
-        {"code", f.rejected ? static_cast<int>(f.reject_code) : static_cast<int>(f.end_reason)},
-        {"message", f.message}};
-    if (f.has_exit) {
-      entry["exit_code"] = f.exit_code;
-      entry["wall_seconds"] = f.wall_seconds;
-    }
+    writer.BeginObject();
+    writer.Field("at", f.at);
+    writer.Field("class", f.priority_class);
+    writer.Field("code",
+                 f.rejected ? static_cast<int>(f.reject_code) : static_cast<int>(f.end_reason));
+    if (f.has_exit) writer.Field("exit_code", f.exit_code);
+    writer.Field("id", f.id);
+    writer.Field("message", f.message);
+    writer.Field("rejected", f.rejected);
+    writer.Field("tenant", f.tenant_path);
     if (!f.rejected && f.usage.lease.valid()) {
-      Result<std::string> line = WriteUsageJsonl({f.usage}, engine_->inventory().resources);
-      if (line.ok()) entry["usage"] = std::move(line).value();
+      Result<std::string> line = usage_writer.Line(f.usage, engine_->inventory().resources);
+      if (line.ok()) writer.Field("usage", *line + "\n");  // a JSONL line, as ReadUsageJsonl reads
     }
-    history.push_back(std::move(entry));
+    if (f.has_exit) {
+      writer.Key("wall_seconds");
+      writer.Double(f.wall_seconds);
+    }
+    writer.EndObject();
   }
-  root["history"] = std::move(history);
-  return root.dump();
+  writer.EndArray();
+  writer.Field("version", 1);
+  writer.EndObject();
+  return text;
 }
 
 Result<std::unique_ptr<EngineHost>> EngineHost::FromSnapshot(std::string_view text) {

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -10,6 +12,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <unordered_set>
 
 #include "server/metrics.h"
 
@@ -48,16 +51,49 @@ struct ServerState {
   int64_t connections = 0;
   int64_t in_flight = 0;
   bool draining = false;
+  // Open sessions, for the deadline sweep (DeadlineSweep).
+  std::unordered_set<class Session*> sessions;
 };
 
+using Clock = std::chrono::steady_clock;
+constexpr Clock::time_point kNoDeadline = Clock::time_point::max();
+
+// "HTTP/1.1 200 OK\r\n...\r\n\r\n": the header Beast's serializer wrote for
+// these replies, byte for byte (the same fields in the same order), without
+// building a message object per reply.
+std::string ResponseHead(int status, unsigned version, const std::string& content_type,
+                         bool keep_alive, size_t body_size) {
+  std::string head;
+  head.reserve(160);
+  beast::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+  fmt::format_to(std::back_inserter(head), "HTTP/{}.{} {} ", version / 10, version % 10, status);
+  head.append(reason.data(), reason.size());
+  head += "\r\nServer: allot\r\nContent-Type: ";
+  head += content_type;
+  head += "\r\n";
+  if (status == 401) head += "WWW-Authenticate: Bearer\r\n";
+  if (status == 429 || status == 503) head += "Retry-After: 1\r\n";
+  // HTTP/1.1 keeps the connection unless told; 1.0 closes it unless told.
+  if (version >= 11 && !keep_alive) head += "Connection: close\r\n";
+  if (version < 11 && keep_alive) head += "Connection: keep-alive\r\n";
+  fmt::format_to(std::back_inserter(head), "Content-Length: {}\r\n\r\n", body_size);
+  return head;
+}
+
+// One connection. Deadlines are a time point per session that one sweep
+// timer checks (DeadlineSweep) rather than a timer armed per read and write:
+// the sweep closes the socket of a session past its deadline, and its
+// pending operation then fails.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerState& state) : stream_(std::move(socket)), state_(state) {
+  Session(tcp::socket socket, ServerState& state) : socket_(std::move(socket)), state_(state) {
     ++state_.connections;
+    state_.sessions.insert(this);
     if (state_.service != nullptr) state_.service->metrics()->SetConnections(state_.connections);
   }
   ~Session() {
     if (subscription_ != 0 && state_.service != nullptr) state_.service->Unsubscribe(subscription_);
+    state_.sessions.erase(this);
     --state_.connections;
     if (state_.service != nullptr) state_.service->metrics()->SetConnections(state_.connections);
   }
@@ -73,6 +109,11 @@ class Session : public std::enable_shared_from_this<Session> {
     Read();
   }
 
+  // Closes the connection when its deadline has passed (the sweep).
+  void CloseIfLate(Clock::time_point now) {
+    if (now >= deadline_) Close();
+  }
+
  private:
   void Read() {
     if (state_.draining) return Close();
@@ -81,15 +122,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kHeaderLimit);
     // Idle keep-alive and slow clients alike: the whole request must arrive
     // within the idle timeout once the connection waits for one.
-    stream_.expires_after(state_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
+    deadline_ = Clock::now() + state_.idle_timeout;
+    http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, size_t) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::eof) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof || closed_) {
       return Close();
     }
     unsigned version = 11;
@@ -107,11 +147,11 @@ class Session : public std::enable_shared_from_this<Session> {
     http::request<http::string_body> request = parser_->release();
     version = request.version();
     bool keep_alive = request.keep_alive();
-    started_ = std::chrono::steady_clock::now();
+    started_ = Clock::now();
     method_ = std::string(request.method_string());
     std::string_view raw_target(request.target().data(), request.target().size());
     route_ = RouteTemplate(raw_target);
-    stream_.expires_never();
+    deadline_ = kNoDeadline;
     if (state_.service == nullptr) return Close();
     if (request.method() == http::verb::get && raw_target.starts_with("/v1/events") &&
         (raw_target.size() == 10 || raw_target[10] == '?')) {
@@ -132,24 +172,21 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(ServiceReply reply, unsigned version, bool keep_alive) {
-    auto response = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(reply.status), version);
-    response->set(http::field::server, "allot");
-    response->set(http::field::content_type, reply.content_type);
-    if (reply.status == 401) response->set(http::field::www_authenticate, "Bearer");
-    if (reply.status == 429 || reply.status == 503) response->set(http::field::retry_after, "1");
-    response->keep_alive(keep_alive && !state_.draining);
-    response->body() = std::move(reply.body);
-    response->prepare_payload();
+    if (closed_) return;
+    keep_alive = keep_alive && !state_.draining;
+    reply_head_ =
+        ResponseHead(reply.status, version, reply.content_type, keep_alive, reply.body.size());
+    reply_body_ = std::move(reply.body);
     if (state_.service != nullptr && !route_.empty()) {
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
       state_.service->metrics()->ObserveHttp(route_, method_, reply.status, seconds);
     }
-    stream_.expires_after(state_.request_timeout);  // a client that will not read is cut off
-    http::async_write(stream_, *response,
-                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
-                        if (ec || !response->keep_alive()) return self->Close();
+    deadline_ = Clock::now() + state_.request_timeout;  // a client that will not read is cut off
+    std::array<asio::const_buffer, 2> buffers = {asio::buffer(reply_head_),
+                                                 asio::buffer(reply_body_)};
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
                         self->Read();
                       });
   }
@@ -169,7 +206,7 @@ class Session : public std::enable_shared_from_this<Session> {
         "HTTP/1.1 200 OK\r\nServer: allot\r\nContent-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\nConnection: close\r\n\r\n: connected\n\n");
     Push(head);
-    keep_alive_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
+    keep_alive_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
     KeepAlive();
   }
 
@@ -198,11 +235,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void WriteNext() {
     if (backlog_.empty() || closed_) {
       writing_ = false;
+      deadline_ = kNoDeadline;  // a stream waits for events as long as it likes
       return;
     }
     writing_ = true;
-    stream_.expires_after(state_.request_timeout);
-    asio::async_write(stream_, asio::buffer(backlog_.front()),
+    deadline_ = Clock::now() + state_.request_timeout;
+    asio::async_write(socket_, asio::buffer(backlog_.front()),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->Close();
                         self->backlog_bytes_ -= self->backlog_.front().size();
@@ -215,16 +253,20 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     if (keep_alive_ != nullptr) keep_alive_->cancel();
+    deadline_ = kNoDeadline;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   ServerState& state_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::chrono::steady_clock::time_point started_;
+  Clock::time_point deadline_ = kNoDeadline;
+  std::string reply_head_;
+  std::string reply_body_;
+  Clock::time_point started_;
   std::string method_;
   std::string route_;
   int64_t subscription_ = 0;
@@ -246,17 +288,16 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
   int port() const { return acceptor_.local_endpoint().port(); }
   void Accept() {
-    acceptor_.async_accept(
-        asio::make_strand(acceptor_.get_executor()),
-        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted) return;
-          if (!ec) {
-            socket.set_option(tcp::no_delay(true));
-            bool over = self->state_.connections >= self->state_.max_connections;
-            std::make_shared<Session>(std::move(socket), self->state_)->Start(over);
-          }
-          if (self->acceptor_.is_open()) self->Accept();
-        });
+    // One thread runs the io_context: sessions need no strands.
+    acceptor_.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true));
+        bool over = self->state_.connections >= self->state_.max_connections;
+        std::make_shared<Session>(std::move(socket), self->state_)->Start(over);
+      }
+      if (self->acceptor_.is_open()) self->Accept();
+    });
   }
   void Stop() {
     beast::error_code ignored;
@@ -391,6 +432,25 @@ int Serve(ServeOptions options) {
   spdlog::info("allot serve: listening on {}:{}, data in {}", endpoint->address().to_string(), port,
                options.service.data_dir);
   if (options.on_listening) options.on_listening(port);
+
+  // Connection deadlines (idle, request, slow readers): one sweep at a
+  // quarter of the shorter timeout, at most every second.
+  asio::steady_timer sweeper(ioc);
+  auto sweep_every =
+      std::clamp<std::chrono::microseconds>(std::min(state.idle_timeout, state.request_timeout) / 4,
+                                            std::chrono::milliseconds(10), std::chrono::seconds(1));
+  std::function<void()> sweep = [&] {
+    sweeper.expires_after(sweep_every);
+    sweeper.async_wait([&](beast::error_code ec) {
+      if (ec) return;
+      Clock::time_point now = Clock::now();
+      // Close does not destroy a session (its handlers hold it), so the set
+      // does not change while it is walked.
+      for (Session* session : state.sessions) session->CloseIfLate(now);
+      sweep();
+    });
+  };
+  sweep();
 
   asio::steady_timer ticker(ioc);
   std::function<void()> tick = [&] {

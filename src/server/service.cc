@@ -229,17 +229,20 @@ int64_t Service::Record(const Command& command, const EngineHost::Outcome& outco
   rows.reserve(outcome->usage.size());
   const ResourceCatalog& catalog = host_->engine().inventory().resources;
   for (const UsageRecord& record : outcome->usage) {
-    Result<std::string> line = WriteUsageJsonl({record}, catalog);
+    Result<std::string> line = usage_writer_.Line(record, catalog);
     JournalUsage row;
     row.lease = record.lease.value;
     row.tenant_path = record.tenant_path;
     row.end = record.end;
     row.json = line.ok() ? std::move(line).value() : std::string("{}");
-    if (!row.json.empty() && row.json.back() == '\n') row.json.pop_back();
+    if (command.kind == Command::Kind::kRelease && record.lease.value == command.id && line.ok()) {
+      released_usage_ = {command.id, row.json};
+    }
     rows.push_back(std::move(row));
     metrics_->ObserveUsage(record);
   }
-  int64_t seq = journal_->Append(CommandToJson(command, catalog), std::move(rows));
+  int64_t seq = journal_->Append(CommandToJson(command, catalog), std::move(rows), /*wake=*/false);
+  ScheduleFlush();
   Publish(outcome->decisions, outcome->decision, seq);
   ResolveWaiters(outcome->decisions, seq);
   MaybeSnapshot(seq);
@@ -251,8 +254,26 @@ void Service::AfterDurable(int64_t seq, std::function<void()> fn) {
     fn();
     return;
   }
-  // Sequence numbers only grow, so the queue stays in order.
+  // Sequence numbers only grow, so the queue stays in order. The journal is
+  // asked to report once per flush, for the newest entry (Flush).
   after_durable_.emplace_back(seq, std::move(fn));
+  ScheduleFlush();
+}
+
+void Service::ScheduleFlush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  // Posted behind the handlers already ready on the loop: the commands and
+  // replies of one pass of the event loop share one wake-up of the writer
+  // and one durability report.
+  loop_.post([this] { Flush(); });
+}
+
+void Service::Flush() {
+  flush_posted_ = false;
+  journal_->Flush();
+  if (after_durable_.empty() || after_durable_.back().first <= watched_seq_) return;
+  int64_t seq = watched_seq_ = after_durable_.back().first;
   journal_->WhenDurable(seq, [this, seq](const Status& status) {
     loop_.post([this, seq, status] { OnDurable(seq, status); });
   });

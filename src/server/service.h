@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "metering/usage_jsonl.h"
 #include "server/auth.h"
 #include "server/engine_host.h"
 #include "server/query.h"
@@ -115,8 +116,13 @@ class Service {
   int64_t Execute(const Command& command, EngineHost::Outcome* outcome);
   // Journals a command already applied, with its usage rows.
   int64_t Record(const Command& command, const EngineHost::Outcome& outcome);
-  // Runs `fn` once the journal holds everything appended so far.
+  // Runs `fn` once the journal holds everything up to `seq`.
   void AfterDurable(int64_t seq, std::function<void()> fn);
+  // Posts Flush once per pass of the loop.
+  void ScheduleFlush();
+  // Wakes the journal's writer for the commands appended since the last
+  // flush and asks it to report when the newest waiting reply is durable.
+  void Flush();
   void OnDurable(int64_t seq, const Status& status);
   void Publish(const std::vector<Decision>& decisions, const std::optional<Decision>& answer,
                int64_t seq);
@@ -167,6 +173,12 @@ class Service {
   Time last_time_ = 0;
   int64_t durable_seq_ = 0;
   int64_t last_snapshot_seq_ = 0;
+  bool flush_posted_ = false;
+  int64_t watched_seq_ = 0;  // the journal reports durability up to here
+  // The usage line Record journaled for the lease a Release command ended,
+  // for the release reply (lease id 0: none).
+  std::pair<uint64_t, std::string> released_usage_;
+  UsageJsonlWriter usage_writer_;
   bool ready_ = false;
   bool journal_failed_ = false;
   bool shut_down_ = false;

@@ -246,6 +246,14 @@ void Service::CreateLease(const ServiceRequest& request, const Principal& princi
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
   const Decision& answer = *outcome.decision;
+  if (answer.kind == DecisionKind::kGranted) {
+    // The common answer, written straight to text (SubmitAnswerJson's shape).
+    if (const Lease* granted = host_->engine().FindLease(LeaseId{answer.request.value})) {
+      return ReplyDurable(
+          ServiceReply{201, GrantedLeaseText(host_->engine(), *granted, &answer.replayed)},
+          std::move(done));
+    }
+  }
   json lease = SubmitAnswerJson(*host_, answer);
   if (answer.kind == DecisionKind::kRejected) {
     return ReplyDurable(RejectedReply(answer, std::move(lease)), std::move(done));
@@ -341,18 +349,17 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
   if (kind != Command::Kind::kRelease) {
     return ReplyDurable(LeaseReply(id, principal, 200), std::move(done));
   }
-  // {"lease": ..., "usage": <the usage record's JSON line>}, spliced as text.
-  std::string body = "{\"lease\":" + LeaseView(id, principal).dump();
+  // {"lease": ..., "usage": <the usage record's JSON line>}, spliced as text;
+  // the line is the one Record journaled.
   const FinishedRequest* finished = host_->FindFinished(id);
-  if (finished != nullptr && finished->usage.lease.valid()) {
-    Result<std::string> line =
-        WriteUsageJsonl({finished->usage}, host_->engine().inventory().resources);
-    if (line.ok()) {
-      while (!line->empty() && line->back() == '\n') line->pop_back();
-      body += ",\"usage\":" + *line;
-    }
+  std::string body = "{\"lease\":";
+  body += finished != nullptr ? FinishedLeaseText(*finished) : LeaseView(id, principal).dump();
+  if (finished != nullptr && finished->usage.lease.valid() && released_usage_.first == id) {
+    body += ",\"usage\":";
+    body += released_usage_.second;
   }
   body += "}";
+  released_usage_ = {};
   ReplyDurable(ServiceReply{200, std::move(body)}, std::move(done));
 }
 

@@ -34,6 +34,12 @@ Result<Request> RequestFromJson(const nlohmann::json& body, const ResourceCatalo
 // are read as seconds (a number, up to 6 decimals) or a string: "90", "90s",
 // "15m", "2h", "3d", "2w", "1500ms" (up to 3 decimals), "250us".
 nlohmann::json RequestToJson(const Request& request, const ResourceCatalog& resources);
+// The same written as text (CommandToJson).
+namespace store {
+class JsonWriter;
+}
+void WriteRequestJson(store::JsonWriter& writer, const Request& request,
+                      const ResourceCatalog& resources);
 
 // Token usage as released: {"input_tokens", "cached_input_tokens", "output_tokens"}.
 Result<UsageReport> UsageReportFromJson(const nlohmann::json& body, std::string_view field);

@@ -14,6 +14,7 @@
 
 #include "store/codec.h"
 #include "store/json_fields.h"
+#include "store/json_writer.h"
 
 namespace allot {
 namespace {
@@ -160,36 +161,51 @@ Result<Command> Decode(const json& value, const ResourceCatalog& resources) {
 }  // namespace
 
 std::string CommandToJson(const Command& command, const ResourceCatalog& resources) {
-  json out = {{"kind", KindName(command.kind)}, {"at", command.at}};
+  // Written straight to text with the keys in ascending order (the nlohmann
+  // object order the journal was first written in): at, config_yaml,
+  // exit_code, id, kind, node, request, state, usage, usage_estimated,
+  // wall_seconds.
+  std::string text;
+  text.reserve(command.kind == Kind::kReconfigure ? command.config_yaml.size() + 64 : 128);
+  store::JsonWriter writer(&text);
+  writer.BeginObject();
+  writer.Field("at", command.at);
+  bool release = command.kind == Kind::kRelease;
   switch (command.kind) {
-    case Kind::kSubmit:
-      out["request"] = RequestToJson(command.request, resources);
+    case Kind::kReconfigure:
+      writer.Field("config_yaml", command.config_yaml);
       break;
     case Kind::kRelease:
-      if (command.has_usage) {
-        out["usage"] = UsageReportToJson(command.usage);
-        if (command.usage.tokens_estimated) out["usage_estimated"] = true;
-      }
-      if (command.has_exit) {
-        out["exit_code"] = command.exit_code;
-        out["wall_seconds"] = command.wall_seconds;  // shortest exact text of the double
-      }
-      [[fallthrough]];
     case Kind::kRenew:
     case Kind::kCancel:
-      out["id"] = command.id;
+      if (release && command.has_exit) writer.Field("exit_code", command.exit_code);
+      writer.Field("id", command.id);
       break;
-    case Kind::kTick:
-      break;
-    case Kind::kSetNodeState:
-      out["node"] = command.node;
-      out["state"] = NodeStateName(command.state);
-      break;
-    case Kind::kReconfigure:
-      out["config_yaml"] = command.config_yaml;
+    default:
       break;
   }
-  return store::Dump(out);
+  writer.Field("kind", KindName(command.kind));
+  if (command.kind == Kind::kSetNodeState) writer.Field("node", command.node);
+  if (command.kind == Kind::kSubmit) {
+    writer.Key("request");
+    WriteRequestJson(writer, command.request, resources);
+  }
+  if (command.kind == Kind::kSetNodeState) writer.Field("state", NodeStateName(command.state));
+  if (release && command.has_usage) {
+    writer.Key("usage");
+    writer.BeginObject();
+    writer.Field("cached_input_tokens", command.usage.tokens.cached_input);
+    writer.Field("input_tokens", command.usage.tokens.input);
+    writer.Field("output_tokens", command.usage.tokens.output);
+    writer.EndObject();
+    if (command.usage.tokens_estimated) writer.Field("usage_estimated", true);
+  }
+  if (release && command.has_exit) {
+    writer.Key("wall_seconds");
+    writer.Double(command.wall_seconds);  // shortest exact text of the double
+  }
+  writer.EndObject();
+  return text;
 }
 
 Result<Command> CommandFromJson(std::string_view text, const ResourceCatalog& resources) {

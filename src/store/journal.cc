@@ -26,6 +26,11 @@ Status Journal::Impl::Start(const std::string& dir, JournalOptions options) {
   Result<int64_t> max_seq = store::MaxStoredSeq(write_db_);
   if (!max_seq.ok()) return max_seq.status();
   last_seq_ = accepted_seq_ = durable_seq_ = fired_seq_ = *max_seq;
+  // Commands a stored snapshot covers may be left from before a stop.
+  Result<int64_t> snapshot_seq = store::LatestSnapshotSeq(write_db_);
+  if (!snapshot_seq.ok()) return snapshot_seq.status();
+  prune_to_ = *snapshot_seq;
+  prune_pending_ = prune_to_ > 0;
 
   struct {
     SqliteStatement* statement;
@@ -37,7 +42,9 @@ Status Journal::Impl::Start(const std::string& dir, JournalOptions options) {
       // REPLACE: two snapshots after the same command (no command between)
       // are one snapshot, not a constraint error that ends the journal.
       {&insert_snapshot_, "INSERT OR REPLACE INTO snapshots(seq, json) VALUES (?1, ?2)"},
-      {&prune_commands_, "DELETE FROM commands WHERE seq <= ?1"},
+      {&prune_commands_,
+       "DELETE FROM commands WHERE seq IN "
+       "(SELECT seq FROM commands WHERE seq <= ?1 ORDER BY seq LIMIT ?2)"},
       {&prune_snapshots_, "DELETE FROM snapshots WHERE seq < ?1"},
   };
   for (const auto& [statement, sql] : statements) {
@@ -133,9 +140,10 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, JournalOp
 Journal::Journal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Journal::~Journal() = default;  // ~Impl closes
 Result<Journal::Recovery> Journal::Recover() { return impl_->Recover(); }
-int64_t Journal::Append(std::string command_json, std::vector<JournalUsage> usage) {
-  return impl_->Append(std::move(command_json), std::move(usage));
+int64_t Journal::Append(std::string command_json, std::vector<JournalUsage> usage, bool wake) {
+  return impl_->Append(std::move(command_json), std::move(usage), wake);
 }
+void Journal::Flush() { impl_->Flush(); }
 void Journal::WhenDurable(int64_t seq, std::function<void(const Status&)> done) {
   impl_->WhenDurable(seq, std::move(done));
 }

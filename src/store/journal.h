@@ -62,8 +62,12 @@ class Journal {
   Result<Recovery> Recover();
 
   // Queues a command and its usage rows for the next group commit; returns its
-  // sequence number. Never blocks on I/O.
-  int64_t Append(std::string command_json, std::vector<JournalUsage> usage);
+  // sequence number. Never blocks on I/O. With `wake` false the writer is not
+  // woken for it: a caller that appends several commands in a row calls
+  // Flush once after them (fewer, larger group commits, one wake-up).
+  int64_t Append(std::string command_json, std::vector<JournalUsage> usage, bool wake = true);
+  // Wakes the writer for what was appended without waking it.
+  void Flush();
   // Calls `done(status)` on the writer thread once everything up to `seq` is
   // committed (at once, on the caller's thread, when it already is and the
   // writer has called the earlier waiters; so the waiters registered by one
@@ -75,8 +79,9 @@ class Journal {
   int64_t durable_seq() const;  // last committed
 
   // Queues a snapshot of the state after command `seq` (committed in order
-  // with the commands). Once written, commands up to `seq` and older
-  // snapshots are deleted; usage rows are kept. A second snapshot at the same
+  // with the commands). Once written, older snapshots are deleted, and the
+  // commands up to `seq` a chunk per later commit (all of them by Close);
+  // usage rows are kept. A second snapshot at the same
   // `seq` replaces the first; a `seq` past last_seq() moves numbering past it.
   void Snapshot(int64_t seq, std::string snapshot_json);
 

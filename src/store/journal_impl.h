@@ -32,7 +32,8 @@ class Journal::Impl {
   Status Start(const std::string& dir, JournalOptions options);
 
   Result<Recovery> Recover();
-  int64_t Append(std::string command_json, std::vector<JournalUsage> usage);
+  int64_t Append(std::string command_json, std::vector<JournalUsage> usage, bool wake);
+  void Flush();
   void WhenDurable(int64_t seq, std::function<void(const Status&)> done);
   int64_t last_seq() const;
   int64_t durable_seq() const;
@@ -57,10 +58,20 @@ class Journal::Impl {
   void Run();  // the writer thread
   Status Commit(const std::vector<Item>& batch);
   Status Write(const Item& item);
+  // Deletes up to kPruneChunk commands a snapshot covers (all when `all`).
+  Status Prune(bool all);
+
+  // Commands covered by a snapshot are deleted a chunk per transaction, not
+  // all in the snapshot's: deleting 50,000 rows at once held up the commit
+  // of every command behind it for 25-50 ms. Recovery reads only the
+  // commands after the latest snapshot, so rows left over are harmless.
+  static constexpr int64_t kPruneChunk = 512;
 
   JournalOptions options_;
   std::string path_;
   // Used only by the writer thread once it runs.
+  int64_t prune_to_ = 0;  // commands up to here are covered by a snapshot
+  bool prune_pending_ = false;
   store::SqliteDb write_db_;
   store::SqliteStatement insert_command_, insert_usage_, insert_snapshot_, prune_commands_,
       prune_snapshots_;

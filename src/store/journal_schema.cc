@@ -83,6 +83,14 @@ Status PrepareJournalSchema(SqliteDb& db, const std::string& path, bool synchron
   return Status::Ok();
 }
 
+Result<int64_t> LatestSnapshotSeq(SqliteDb& db) {
+  Result<SqliteStatement> max = db.Prepare("SELECT coalesce(max(seq), 0) FROM snapshots");
+  if (!max.ok()) return max.status();
+  Result<bool> row = max->Step();
+  if (!row.ok()) return row.status();
+  return *row ? max->Int(0) : 0;
+}
+
 Result<int64_t> MaxStoredSeq(SqliteDb& db) {
   Result<SqliteStatement> max = db.Prepare(
       "SELECT max(coalesce((SELECT max(seq) FROM commands), 0), "

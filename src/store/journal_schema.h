@@ -23,6 +23,8 @@ inline constexpr int kJournalSchemaVersion = 1;
 Status PrepareJournalSchema(SqliteDb& db, const std::string& path, bool synchronous_full);
 
 // The highest sequence number stored, in commands or snapshots (0: none).
+// The sequence number of the latest snapshot (0: none).
+Result<int64_t> LatestSnapshotSeq(SqliteDb& db);
 Result<int64_t> MaxStoredSeq(SqliteDb& db);
 
 }  // namespace allot::store

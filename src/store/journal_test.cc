@@ -159,6 +159,47 @@ TEST_F(JournalTest, WhenDurableFiresOnceInOrder) {
   EXPECT_EQ(fired.size(), static_cast<size_t>(kCommands));  // none fired twice
 }
 
+// A snapshot over many commands prunes them a chunk per later commit (one
+// DELETE of them all held up the commands behind it); recovery is right at
+// every point, and Close leaves none behind.
+TEST_F(JournalTest, LargePrunesAreSpreadOverLaterCommits) {
+  constexpr int kCovered = 3000;
+  auto stored_commands = [&]() {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ + "/allot.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* statement = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM commands", -1, &statement, nullptr),
+              SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return n;
+  };
+  {
+    std::unique_ptr<Journal> journal = Open();
+    for (int i = 1; i <= kCovered; ++i) journal->Append(Command(i), {});
+    journal->Snapshot(kCovered, R"({"snapshot":1})");
+    ASSERT_TRUE(Wait(*journal, kCovered).ok());
+    int64_t after_snapshot = stored_commands();
+    EXPECT_GT(after_snapshot, 0);  // not all in the snapshot's transaction
+    EXPECT_LT(after_snapshot, kCovered);
+    int64_t seq = kCovered;
+    for (int commit = 0; commit < 10; ++commit) {
+      seq = journal->Append(Command(seq + 1), {});
+      ASSERT_TRUE(Wait(*journal, seq).ok());
+      Result<Journal::Recovery> recovery = journal->Recover();
+      ASSERT_TRUE(recovery.ok()) << recovery.status().ToString();
+      EXPECT_EQ(recovery->snapshot_seq, kCovered);
+      EXPECT_EQ(recovery->commands.size(), static_cast<size_t>(seq - kCovered));
+    }
+    EXPECT_EQ(stored_commands(), seq - kCovered);  // the covered ones are gone
+    journal->Snapshot(seq, R"({"snapshot":2})");
+    journal->Close();
+  }
+  EXPECT_EQ(stored_commands(), 0);
+}
+
 TEST_F(JournalTest, SnapshotPrunesCommandsAndRecoveryStartsFromIt) {
   {
     std::unique_ptr<Journal> journal = Open();

@@ -4,13 +4,15 @@
 // durability callbacks of what it committed, in sequence order.
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <utility>
 
 #include "store/journal_impl.h"
 
 namespace allot {
 
-int64_t Journal::Impl::Append(std::string command_json, std::vector<JournalUsage> usage) {
+int64_t Journal::Impl::Append(std::string command_json, std::vector<JournalUsage> usage,
+                              bool wake) {
   std::lock_guard lock(mutex_);
   int64_t seq = ++last_seq_;
   // Closed or failed: the command is not queued and its waiters are told so
@@ -18,8 +20,13 @@ int64_t Journal::Impl::Append(std::string command_json, std::vector<JournalUsage
   if (closing_ || !failed_.ok()) return seq;
   accepted_seq_ = seq;
   pending_.push_back({false, seq, std::move(command_json), std::move(usage)});
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   return seq;
+}
+
+void Journal::Impl::Flush() {
+  std::lock_guard lock(mutex_);
+  if (!pending_.empty()) wake_.notify_one();
 }
 
 void Journal::Impl::WhenDurable(int64_t seq, Callback done) {
@@ -90,7 +97,17 @@ void Journal::Impl::Run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return !pending_.empty() || closing_; });
-      if (pending_.empty()) return;  // closing, and everything is committed
+      if (pending_.empty()) {
+        // Closing, and everything is committed: what a snapshot covers goes now.
+        if (prune_pending_ && failed_.ok()) {
+          lock.unlock();
+          if (write_db_.Exec("BEGIN IMMEDIATE").ok()) {
+            (void)(Prune(/*all=*/true).ok() ? write_db_.Exec("COMMIT")
+                                            : write_db_.Exec("ROLLBACK"));
+          }
+        }
+        return;
+      }
       size_t take = std::min(pending_.size(), static_cast<size_t>(options_.max_batch));
       batch.assign(std::make_move_iterator(pending_.begin()),
                    std::make_move_iterator(pending_.begin() + static_cast<ptrdiff_t>(take)));
@@ -147,6 +164,13 @@ Status Journal::Impl::Commit(const std::vector<Item>& batch) {
       return written;
     }
   }
+  if (prune_pending_) {
+    Status pruned = Prune(/*all=*/false);
+    if (!pruned.ok()) {
+      (void)write_db_.Exec("ROLLBACK");
+      return pruned;
+    }
+  }
   Status committed = write_db_.Exec("COMMIT");
   // A failed COMMIT may leave the transaction open (SQLITE_BUSY, I/O).
   if (!committed.ok()) (void)write_db_.Exec("ROLLBACK");
@@ -163,10 +187,14 @@ Status Journal::Impl::Write(const Item& item) {
     insert_snapshot_.Bind(1, item.seq);
     insert_snapshot_.Bind(2, item.json);
     ALLOT_RETURN_IF_ERROR(run(insert_snapshot_));
-    prune_commands_.Bind(1, item.seq);
-    ALLOT_RETURN_IF_ERROR(run(prune_commands_));
     prune_snapshots_.Bind(1, item.seq);
-    return run(prune_snapshots_);
+    ALLOT_RETURN_IF_ERROR(run(prune_snapshots_));
+    // The commands it covers: a chunk in this transaction (Commit), the
+    // rest in the next ones. (A failed commit ends the journal, so the
+    // target never runs ahead of a snapshot that is not stored.)
+    prune_to_ = std::max(prune_to_, item.seq);
+    prune_pending_ = true;
+    return Status::Ok();
   }
   insert_command_.Bind(1, item.seq);
   insert_command_.Bind(2, item.json);
@@ -180,6 +208,15 @@ Status Journal::Impl::Write(const Item& item) {
     ALLOT_RETURN_IF_ERROR(run(insert_usage_));
   }
   return Status::Ok();
+}
+
+Status Journal::Impl::Prune(bool all) {
+  prune_commands_.Bind(1, prune_to_);
+  prune_commands_.Bind(2, all ? std::numeric_limits<int64_t>::max() : kPruneChunk);
+  Status status = prune_commands_.Run();
+  prune_commands_.Reset();
+  if (status.ok() && (all || write_db_.changes() < kPruneChunk)) prune_pending_ = false;
+  return status;
 }
 
 }  // namespace allot

@@ -1,10 +1,12 @@
 // Lease requests and usage reports in the API's JSON shape (docs/api.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "store/codec.h"
 #include "store/json_fields.h"
+#include "store/json_writer.h"
 
 namespace allot {
 namespace {
@@ -119,39 +121,78 @@ Result<Request> RequestFromJson(const json& body, const ResourceCatalog& resourc
   return request;
 }
 
-json RequestToJson(const Request& request, const ResourceCatalog& resources) {
+void WriteRequestJson(store::JsonWriter& writer, const Request& request,
+                      const ResourceCatalog& resources) {
   // Canonical: fields at their defaults are left out (RequestFromJson gives
-  // them back), so a journaled request stays short.
-  json body = json::object();
-  auto put_string = [&](const char* key, const std::string& value) {
-    if (!value.empty()) body[key] = value;
+  // them back), so a journaled request stays short. Keys in ascending order
+  // (store::JsonWriter), as the nlohmann object this used to be printed.
+  auto put_string = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) writer.Field(key, value);
   };
-  put_string("tenant", request.tenant);
+  auto put_duration = [&](std::string_view key, Duration value) {
+    if (value == 0) return;
+    writer.Key(key);
+    writer.Raw(store::Dump(store::DurationToJson(value)));
+  };
+  writer.BeginObject();
   put_string("class", request.priority_class);
-  if (request.members != 1) body["members"] = request.members;
-  json amounts = json::object();
+  put_duration("estimate", request.estimate);
+  if (!request.gpu_models.empty()) {
+    writer.Key("gpu_models");
+    writer.BeginArray();
+    for (const std::string& model : request.gpu_models) writer.String(model);
+    writer.EndArray();
+  }
+  put_string("idempotency_key", request.idempotency_key);
+  if (request.input_tokens != 0) writer.Field("input_tokens", request.input_tokens);
+  if (!request.labels.empty()) {
+    writer.Key("labels");
+    store::WriteLabels(writer, request.labels);
+  }
+  if (request.max_output_tokens != 0) {
+    writer.Field("max_output_tokens", request.max_output_tokens);
+  }
+  if (request.members != 1) writer.Field("members", request.members);
+  put_string("mig_profile", request.member.mig_profile);
+  put_string("model", request.model);
+  if (!request.node_selector.empty()) {
+    writer.Key("node_selector");
+    store::WriteLabels(writer, request.node_selector);
+  }
+  put_string("pool", request.pool);
   // Resources past the catalog have no name to be written under; the engine
   // refuses a request that asks for one, so none is ever journaled.
-  for (int r = 0; r < resources.size(); ++r) {
-    int64_t amount = request.member.resources[r];
-    if (amount != 0)
-      amounts[std::string(resources.Name(r))] = store::ScaledToJson(amount, ScaleOf(r));
+  std::array<std::pair<std::string_view, int>, kMaxResources> amounts;
+  size_t count = 0;
+  for (int r = 0; r < resources.size() && count < amounts.size(); ++r) {
+    if (request.member.resources[r] != 0) amounts[count++] = {resources.Name(r), r};
   }
-  if (!amounts.empty()) body["resources"] = std::move(amounts);
-  put_string("mig_profile", request.member.mig_profile);
-  if (!request.gpu_models.empty()) body["gpu_models"] = request.gpu_models;
-  put_string("pool", request.pool);
-  if (!request.node_selector.empty()) {
-    body["node_selector"] = store::LabelsToJson(request.node_selector);
+  if (count > 0) {
+    std::sort(amounts.begin(), amounts.begin() + static_cast<ptrdiff_t>(count));
+    writer.Key("resources");
+    writer.BeginObject();
+    for (size_t i = 0; i < count; ++i) {
+      int r = amounts[i].second;
+      int64_t amount = request.member.resources[r];
+      writer.Key(amounts[i].first);
+      if (amount % ScaleOf(r) == 0) {
+        writer.Int(amount / ScaleOf(r));
+      } else {
+        writer.Raw(store::Dump(store::ScaledToJson(amount, ScaleOf(r))));
+      }
+    }
+    writer.EndObject();
   }
-  if (request.estimate != 0) body["estimate"] = store::DurationToJson(request.estimate);
-  if (request.ttl != 0) body["ttl"] = store::DurationToJson(request.ttl);
-  if (!request.labels.empty()) body["labels"] = store::LabelsToJson(request.labels);
-  put_string("idempotency_key", request.idempotency_key);
-  put_string("model", request.model);
-  if (request.input_tokens != 0) body["input_tokens"] = request.input_tokens;
-  if (request.max_output_tokens != 0) body["max_output_tokens"] = request.max_output_tokens;
-  return body;
+  put_string("tenant", request.tenant);
+  put_duration("ttl", request.ttl);
+  writer.EndObject();
+}
+
+json RequestToJson(const Request& request, const ResourceCatalog& resources) {
+  std::string text;
+  store::JsonWriter writer(&text);
+  WriteRequestJson(writer, request, resources);
+  return json::parse(text);
 }
 
 Result<UsageReport> UsageReportFromJson(const json& body, std::string_view field) {

@@ -59,6 +59,8 @@ class SqliteDb {
   Status Exec(const char* sql);
   Result<SqliteStatement> Prepare(std::string_view sql);
   sqlite3* get() const { return db_; }
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t changes() const { return sqlite3_changes64(db_); }
 
  private:
   sqlite3* db_ = nullptr;
