@@ -11,18 +11,28 @@
 namespace allot {
 
 double FillResult::AllocatedAtArrivedPercent(int percent) const {
-  // arrive% = round(100 * arrived / capacity); the value is the mean of
-  // 100 * allocated / capacity over the pods whose arrive% == percent.
-  double sum = 0;
-  int64_t count = 0;
+  if (percent < 0) return -1.0;
+  return AllocatedByArrivedPercent(percent)[static_cast<size_t>(percent)];
+}
+
+std::vector<double> FillResult::AllocatedByArrivedPercent(int top) const {
+  // arrive% = round(100 * arrived / capacity); the value at p is the mean of
+  // 100 * allocated / capacity over the pods whose arrive% == p.
+  std::vector<double> sum(static_cast<size_t>(top) + 1, 0.0);
+  std::vector<int64_t> count(sum.size(), 0);
   for (size_t i = 0; i < arrived_milli.size(); ++i) {
     double arrived =
         100.0 * static_cast<double>(arrived_milli[i]) / static_cast<double>(capacity_milli);
-    if (std::lround(arrived) != percent) continue;
-    sum += 100.0 * static_cast<double>(allocated_milli[i]) / static_cast<double>(capacity_milli);
-    ++count;
+    long percent = std::lround(arrived);
+    if (percent < 0 || percent > top) continue;
+    sum[static_cast<size_t>(percent)] +=
+        100.0 * static_cast<double>(allocated_milli[i]) / static_cast<double>(capacity_milli);
+    ++count[static_cast<size_t>(percent)];
   }
-  return count == 0 ? -1.0 : sum / static_cast<double>(count);
+  for (size_t p = 0; p < sum.size(); ++p) {
+    sum[p] = count[p] == 0 ? -1.0 : sum[p] / static_cast<double>(count[p]);
+  }
+  return sum;
 }
 
 Result<FillResult> RunFillExperiment(const Inventory& inventory,

@@ -35,6 +35,8 @@ struct FillResult {
   // arrived share, rounded to a whole percent, equals `percent` (the
   // authors' "GPU allocated at X% arrived"); -1 when no pod falls there.
   double AllocatedAtArrivedPercent(int percent) const;
+  // The same for every percent 0..`top` in one pass over the pods.
+  std::vector<double> AllocatedByArrivedPercent(int top) const;
 };
 
 Result<FillResult> RunFillExperiment(const Inventory& inventory,

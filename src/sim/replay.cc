@@ -26,13 +26,14 @@ constexpr int kChartedResources[] = {kGpu, kCpu, kMemory, kSlots};
 // power of ten seconds, at least one second.
 Duration RoundStep(Duration span, int samples) {
   double raw = static_cast<double>(span) / samples / kMicrosPerSecond;
-  Duration step = kMicrosPerSecond;
+  int64_t step = 1;
   for (int64_t decade = 1; decade <= int64_t{1'000'000'000}; decade *= 10) {
     for (int64_t factor : {1, 2, 5}) {
-      if (static_cast<double>(decade * factor) >= raw) return Seconds(decade * factor);
+      step = decade * factor;
+      if (static_cast<double>(step) >= raw) return Seconds(step);
     }
   }
-  return step;
+  return Seconds(step);  // spans past ~60 years: the largest round step
 }
 
 // The share each leaf tenant is entitled to under weighted fair share: the
@@ -62,7 +63,9 @@ class Replayer {
 
  private:
   struct Running {
-    uint64_t request = 0;  // the request of its current run
+    // The request of its current run, or of its place in the queue; 0 before
+    // its (re)submission is answered.
+    uint64_t request = 0;
     Time start = 0;
     std::vector<std::pair<PoolIndex, ResourceVector>> by_pool;
     ResourceVector total;
@@ -83,9 +86,17 @@ class Replayer {
   void Grant(size_t job, const Decision& decision);
   void StopRunning(size_t job);
   void SettleUsage();
+  // Uncounts a job from the queue lengths if it was queued (not when it is
+  // granted or rejected at submission).
+  void LeaveQueue(size_t job) {
+    if (trace_.jobs[job].state != JobOutcome::State::kWaiting || running_[job].request == 0) return;
+    --queued_per_class_[static_cast<size_t>(trace_.jobs[job].priority_class)];
+    --waiting_;
+  }
   // A job arrives (+1) or leaves (-1): its demand counts as "arrived".
   void Present(size_t job, int sign);
-  // Shares, fair shares and Jain's index after an instant's events.
+  // Per-tenant series after an instant's events: shares, fair shares, Jain's
+  // index, and the GPU arrived and allocated (their sums over tenants).
   void UpdateShares();
   void CloseStep(Time boundary, Duration length);
 
@@ -102,18 +113,15 @@ class Replayer {
   ResourceVector cluster_capacity_;
   std::vector<ResourceVector> tenant_allocated_;
   std::vector<ResourceVector> tenant_demand_;  // of jobs waiting or running
-  std::vector<ResourceVector> job_demand_;     // all members of a job
+  std::vector<ResourceVector> job_demand_;     // all members of a job: resources x members
   int fair_slot_ = 0;                          // first fair-share slot (per tenant)
   int jain_slot_ = 0;
   int active_slot_ = 0;
   std::vector<int64_t> queued_per_class_;
-  std::vector<int64_t> job_gpu_;  // total milli-GPU a job asks for
   std::vector<Running> running_;  // by job
   std::unordered_map<uint64_t, size_t> job_of_request_;
   std::unordered_map<std::string, int> tenant_by_path_;
   std::priority_queue<Departure, std::vector<Departure>, std::greater<>> departures_;
-  int64_t arrived_milli_ = 0;
-  int64_t allocated_milli_ = 0;
   int64_t waiting_ = 0;
 };
 
@@ -211,7 +219,6 @@ Status Replayer::SetUp() {
 
   size_t jobs = workload_.jobs.size();
   trace_.jobs.resize(jobs);
-  job_gpu_.resize(jobs);
   job_demand_.resize(jobs);
   running_.resize(jobs);
   for (size_t j = 0; j < jobs; ++j) {
@@ -233,9 +240,11 @@ Status Replayer::SetUp() {
     }
     outcome.tenant = tenant;
     outcome.priority_class = priority_class;
-    job_gpu_[j] = job.request.member.resources[kGpu] * job.request.members;
-    for (int64_t m = 0; m < std::min<int64_t>(job.request.members, 4096); ++m) {
-      job_demand_[j].Add(job.request.member.resources);
+    for (int r = 0; r < kMaxResources; ++r) {
+      if (!CheckedMultiply(job.request.member.resources[r], job.request.members,
+                           &job_demand_[j][r])) {
+        return InvalidArgument(fmt::format("job {}: members x resources overflow", job.name));
+      }
     }
   }
   return Status::Ok();
@@ -255,11 +264,7 @@ Status Replayer::Handle(const Decision& decision, size_t job) {
   JobOutcome& outcome = trace_.jobs[job];
   switch (decision.kind) {
     case DecisionKind::kGranted:
-      if (outcome.state == JobOutcome::State::kWaiting && running_[job].request != 0) {
-        // It was waiting (queued before): it leaves the queue now.
-        --queued_per_class_[static_cast<size_t>(outcome.priority_class)];
-        --waiting_;
-      }
+      LeaveQueue(job);
       Grant(job, decision);
       break;
     case DecisionKind::kQueued:
@@ -268,10 +273,7 @@ Status Replayer::Handle(const Decision& decision, size_t job) {
       ++waiting_;
       break;
     case DecisionKind::kRejected:
-      if (outcome.state == JobOutcome::State::kWaiting && running_[job].request != 0) {
-        --queued_per_class_[static_cast<size_t>(outcome.priority_class)];
-        --waiting_;
-      }
+      LeaveQueue(job);
       Present(job, -1);
       outcome.state = JobOutcome::State::kRejected;
       outcome.end = decision.at;
@@ -337,7 +339,6 @@ void Replayer::Grant(size_t job, const Decision& decision) {
     }
   }
   tenant_allocated_[static_cast<size_t>(outcome.tenant)].Add(running.total);
-  allocated_milli_ += running.total[kGpu];
   departures_.push({decision.at + sim_job.duration, running.request, job});
 }
 
@@ -350,7 +351,6 @@ void Replayer::StopRunning(size_t job) {
     }
   }
   tenant_allocated_[static_cast<size_t>(trace_.jobs[job].tenant)].Subtract(running.total);
-  allocated_milli_ -= running.total[kGpu];
   Present(job, -1);
   running.by_pool.clear();
 }
@@ -437,7 +437,6 @@ void Replayer::CloseStep(Time boundary, Duration length) {
 }
 
 void Replayer::Present(size_t job, int sign) {
-  arrived_milli_ += sign * job_gpu_[job];
   ResourceVector& demand = tenant_demand_[static_cast<size_t>(trace_.jobs[job].tenant)];
   if (sign > 0) {
     demand.Add(job_demand_[job]);
@@ -462,7 +461,11 @@ void Replayer::UpdateShares() {
   size_t tenants = tenant_allocated_.size();
   std::vector<double> demand(tenants, 0.0);
   std::vector<size_t> active;
+  int64_t arrived_gpu = 0;
+  int64_t allocated_gpu = 0;
   for (size_t t = 0; t < tenants; ++t) {
+    arrived_gpu += tenant_demand_[t][kGpu];
+    allocated_gpu += tenant_allocated_[t][kGpu];
     series_.Set(share_slot_ + static_cast<int>(t), dominant(tenant_allocated_[t]));
     demand[t] = dominant(tenant_demand_[t]);
     if (demand[t] > 0 && trace_.entitlement[t] > 0) active.push_back(t);
@@ -472,6 +475,8 @@ void Replayer::UpdateShares() {
     double y = demand[b] / trace_.entitlement[b];
     return x != y ? x < y : a < b;
   });
+  series_.Set(arrived_slot_, static_cast<double>(arrived_gpu));
+  series_.Set(allocated_slot_, static_cast<double>(allocated_gpu));
   double remaining = 1.0;
   double weight = 0;
   for (size_t t : active) weight += trace_.entitlement[t];
@@ -575,8 +580,6 @@ Status Replayer::Run(const ReplayOptions& options) {
       series_.Set(queue_slot_ + static_cast<int>(c), static_cast<double>(queued_per_class_[c]));
     }
     UpdateShares();
-    series_.Set(arrived_slot_, static_cast<double>(arrived_milli_));
-    series_.Set(allocated_slot_, static_cast<double>(allocated_milli_));
     if (options.progress && next_arrival - reported >= 4096) {
       reported = next_arrival;
       options.progress(static_cast<double>(next_arrival) / static_cast<double>(jobs.size()));

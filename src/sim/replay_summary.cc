@@ -12,14 +12,6 @@ using Json = nlohmann::ordered_json;
 constexpr size_t kMaxShareSeries = 24;
 constexpr size_t kMaxBudgetEvents = 500;
 
-// Rounded to 6 decimals so that the JSON stays short and readable; NaN and
-// infinities become null.
-Json Number(double value) {
-  if (!std::isfinite(value)) return nullptr;
-  double rounded = std::round(value * 1e6) / 1e6;
-  return rounded == 0 ? 0.0 : rounded;  // no "-0.0"
-}
-
 double ToSeconds(Duration duration) { return static_cast<double>(duration) / kMicrosPerSecond; }
 
 Json Distribution(std::vector<double> values) {
@@ -32,17 +24,17 @@ Json Distribution(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   double sum = 0;
   for (double value : values) sum += value;
-  out["mean"] = Number(sum / static_cast<double>(values.size()));
-  out["p50"] = Number(Percentile(values, 0.50));
-  out["p95"] = Number(Percentile(values, 0.95));
-  out["p99"] = Number(Percentile(values, 0.99));
-  out["max"] = Number(values.back());
+  out["mean"] = JsonNumber(sum / static_cast<double>(values.size()));
+  out["p50"] = JsonNumber(Percentile(values, 0.50));
+  out["p95"] = JsonNumber(Percentile(values, 0.95));
+  out["p99"] = JsonNumber(Percentile(values, 0.99));
+  out["max"] = JsonNumber(values.back());
   return out;
 }
 
 Json Values(const std::vector<double>& values) {
   Json out = Json::array();
-  for (double value : values) out.push_back(Number(value));
+  for (double value : values) out.push_back(JsonNumber(value));
   return out;
 }
 
@@ -78,11 +70,17 @@ struct Group {
   }
   Json Attainment() const {
     if (with_objective == 0) return nullptr;
-    return Number(static_cast<double>(met_objective) / static_cast<double>(with_objective));
+    return JsonNumber(static_cast<double>(met_objective) / static_cast<double>(with_objective));
   }
 };
 
 }  // namespace
+
+Json JsonNumber(double value) {
+  if (!std::isfinite(value)) return nullptr;
+  double rounded = std::round(value * 1e6) / 1e6;
+  return rounded == 0 ? 0.0 : rounded;  // no "-0.0"
+}
 
 double Percentile(const std::vector<double>& sorted, double p) {
   double h = static_cast<double>(sorted.size() - 1) * p;
@@ -141,7 +139,7 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
   }
   // Jain's index averaged over the time two or more tenants had work.
   double active = time_mean(trace.active.values);
-  Json jain = active > 0 ? Number(time_mean(trace.jain.values) / active) : Json(nullptr);
+  Json jain = active > 0 ? JsonNumber(time_mean(trace.jain.values) / active) : Json(nullptr);
   int64_t cost = std::accumulate(trace.tenant_cost.begin(), trace.tenant_cost.end(), int64_t{0});
 
   Json run;
@@ -154,23 +152,24 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
   summary["rejected"] = all.rejected;
   summary["unfinished"] = all.jobs - all.finished - all.rejected;
   summary["preemptions"] = all.restarts;
-  summary["makespan_s"] = Number(ToSeconds(trace.end - trace.start));
+  summary["makespan_s"] = JsonNumber(ToSeconds(trace.end - trace.start));
   summary["wait_s"] = Distribution(all.waits);
   summary["jct_s"] = Distribution(all.completions);
   summary["gpu_utilization_mean"] =
-      trace.gpu_capacity > 0 ? Number(time_mean(trace.gpu_allocated.values) / trace.gpu_capacity)
-                             : Json(nullptr);
+      trace.gpu_capacity > 0
+          ? JsonNumber(time_mean(trace.gpu_allocated.values) / trace.gpu_capacity)
+          : Json(nullptr);
   double fragmentation = 0;
   for (double value : trace.fragmentation.values) fragmentation += value;
   summary["fragmentation_mean"] =
       trace.fragmentation.values.empty()
           ? Json(nullptr)
-          : Number(fragmentation / static_cast<double>(trace.fragmentation.values.size()));
+          : JsonNumber(fragmentation / static_cast<double>(trace.fragmentation.values.size()));
   summary["jain_index"] = std::move(jain);
-  summary["cost"] = Number(static_cast<double>(cost) / 1e6);
+  summary["cost"] = JsonNumber(static_cast<double>(cost) / 1e6);
   summary["slo_attainment"] = all.Attainment();
   summary["budget_events"] = trace.budget_events.size();
-  summary["lost_work_s"] = Number(ToSeconds(trace.lost_work_us));
+  summary["lost_work_s"] = JsonNumber(ToSeconds(trace.lost_work_us));
   run["summary"] = std::move(summary);
 
   Json class_list = Json::array();
@@ -185,8 +184,9 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
     entry["preempted"] = group.restarts;
     entry["wait_s"] = Distribution(group.waits);
     entry["jct_s"] = Distribution(group.completions);
-    entry["wait_objective_s"] =
-        trace.wait_objectives[c] > 0 ? Number(ToSeconds(trace.wait_objectives[c])) : Json(nullptr);
+    entry["wait_objective_s"] = trace.wait_objectives[c] > 0
+                                    ? JsonNumber(ToSeconds(trace.wait_objectives[c]))
+                                    : Json(nullptr);
     entry["slo_attainment"] = group.Attainment();
     class_list.push_back(std::move(entry));
   }
@@ -203,18 +203,18 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
     entry["rejected"] = group.rejected;
     entry["wait_s"] = Distribution(group.waits);
     entry["jct_s"] = Distribution(group.completions);
-    entry["cost"] = Number(static_cast<double>(trace.tenant_cost[t]) / 1e6);
-    entry["share_mean"] = Number(share_mean[t]);
-    entry["entitlement"] = Number(trace.entitlement[t]);
-    entry["fair_share_mean"] = Number(fair_mean[t]);
-    entry["share_deviation"] = Number(share_mean[t] - fair_mean[t]);
+    entry["cost"] = JsonNumber(static_cast<double>(trace.tenant_cost[t]) / 1e6);
+    entry["share_mean"] = JsonNumber(share_mean[t]);
+    entry["entitlement"] = JsonNumber(trace.entitlement[t]);
+    entry["fair_share_mean"] = JsonNumber(fair_mean[t]);
+    entry["share_deviation"] = JsonNumber(share_mean[t] - fair_mean[t]);
     tenant_list.push_back(std::move(entry));
   }
   run["tenants"] = std::move(tenant_list);
 
   Json series;
   Json times = Json::array();
-  for (size_t i = 0; i < steps; ++i) times.push_back(Number(ToSeconds(trace.step) * i));
+  for (size_t i = 0; i < steps; ++i) times.push_back(JsonNumber(ToSeconds(trace.step) * i));
   series["t_s"] = std::move(times);
   Json utilization = Json::array();
   for (const SampledSeries& sampled : trace.utilization) {
@@ -274,7 +274,7 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
     if (waits.empty()) continue;
     std::sort(waits.begin(), waits.end());
     Json quantiles = Json::array();
-    for (int q = 0; q <= 100; ++q) quantiles.push_back(Number(Percentile(waits, q / 100.0)));
+    for (int q = 0; q <= 100; ++q) quantiles.push_back(JsonNumber(Percentile(waits, q / 100.0)));
     cdf.push_back({{"class", trace.class_names[c]}, {"wait_s", std::move(quantiles)}});
   }
   run["wait_cdf"] = std::move(cdf);
@@ -282,7 +282,7 @@ Json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,
   Json events = Json::array();
   for (size_t i = 0; i < trace.budget_events.size() && i < kMaxBudgetEvents; ++i) {
     const ReplayTrace::BudgetEvent& event = trace.budget_events[i];
-    events.push_back({{"t_s", Number(ToSeconds(event.at - trace.start))},
+    events.push_back({{"t_s", JsonNumber(ToSeconds(event.at - trace.start))},
                       {"budget", event.budget},
                       {"kind", event.kind},
                       {"message", event.message}});

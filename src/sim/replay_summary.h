@@ -16,6 +16,10 @@ double Percentile(const std::vector<double>& sorted, double p);
 // equal, 1/n when one takes all; 1 for an empty or all-zero vector.
 double JainIndex(const std::vector<double>& x);
 
+// A figure for result.json: rounded to 6 decimals so the JSON stays short
+// and readable; NaN and infinities become null.
+nlohmann::ordered_json JsonNumber(double value);
+
 // One run of result.json (docs/sim.md, "Output"): summary, classes,
 // tenants, series, wait_cdf and budget_events of a replay, "fill": null.
 nlohmann::ordered_json SummarizeReplay(const ReplayTrace& trace, const std::string& policy,

@@ -60,6 +60,38 @@ class ProgressBar {
   int percent_ = -1;
 };
 
+// Every pod of an Alibaba pod list as a job: the published fill protocol
+// draws from them all, those never scheduled in production included (the
+// replay reader skips those).
+Result<Workload> AllAlibabaPods(const std::string& path) {
+  Result<std::vector<AlibabaPod>> pods = LoadAlibabaPods(path);
+  if (!pods.ok()) return pods.status();
+  Workload all;
+  all.source = path;
+  for (const AlibabaPod& pod : *pods) {
+    SimJob job;
+    job.name = pod.name;
+    job.submit = kTraceEpoch + Seconds(pod.creation_time);
+    job.duration = Seconds(1);  // fill mode: jobs never leave
+    job.request = AlibabaPodRequest(pod);
+    all.jobs.push_back(std::move(job));
+  }
+  return all;
+}
+
+// Trace `i` of the arguments, with its per-trace class, tenant and model.
+Result<Workload> LoadTrace(const SimCommandArgs& args, TraceFormat format, size_t i) {
+  if (format == TraceFormat::kAlibaba && args.mode == "fill") {
+    return AllAlibabaPods(args.traces[i]);
+  }
+  WorkloadOptions options;
+  options.seed = args.seed;
+  options.priority_class = PerTrace(args.classes, i, std::string());
+  options.tenant = PerTrace(args.tenants, i, std::string());
+  if (!args.model.empty()) options.model = args.model;
+  return LoadWorkload(format, args.traces[i], options);
+}
+
 Result<Workload> LoadInputs(const SimCommandArgs& args, TraceFormat format) {
   if (args.traces.empty()) return InvalidArgument("--trace: at least one trace file is required");
   for (const auto& [name, size] : {std::pair<const char*, size_t>{"--class", args.classes.size()},
@@ -77,31 +109,7 @@ Result<Workload> LoadInputs(const SimCommandArgs& args, TraceFormat format) {
     if (!(speedup > 0 && speedup <= 1e6)) {
       return InvalidArgument(fmt::format("--speedup: {} must be in (0, 1000000]", speedup));
     }
-    Result<Workload> workload = InvalidArgument("unreachable");
-    if (format == TraceFormat::kAlibaba && args.mode == "fill") {
-      // The published fill protocol draws from every pod of the file, those
-      // never scheduled in production included.
-      Result<std::vector<AlibabaPod>> pods = LoadAlibabaPods(args.traces[i]);
-      if (!pods.ok()) return pods.status();
-      Workload all;
-      all.source = args.traces[i];
-      for (const AlibabaPod& pod : *pods) {
-        SimJob job;
-        job.name = pod.name;
-        job.submit = kTraceEpoch + Seconds(pod.creation_time);
-        job.duration = Seconds(1);
-        job.request = AlibabaPodRequest(pod);
-        all.jobs.push_back(std::move(job));
-      }
-      workload = std::move(all);
-    } else {
-      WorkloadOptions options;
-      options.seed = args.seed;
-      options.priority_class = PerTrace(args.classes, i, std::string());
-      options.tenant = PerTrace(args.tenants, i, std::string());
-      if (!args.model.empty()) options.model = args.model;
-      workload = LoadWorkload(format, args.traces[i], options);
-    }
+    Result<Workload> workload = LoadTrace(args, format, i);
     if (!workload.ok()) return workload.status();
     if (speedup != 1.0 && !workload->jobs.empty()) {
       // Arrivals compressed towards the first: t' = t0 + (t - t0) / speedup.

@@ -12,11 +12,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json Rounded(double value) {
-  if (!std::isfinite(value)) return nullptr;
-  return std::round(value * 1e4) / 1e4;
-}
-
 // The fill experiment of one policy over the seeds: "fill" of result.json.
 Result<Json> RunFill(const Inventory& inventory, const EngineOptions& engine_options,
                      const std::vector<Request>& requests, const SimPolicy& policy,
@@ -33,37 +28,40 @@ Result<Json> RunFill(const Inventory& inventory, const EngineOptions& engine_opt
   Json out;
   out["seeds"] = seeds;
   out["target_ratio"] = options.target_ratio;
-  double at_100 = 0;
-  Json per_seed = Json::array();
+  // Per seed, GPU allocated (percent of capacity) at each arrived percent.
+  int top = static_cast<int>(std::lround(100 * options.target_ratio));
+  std::vector<std::vector<double>> by_seed;
   int64_t submitted = 0;
   int64_t failed = 0;
   for (const FillResult& result : *results) {
-    double value = result.AllocatedAtArrivedPercent(100);
-    per_seed.push_back(value < 0 ? Json(nullptr) : Rounded(value));
-    at_100 += value;
+    by_seed.push_back(result.AllocatedByArrivedPercent(std::max(top, 100)));
     submitted += result.pods_submitted;
     failed += result.pods_failed;
   }
-  bool all_reached = std::all_of(results->begin(), results->end(), [](const FillResult& r) {
-    return r.AllocatedAtArrivedPercent(100) >= 0;
-  });
-  out["allocated_at_100"] =
-      all_reached ? Rounded(at_100 / static_cast<double>(results->size())) : Json(nullptr);
-  out["per_seed_at_100"] = std::move(per_seed);
-  Json arrived = Json::array();
-  Json allocated = Json::array();
-  int top = static_cast<int>(std::lround(100 * options.target_ratio));
-  for (int percent = 0; percent <= top; ++percent) {
+  // The mean over the seeds that reached `percent`, or -1 when none did
+  // (`all`: only when every seed did).
+  auto mean_at = [&](int percent, bool all) {
     double sum = 0;
-    int count = 0;
-    for (const FillResult& result : *results) {
-      double value = result.AllocatedAtArrivedPercent(percent);
+    size_t count = 0;
+    for (const std::vector<double>& table : by_seed) {
+      double value = table[static_cast<size_t>(percent)];
       if (value < 0) continue;
       sum += value;
       ++count;
     }
+    if (count == 0 || (all && count < by_seed.size())) return -1.0;
+    return sum / static_cast<double>(count);
+  };
+  auto figure = [](double value) { return value < 0 ? Json(nullptr) : JsonNumber(value); };
+  Json per_seed = Json::array();
+  for (const std::vector<double>& table : by_seed) per_seed.push_back(figure(table[100]));
+  out["allocated_at_100"] = figure(mean_at(100, /*all=*/true));
+  out["per_seed_at_100"] = std::move(per_seed);
+  Json arrived = Json::array();
+  Json allocated = Json::array();
+  for (int percent = 0; percent <= top; ++percent) {
     arrived.push_back(percent);
-    allocated.push_back(count == 0 ? Json(nullptr) : Rounded(sum / count));
+    allocated.push_back(figure(mean_at(percent, /*all=*/false)));
   }
   out["curve"] = {{"arrived_pct", std::move(arrived)}, {"allocated_pct", std::move(allocated)}};
   out["pods_submitted"] = submitted;
