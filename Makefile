@@ -55,7 +55,8 @@ bench-smoke: build
 experiment: build
 	$(BUILD)/bench/fragmentation_experiment --trace-dir ../shared/traces/alibaba-gpu-2023
 
-# The simulator on the three published traces (docs/sim.md): reports in sim-out/.
+# The simulator on the three published traces and the synthetic agent workload
+# (docs/sim.md): reports in sim-out/.
 TRACES ?= ../shared/traces
 sim-experiments: build
 	$(BUILD)/allot sim --config examples/sim/philly.yaml --trace $(TRACES)/philly-pollux/philly.csv \
@@ -69,6 +70,8 @@ sim-experiments: build
 	  --trace $(TRACES)/alibaba-gpu-2023/openb_pod_list_default.csv \
 	  --nodes $(TRACES)/alibaba-gpu-2023/openb_node_list_gpu_node.csv \
 	  --policy first_fit,best_fit,frag_aware/fgd,frag_aware/host_aware --out sim-out/fill
+	$(BUILD)/allot sim --config examples/sim/agents-cluster.yaml --format synthetic \
+	  --trace examples/sim/agents.yaml --policy fifo,priority,fair_share --out sim-out/agents
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
