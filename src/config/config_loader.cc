@@ -112,16 +112,31 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
   }
 }
 
+// Seconds with up to six decimals ("0.25" for a realtime class); false on error.
+bool ReadObjective(Reader& reader, const YAML::Node& entry, const std::string& key,
+                   const std::string& path, Duration* out) {
+  const YAML::Node objective = entry[key];
+  if (!objective) return true;
+  std::string field = path + "." + key;
+  Result<int64_t> micros = ParseScaled(reader.Scalar(objective, field), kMicrosPerSecond, field);
+  if (!micros.ok() || *micros > Seconds(int64_t{366} * 86400)) {
+    reader.Fail(objective, field, "must be seconds, 0 to 31622400, at most 6 decimals");
+    return false;
+  }
+  *out = *micros;
+  return true;
+}
+
 void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityClass>* classes) {
   if (!list) return;
   if (!list.IsSequence()) return reader.Fail(list, "classes", "must be a list");
   for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
     const YAML::Node entry = list[i];
     std::string path = fmt::format("classes[{}]", i);
-    reader.OnlyKeys(
-        entry, path,
-        {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing", "max_wait",
-         "grace", "aging", "over_budget", "throttle_at", "over_reservation", "wait_objective"});
+    reader.OnlyKeys(entry, path,
+                    {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing",
+                     "max_wait", "grace", "aging", "over_budget", "throttle_at", "over_reservation",
+                     "wait_objective", "latency_objective"});
     if (!reader.ok()) return;
     PriorityClass c;
     c.name = reader.String(entry, "name", path, true);
@@ -145,15 +160,12 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
     c.max_wait = Seconds(reader.Integer(entry, "max_wait", path, 0, int64_t{10} * 366 * 86400));
     c.preemption_grace = Seconds(reader.Integer(entry, "grace", path, 0, int64_t{366} * 86400));
     c.aging = Seconds(reader.Integer(entry, "aging", path, 0, int64_t{366} * 86400));
-    if (const YAML::Node objective = entry["wait_objective"]) {
-      // Seconds with up to six decimals: "0.25" for a realtime class.
-      std::string field = path + ".wait_objective";
-      Result<int64_t> micros =
-          ParseScaled(reader.Scalar(objective, field), kMicrosPerSecond, field);
-      if (!micros.ok() || *micros > Seconds(int64_t{366} * 86400)) {
-        return reader.Fail(objective, field, "must be seconds, 0 to 31622400, at most 6 decimals");
-      }
-      c.wait_objective = *micros;
+    // wait_objective: the wait its requests should start within (allot sim);
+    // latency_objective: the gateway's cheapest routing takes endpoints whose
+    // latency is within it.
+    if (!ReadObjective(reader, entry, "wait_objective", path, &c.wait_objective) ||
+        !ReadObjective(reader, entry, "latency_objective", path, &c.latency_objective)) {
+      return;
     }
     std::string over_budget = reader.String(entry, "over_budget", path, false);
     if (!over_budget.empty() && over_budget != "reject" && over_budget != "wait") {
@@ -269,10 +281,11 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   Config config;
   Inventory& inventory = config.inventory;
   if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
-  reader.OnlyKeys(root, "config",
-                  {"resources", "placement", "ordering", "frag_measure", "frag_max_candidates",
-                   "gpu_models", "pools", "classes", "tenants", "currency", "time_zone",
-                   "default_estimate", "prices", "budgets", "server", "api_keys", "webhooks"});
+  reader.OnlyKeys(
+      root, "config",
+      {"resources", "placement", "ordering", "frag_measure", "frag_max_candidates", "gpu_models",
+       "pools", "classes", "tenants", "currency", "time_zone", "default_estimate", "prices",
+       "budgets", "server", "api_keys", "webhooks", "gateway"});
 
   std::vector<std::string> custom;
   if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
@@ -324,8 +337,10 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
       inventory.gpu_models.push_back(model);
     }
   }
+  // Pools may be left out when the gateway's endpoints make the inventory.
   const YAML::Node pools = root["pools"];
-  if (reader.ok() && (!pools || !pools.IsSequence() || pools.size() == 0)) {
+  if (reader.ok() &&
+      (pools ? !pools.IsSequence() || (pools.size() == 0 && !root["gateway"]) : !root["gateway"])) {
     reader.Fail(pools ? pools : root, "pools", "must be a non-empty list");
   }
   std::set<std::string> node_names;
@@ -360,6 +375,8 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
     ReadNodes(reader, entry["nodes"], path + ".nodes", static_cast<PoolIndex>(i),
               inventory.resources, &inventory, &node_names);
   }
+  if (!reader.ok()) return reader.error();
+  config_internal::ReadGatewayConfig(reader, root, &inventory, &node_names, &config.gateway);
   if (!reader.ok()) return reader.error();
   Status valid = inventory.Validate();
   if (!valid.ok()) {
@@ -411,6 +428,10 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
     return InvalidArgument(fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1,
                                        budget_status.message()));
   }
+  std::vector<std::string> priced;
+  for (const ModelPriceSpec& model : budgets.prices.models) priced.push_back(model.model);
+  config_internal::CheckGatewayPrices(reader, root, config.gateway, priced);
+  if (!reader.ok()) return reader.error();
   // The server's keys; API keys are bound to tenants of the tree.
   config_internal::ReadServerConfig(reader, root, *tenancy, &config.server);
   if (!reader.ok()) return reader.error();

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "config/gateway_config.h"
 #include "config/server_config.h"
 #include "engine/engine.h"
 #include "model/inventory.h"
@@ -17,6 +18,7 @@ struct Config {
   Inventory inventory;
   EngineOptions engine;
   ServerConfig server;
+  GatewayConfig gateway;
 };
 
 // Parses and validates YAML configuration text. Unknown keys, wrong types and

@@ -168,14 +168,19 @@ void ReadApiKeys(Reader& reader, const YAML::Node& list, const Tenancy& tenancy,
   for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
     const YAML::Node entry = list[i];
     const std::string path = fmt::format("api_keys[{}]", i);
-    reader.OnlyKeys(entry, path, {"name", "sha256", "tenant", "role"});
+    reader.OnlyKeys(entry, path, {"name", "sha256", "tenant", "role", "class"});
     if (!reader.ok()) return;
     ApiKeySpec key;
     key.name = reader.String(entry, "name", path, true);
     key.sha256 = reader.String(entry, "sha256", path, true);
     key.tenant = reader.String(entry, "tenant", path, true);
     std::string role = reader.String(entry, "role", path, true);
+    key.default_class = reader.String(entry, "class", path, false);
     if (!reader.ok()) return;
+    if (!key.default_class.empty() && tenancy.FindClass(key.default_class) < 0) {
+      return reader.Fail(entry["class"], path + ".class",
+                         "unknown priority class '" + key.default_class + "'");
+    }
     if (key.name.empty()) return reader.Fail(entry["name"], path + ".name", "must not be empty");
     if (!names.insert(key.name).second) {
       return reader.Fail(entry["name"], path + ".name",

@@ -34,6 +34,9 @@ struct ApiKeySpec {
   std::string sha256;  // 64 lowercase hex digits
   std::string tenant;  // path or unique name; "" or "/" = the root
   Role role = Role::kAgent;
+  // The class of its gateway calls when a call names none ("" = the
+  // engine's default class).
+  std::string default_class;
 };
 
 // The event kinds a webhook may subscribe to: the kinds of the events stream.

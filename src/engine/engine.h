@@ -230,6 +230,9 @@ class Engine {
   const std::string& CachedInfeasibility(const Request& request, const MemberDemand& demand);
   // Places every member or none; on success the cluster state holds it.
   bool TryPlace(const MemberDemand& demand, int64_t members, Placement* placement);
+  // A GPU-less member whose allowed pools all spread (Pool::spread): the
+  // allowed node with the most free slots. False leaves it to the policy.
+  bool PlaceSpread(const MemberDemand& demand, Placement* placement);
   // Returns to the cluster what `placement` took for members of `host`.
   void GiveBack(const ResourceVector& host, const Placement& placement);
   Lease& AddLease(RequestId id, const Request& request, const Resolved& resolved,
@@ -308,6 +311,7 @@ class Engine {
   std::unordered_map<RequestId, int> preempting_for_;     // victims in grace per request
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;
+  std::vector<NodeIndex> spread_nodes_;  // nodes of pools that spread
   std::unordered_map<std::string, RequestId> idempotency_;
   WorkloadModel workload_;
   PriceCatalog prices_;

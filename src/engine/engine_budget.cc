@@ -178,6 +178,10 @@ void Engine::FinishMetering(Lease& lease, EndReason reason, const UsageReport* u
     }
   }
   UsageRecord record = MakeRecord(lease, now_, EndReasonName(reason), tokens, estimated);
+  if (usage != nullptr) {
+    record.latency = usage->latency;
+    record.time_to_first_token = usage->time_to_first_token;
+  }
   record.labels = std::move(lease.labels);  // the lease ends: its labels move to the record
   if (lease.reserved_until > 0) {
     BudgetAmount reserved = AmountOf(lease, lease.reserved_until, nullptr);

@@ -51,7 +51,7 @@ Result<std::vector<UsageRecord>> ReadUsageCsv(std::string_view text,
     column_of[it->second] = c;
   }
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (column_of[i] == SIZE_MAX) {
+    if (column_of[i] == SIZE_MAX && !fields[i].optional) {
       return InvalidArgument(
           fmt::format("line {}: missing column '{}'", header.line, fields[i].name));
     }
@@ -68,6 +68,7 @@ Result<std::vector<UsageRecord>> ReadUsageCsv(std::string_view text,
     UsageRecord record;
     std::string_view start_text, end_text;
     for (size_t i = 0; i < fields.size(); ++i) {
+      if (column_of[i] == SIZE_MAX) continue;  // an optional column left out
       std::string_view cell = row.fields[column_of[i]];
       if (fields[i].id == UsageFieldId::kStart) start_text = cell;
       if (fields[i].id == UsageFieldId::kEnd) end_text = cell;

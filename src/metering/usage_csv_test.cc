@@ -101,10 +101,10 @@ TEST(UsageCsvTest, HeaderAndLayout) {
   EXPECT_EQ(header,
             "lease,start,end,start_us,end_us,tenant_path,priority_class,pool,location,model,"
             "labels,gpu_ms,gpu_memory_ms,cpu_ms,memory_ms,slots_ms,nvidia.com/mig-1g_ms,"
-            "tokens_input,tokens_cached_input,tokens_output,tokens_estimated,cost,end_reason,"
-            "overrun");
+            "tokens_input,tokens_cached_input,tokens_output,tokens_estimated,latency_us,ttft_us,"
+            "cost,end_reason,overrun");
   EXPECT_NE(text.find("\r\n7,2026-11-21T09:30:00Z,2026-11-21T09:30:01Z,1795253400000000,"
-                      "1795253401000000,acme,,,,,{},0,0,0,0,0,0,0,0,0,false,0.000001,released,"
+                      "1795253401000000,acme,,,,,{},0,0,0,0,0,0,0,0,0,false,0,0,0.000001,released,"
                       "false\r\n"),
             std::string::npos)
       << text;
@@ -189,7 +189,7 @@ TEST(UsageCsvTest, RejectsBadStructure) {
   EXPECT_EQ(ReadError(header_with("model,", "pool,")), "line 1: duplicate column 'pool'");
   EXPECT_EQ(ReadError(*WriteUsageCsv({}, *ResourceCatalog::Create({}))),
             "line 1: missing column 'nvidia.com/mig-1g_ms'");
-  EXPECT_EQ(ReadError(good + "1,2\r\n"), "line 3: 2 fields, the header has 24");
+  EXPECT_EQ(ReadError(good + "1,2\r\n"), "line 3: 2 fields, the header has 26");
   EXPECT_EQ(ReadError(good + "\"open"), "line 3: quoted field never closed (opened on line 3)");
   EXPECT_EQ(ReadError(good + "a\"b\r\n"),
             "line 3: quote inside unquoted field 1 (quote the whole field)");

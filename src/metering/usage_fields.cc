@@ -48,6 +48,8 @@ std::vector<UsageField> UsageFields(const ResourceCatalog& catalog) {
                                {kTokensCachedInput, "tokens_cached_input"},
                                {kTokensOutput, "tokens_output"},
                                {kTokensEstimated, "tokens_estimated"},
+                               {kLatencyUs, "latency_us", -1, true},
+                               {kTtftUs, "ttft_us", -1, true},
                                {kCost, "cost"},
                                {kEndReason, "end_reason"},
                                {kOverrun, "overrun"}});
@@ -64,6 +66,8 @@ UsageFieldType TypeOf(UsageFieldId id) {
     case kTokensInput:
     case kTokensCachedInput:
     case kTokensOutput:
+    case kLatencyUs:
+    case kTtftUs:
       return UsageFieldType::kInteger;
     case kTokensEstimated:
     case kOverrun:
@@ -110,6 +114,10 @@ std::string FieldText(const UsageRecord& r, const UsageField& field) {
       return std::to_string(r.tokens.output);
     case kTokensEstimated:
       return Bool(r.tokens_estimated);
+    case kLatencyUs:
+      return std::to_string(r.latency);
+    case kTtftUs:
+      return std::to_string(r.time_to_first_token);
     case kCost:
       return FormatMoney(r.cost);
     case kEndReason:
@@ -182,6 +190,10 @@ Status SetField(UsageRecord& r, const UsageField& field, std::string_view text,
       return count(r.tokens.output);
     case kTokensEstimated:
       return boolean(r.tokens_estimated);
+    case kLatencyUs:
+      return count(r.latency);
+    case kTtftUs:
+      return count(r.time_to_first_token);
     case kCost: {
       Result<Money> cost = ParseMoney(text, fmt::format("{}: cost", where));
       if (!cost.ok()) return cost.status();

@@ -28,6 +28,9 @@ namespace allot {
 //                         gpu_memory_ms, cpu_ms, memory_ms, slots_ms, ...)
 //   tokens_input, tokens_cached_input, tokens_output      counts
 //   tokens_estimated      true / false
+//   latency_us, ttft_us   a gateway call's latency and time to first token,
+//                         microseconds, 0 when not measured; optional when
+//                         read (files written before they existed)
 //   cost                  decimal in currency units, 6 decimals: "1.250000"
 //   end_reason            text, not empty
 //   overrun               true / false
@@ -48,6 +51,8 @@ enum class UsageFieldId {
   kTokensCachedInput,
   kTokensOutput,
   kTokensEstimated,
+  kLatencyUs,
+  kTtftUs,
   kCost,
   kEndReason,
   kOverrun,
@@ -57,6 +62,7 @@ struct UsageField {
   UsageFieldId id;
   std::string name;
   int resource = -1;  // catalog index, kResourceMs only
+  bool optional = false;  // a reader takes a record without it (value 0)
 };
 
 // All fields in write order for `catalog`.

@@ -164,7 +164,7 @@ Result<std::vector<UsageRecord>> ReadUsageJsonl(std::string_view text,
       ALLOT_RETURN_IF_ERROR(SetField(record, field, *value, where));
     }
     for (size_t i = 0; i < fields.size(); ++i) {
-      if (!seen[i]) {
+      if (!seen[i] && !fields[i].optional) {
         return InvalidArgument(fmt::format("{}: missing field '{}'", where, fields[i].name));
       }
     }

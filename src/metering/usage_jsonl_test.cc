@@ -88,7 +88,8 @@ TEST(UsageJsonlTest, Layout) {
             "\"model\":\"\",\"labels\":{\"team\":\"ml\"},\"gpu_ms\":2000000,\"gpu_memory_ms\":0,"
             "\"cpu_ms\":0,\"memory_ms\":0,\"slots_ms\":0,\"nvidia.com/mig-1g_ms\":0,"
             "\"tokens_input\":4,\"tokens_cached_input\":1,\"tokens_output\":2,"
-            "\"tokens_estimated\":false,\"cost\":\"1.250000\",\"end_reason\":\"released\","
+            "\"tokens_estimated\":false,\"latency_us\":0,\"ttft_us\":0,\"cost\":\"1.250000\",\"end_"
+            "reason\":\"released\","
             "\"overrun\":false}\n");
 }
 
@@ -101,6 +102,23 @@ TEST(UsageJsonlTest, AcceptsReorderedKeysBlankLinesAndCrlf) {
   Result<std::vector<UsageRecord>> back = ReadUsageJsonl("\n" + reordered + "\n\n", Catalog());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, std::vector<UsageRecord>{Record(1)});
+}
+
+TEST(UsageJsonlTest, GatewayMeasuresRoundTripAndMayBeAbsent) {
+  UsageRecord call = Record(3);
+  call.latency = 41'250;
+  call.time_to_first_token = 9'000;
+  std::string line = *WriteUsageJsonl({call}, Catalog());
+  EXPECT_NE(line.find("\"latency_us\":41250,\"ttft_us\":9000,"), std::string::npos) << line;
+  Result<std::vector<UsageRecord>> back = ReadUsageJsonl(line, Catalog());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, std::vector<UsageRecord>{call});
+  // Lines written before the gateway existed have neither field: both read as 0.
+  std::string old = Replace(Line(1), "\"latency_us\":0,\"ttft_us\":0,", "");
+  back = ReadUsageJsonl(old, Catalog());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, std::vector<UsageRecord>{Record(1)});
+  EXPECT_EQ(ReadError(Replace(line, "41250", "-1")), "line 1: latency_us: '-1' is negative");
 }
 
 TEST(UsageJsonlTest, RejectsBadInputsNamingLineAndField) {

@@ -51,7 +51,11 @@ struct UsageRecord {
   Money cost = 0;                 // actual cost, micro-units of the currency
   std::string end_reason;         // released, cancelled, expired, node_down, preempted, running
   bool tokens_estimated = false;  // usage never reported: tokens estimated
-  bool overrun = false;           // ran past every budget reservation it could get
+  // A model call through the gateway: from the call's arrival to its last
+  // byte to the client, and to its first generated token (0: not measured).
+  Duration latency = 0;
+  Duration time_to_first_token = 0;
+  bool overrun = false;  // ran past every budget reservation it could get
 
   friend bool operator==(const UsageRecord&, const UsageRecord&) = default;
 };
@@ -61,6 +65,8 @@ struct UsageRecord {
 struct UsageReport {
   TokenCounts tokens;
   bool tokens_estimated = false;
+  Duration latency = 0;              // see UsageRecord
+  Duration time_to_first_token = 0;  // see UsageRecord
 };
 
 }  // namespace allot

@@ -47,6 +47,10 @@ struct Pool {
   std::string name;
   int gpu_model = -1;  // index into Inventory::gpu_models, -1 for CPU-only pools
   Tier tier = Tier::kOnDemand;
+  // Members without GPUs go to the node with the most free slots (least
+  // loaded) instead of the policy's choice: the replicas of an inference
+  // endpoint, which should share calls evenly rather than fill up in turn.
+  bool spread = false;
 };
 
 struct Device {

@@ -34,7 +34,7 @@ std::string_view BearerToken(std::string_view header) {
 }
 
 Principal RootPrincipal(std::string key_name, Role role) {
-  return Principal{std::move(key_name), 0, "", role};
+  return Principal{std::move(key_name), 0, "", role, ""};
 }
 
 }  // namespace
@@ -100,7 +100,8 @@ Result<KeyStore> KeyStore::Create(const std::vector<ApiKeySpec>& keys, const Ten
     if (key.role == Role::kAdmin && tenant != 0) {
       return InvalidArgument(where + ".role: an admin key must be bound to the root");
     }
-    Principal principal{key.name, tenant, tenancy.tenant(tenant).path, key.role};
+    Principal principal{key.name, tenant, tenancy.tenant(tenant).path, key.role,
+                        key.default_class};
     if (!store.by_hash_.emplace(key.sha256, std::move(principal)).second) {
       return InvalidArgument(where + ".sha256: the same key as another entry");
     }

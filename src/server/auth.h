@@ -27,6 +27,7 @@ struct Principal {
   int tenant = 0;           // index in the Tenancy; 0 = the root
   std::string tenant_path;  // "" for the root
   Role role = Role::kAgent;
+  std::string default_class;  // its gateway calls' class when they name none
 };
 
 // The configured API keys, looked up by the hash of the presented key.

@@ -196,7 +196,11 @@ std::string CommandToJson(const Command& command, const ResourceCatalog& resourc
     writer.BeginObject();
     writer.Field("cached_input_tokens", command.usage.tokens.cached_input);
     writer.Field("input_tokens", command.usage.tokens.input);
+    if (command.usage.latency > 0) writer.Field("latency_us", command.usage.latency);
     writer.Field("output_tokens", command.usage.tokens.output);
+    if (command.usage.time_to_first_token > 0) {
+      writer.Field("ttft_us", command.usage.time_to_first_token);
+    }
     writer.EndObject();
     if (command.usage.tokens_estimated) writer.Field("usage_estimated", true);
   }

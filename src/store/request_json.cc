@@ -196,8 +196,8 @@ json RequestToJson(const Request& request, const ResourceCatalog& resources) {
 }
 
 Result<UsageReport> UsageReportFromJson(const json& body, std::string_view field) {
-  static constexpr std::array<std::string_view, 3> kFields = {"input_tokens", "cached_input_tokens",
-                                                              "output_tokens"};
+  static constexpr std::array<std::string_view, 5> kFields = {
+      "input_tokens", "cached_input_tokens", "output_tokens", "latency_us", "ttft_us"};
   Result<ObjectReader> opened = ObjectReader::Open(body, std::string(field), kFields);
   if (!opened.ok()) return opened.status();
   const ObjectReader& object = *opened;
@@ -206,6 +206,10 @@ Result<UsageReport> UsageReportFromJson(const json& body, std::string_view field
   ALLOT_RETURN_IF_ERROR(
       object.Int("cached_input_tokens", 0, kMaxTokens, &usage.tokens.cached_input));
   ALLOT_RETURN_IF_ERROR(object.Int("output_tokens", 0, kMaxTokens, &usage.tokens.output));
+  // A gateway call's measures, microseconds (at most a year).
+  constexpr int64_t kMaxMeasure = int64_t{366} * 86400 * kMicrosPerSecond;
+  ALLOT_RETURN_IF_ERROR(object.Int("latency_us", 0, kMaxMeasure, &usage.latency));
+  ALLOT_RETURN_IF_ERROR(object.Int("ttft_us", 0, kMaxMeasure, &usage.time_to_first_token));
   if (usage.tokens.cached_input > usage.tokens.input) {
     return InvalidArgument(object.Field("cached_input_tokens") +
                            ": must be <= input_tokens (cached tokens are part of the input)");
@@ -214,9 +218,12 @@ Result<UsageReport> UsageReportFromJson(const json& body, std::string_view field
 }
 
 json UsageReportToJson(const UsageReport& usage) {
-  return {{"input_tokens", usage.tokens.input},
-          {"cached_input_tokens", usage.tokens.cached_input},
-          {"output_tokens", usage.tokens.output}};
+  json out = {{"input_tokens", usage.tokens.input},
+              {"cached_input_tokens", usage.tokens.cached_input},
+              {"output_tokens", usage.tokens.output}};
+  if (usage.latency > 0) out["latency_us"] = usage.latency;
+  if (usage.time_to_first_token > 0) out["ttft_us"] = usage.time_to_first_token;
+  return out;
 }
 
 }  // namespace allot

@@ -53,6 +53,8 @@ struct PriorityClass {
   // The wait its requests should start within (0 = none). The engine does
   // not act on it; reports (allot sim) measure how often it is met.
   Duration wait_objective = 0;
+  // The latency the class's model calls need (gateway routing); 0: none.
+  Duration latency_objective = 0;
   // Budgets (budget/budget.h). Over a hard limit a request is rejected, or
   // when `queue_over_budget` waits for the next period. With
   // `throttle_percent` > 0 it waits once a budget on its path is that full,
