@@ -394,6 +394,7 @@ void Call::Send() {
   Connection& c = *connection;
   head = UpstreamHead();
   parser.emplace(&head, &c.pending);
+  if (request.method == "HEAD") parser->skip(true);  // a head only, whatever it says
   c.pending.clear();
   c.buffer.clear();
   received = false;

@@ -48,7 +48,8 @@ struct UpstreamRequest {
   std::string body;             // JSON; with a body: Content-Type application/json
   std::string authorization;    // the full header value ("Bearer sk-..."); empty: none
   std::string accept;           // e.g. "text/event-stream"; empty: none
-  // More header fields, sent as given (no CR/LF allowed, as in the above).
+  // More header fields, sent as given (no CR/LF allowed, as in the above);
+  // not Host, User-Agent, Content-Type or Content-Length, which are set here.
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
@@ -83,7 +84,8 @@ struct UpstreamTimeouts {
 };
 
 // One per io_context; not thread-safe: use it on the io_context's thread only
-// (Start may also be called before the io_context runs).
+// (Start may also be called before the io_context runs). Destroy it before
+// the io_context.
 class UpstreamClient {
  public:
   explicit UpstreamClient(boost::asio::io_context& ioc, size_t max_idle_per_host = 256);

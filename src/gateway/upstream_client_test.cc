@@ -261,6 +261,34 @@ TEST_F(UpstreamClientTest, GetHasNoBodyHeaders) {
   EXPECT_EQ(seen.find("Content-Type"), std::string::npos) << seen;
 }
 
+TEST_F(UpstreamClientTest, HeadResponseHasNoBody) {
+  LoopbackServer server([&](LoopbackConnection& connection) {
+    for (int i = 0; i < 2; ++i) {
+      connection.ReadRequest();
+      connection.Write(i == 0 ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+                              : HttpReply(200, "after"));
+    }
+    connection.WaitForPeerClose(2000);
+  });
+  UpstreamClient client(ioc_);
+  UpstreamRequest request;
+  request.method = "HEAD";
+  request.target = "/health";
+  Outcome head;
+  client.Start(Url(server), std::move(request), Record(head));
+  ASSERT_TRUE(RunUntilDone(head));
+  ASSERT_TRUE(head.done->ok()) << head.done->ToString();
+  EXPECT_EQ(head.head->content_length, 5);
+  EXPECT_TRUE(head.chunks.empty());
+  // The connection is in step for the next call.
+  Outcome next;
+  client.Start(Url(server), Post(), Record(next));
+  ASSERT_TRUE(RunUntilDone(next));
+  ASSERT_TRUE(next.done->ok()) << next.done->ToString();
+  EXPECT_EQ(next.Body(), "after");
+  EXPECT_EQ(client.connections_opened(), 1u);
+}
+
 // The server sends each SSE frame only after the client has handed the
 // previous one to on_data: a client that waited for the end would never get
 // the second frame (the server gives up after 2 s and the test fails).
