@@ -20,7 +20,9 @@ std::string Dump(const json& value) {
 // ---------------------------------------------------------------------------
 // A forward-only reader over JSON text that skips what it does not need
 // without building values: the gateway reads a response's usage and text
-// sizes without converting (say) an embedding's thousands of floats.
+// sizes without converting (say) an embedding's thousands of floats. Checks
+// the JSON grammar as it goes, except that string bytes are not checked to be
+// valid UTF-8.
 
 class Cursor {
  public:
@@ -53,10 +55,13 @@ class Cursor {
     int64_t bytes = 0;
     while (true) {
       size_t start = i_;
-      while (i_ < s_.size() && s_[i_] != '"' && s_[i_] != '\\') ++i_;
+      while (i_ < s_.size() && s_[i_] != '"' && s_[i_] != '\\' &&
+             static_cast<unsigned char>(s_[i_]) >= 0x20) {
+        ++i_;
+      }
       bytes += static_cast<int64_t>(i_ - start);
       if (out != nullptr) out->append(s_.data() + start, i_ - start);
-      if (i_ >= s_.size()) return -1;
+      if (i_ >= s_.size() || static_cast<unsigned char>(s_[i_]) < 0x20) return -1;
       if (s_[i_] == '"') {
         ++i_;
         return bytes;
@@ -90,16 +95,13 @@ class Cursor {
         case 'u': {
           uint32_t code = 0;
           if (!Hex4(&code)) return -1;
-          if (code >= 0xD800 && code <= 0xDBFF && i_ + 1 < s_.size() && s_[i_] == '\\' &&
-              s_[i_ + 1] == 'u') {
-            size_t save = i_;
-            i_ += 2;
+          if (code >= 0xDC00 && code <= 0xDFFF) return -1;  // a lone low surrogate
+          if (code >= 0xD800 && code <= 0xDBFF) {           // must pair with a low one
             uint32_t low = 0;
-            if (Hex4(&low) && low >= 0xDC00 && low <= 0xDFFF) {
-              code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-            } else {
-              i_ = save;  // a lone high surrogate; the next escape stands alone
-            }
+            if (i_ + 1 >= s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u') return -1;
+            i_ += 2;
+            if (!Hex4(&low) || low < 0xDC00 || low > 0xDFFF) return -1;
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
           }
           bytes += AppendUtf8(code, out);
           continue;
@@ -235,18 +237,30 @@ class Cursor {
     return true;
   }
 
+  // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
   bool Number() {
-    size_t start = i_;
-    while (i_ < s_.size()) {
-      char ch = s_[i_];
-      if ((ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' ||
-          ch == 'E') {
-        ++i_;
-      } else {
-        break;
-      }
+    auto digit = [&] { return i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9'; };
+    auto digits = [&] {
+      if (!digit()) return false;
+      while (digit()) ++i_;
+      return true;
+    };
+    if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    if (i_ < s_.size() && s_[i_] == '0') {
+      ++i_;
+    } else if (!digits()) {
+      return false;
     }
-    return i_ > start;
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (!digits()) return false;
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits()) return false;
+    }
+    return true;
   }
 
   std::string_view s_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace allot::gateway {
@@ -388,6 +389,40 @@ TEST(OpenAiWireTest, TruncatedBodiesNeverReportUsage) {
     EXPECT_FALSE(SummarizeChunk(body.substr(0, cut)).valid) << cut;
   }
   EXPECT_TRUE(SummarizeResponse(body).usage.present);
+}
+
+TEST(OpenAiWireTest, MangledBodiesAreReadSafely) {
+  const std::string body =
+      R"({"id":"c","choices":[{"index":0,"message":{"content":"a\u00e9\ud83d\ude00\"b",)"
+      R"("tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}}],"x":[1,-2.5e3,true,null,[{}]],)"
+      R"("usage":{"prompt_tokens":12,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":1}}})";
+  ASSERT_TRUE(SummarizeResponse(body).usage.present);
+  std::mt19937 rng(11);
+  const std::string alphabet = "{}[]\":,\\u0e9d-. \n";
+  for (int round = 0; round < 5000; ++round) {
+    std::string mangled = body;
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = rng() % mangled.size();
+      switch (rng() % 3) {
+        case 0:
+          mangled[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          mangled.erase(at, 1 + rng() % 8);
+          break;
+        default:
+          mangled.insert(at, 1, alphabet[rng() % alphabet.size()]);
+      }
+      if (mangled.empty()) mangled = "{";
+    }
+    ResponseSummary summary = SummarizeResponse(mangled);
+    ChunkSummary chunk = SummarizeChunk(mangled);
+    EXPECT_GE(summary.output_text_bytes, 0);
+    // The scanner checks the grammar as nlohmann does (ASCII here).
+    json parsed = json::parse(mangled, nullptr, false);
+    EXPECT_EQ(chunk.valid, !parsed.is_discarded() && parsed.is_object()) << mangled;
+  }
 }
 
 TEST(OpenAiWireTest, SummarizeChunkReadsDeltas) {
