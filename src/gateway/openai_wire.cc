@@ -114,6 +114,25 @@ class Cursor {
     }
   }
 
+  // At a '"': whether the string equals `want` (unescaped); *ok = false when
+  // it is malformed.
+  bool StringEquals(std::string_view want, bool* ok) {
+    size_t begin = i_ + 1;
+    size_t before = i_;
+    if (String() < 0) {
+      *ok = false;
+      return false;
+    }
+    std::string_view raw = s_.substr(begin, i_ - 1 - begin);
+    if (raw.find('\\') == std::string_view::npos) return raw == want;
+    std::string decoded;
+    size_t after = i_;
+    i_ = before;
+    String(&decoded);
+    i_ = after;
+    return decoded == want;
+  }
+
   // Skips one value of any kind. False when malformed.
   bool SkipValue(int depth = 0) {
     if (depth > kMaxScanDepth) return false;
@@ -267,6 +286,63 @@ class Cursor {
   size_t i_ = 0;
 };
 
+// A token count as UsageFromJson reads it: from 0 to kMaxTokensPerCall;
+// `missing` when null, -1 when of another kind or out of range. False when
+// the JSON is malformed.
+bool ReadCount(Cursor& c, int64_t missing, int64_t* out) {
+  char first = c.Peek();
+  if (first == 'n') {
+    *out = missing;
+    return c.SkipValue();
+  }
+  if (first != '-' && (first < '0' || first > '9')) {
+    *out = -1;
+    return c.SkipValue();
+  }
+  size_t begin = c.pos();
+  if (!c.SkipValue()) return false;
+  std::string_view raw = c.Slice(begin);
+  *out = -1;
+  if (raw.find_first_of(".eE") != std::string_view::npos) return true;  // not an integer
+  bool negative = raw.front() == '-';
+  if (negative) raw.remove_prefix(1);
+  int64_t value = 0;
+  for (char ch : raw) {
+    value = value * 10 + (ch - '0');
+    if (value > kMaxTokensPerCall) return true;
+  }
+  if (negative && value != 0) return true;  // "-0" is 0
+  *out = value;
+  return true;
+}
+
+// A usage object, by the rules of UsageFromJson, without building it.
+bool ReadUsage(Cursor& c, ParsedUsage* usage) {
+  *usage = {};
+  if (c.Peek() != '{') return c.SkipValue();
+  int64_t prompt = -1;
+  int64_t completion = 0;
+  int64_t cached = 0;
+  bool ok = c.Object([&](std::string_view key, Cursor& c) {
+    if (key == "prompt_tokens") return ReadCount(c, -1, &prompt);
+    if (key == "completion_tokens") return ReadCount(c, 0, &completion);
+    if (key == "prompt_tokens_details") {
+      cached = 0;
+      if (c.Peek() != '{') return c.SkipValue();
+      return c.Object([&](std::string_view key, Cursor& c) {
+        if (key == "cached_tokens") return ReadCount(c, 0, &cached);
+        return c.SkipValue();
+      });
+    }
+    return c.SkipValue();
+  });
+  if (!ok) return false;
+  if (prompt < 0 || completion < 0 || cached < 0 || cached > prompt) return true;
+  usage->present = true;
+  usage->tokens = TokenCounts{.input = prompt, .cached_input = cached, .output = completion};
+  return true;
+}
+
 // Generated text in one choice's message (or delta).
 struct TextTally {
   int64_t bytes = 0;
@@ -353,13 +429,8 @@ TopLevel ScanTopLevel(std::string_view text) {
   bool ok = c.Object([&](std::string_view key, Cursor& c) {
     if (key == "usage") {
       if (c.Peek() == 'n') return c.SkipValue();  // null
-      size_t begin = c.pos();
-      if (!c.SkipValue()) return false;
       top.has_usage = true;
-      top.usage = {};
-      json usage = json::parse(c.Slice(begin), nullptr, false);
-      if (!usage.is_discarded()) top.usage = UsageFromJson(usage);
-      return true;
+      return ReadUsage(c, &top.usage);
     }
     if (key == "choices") return TallyChoices(c, top.tally);
     if (key == "error") {
@@ -368,10 +439,9 @@ TopLevel ScanTopLevel(std::string_view text) {
     }
     if (key == "object") {  // vLLM's older error shape: {"object":"error","message":...}
       if (c.Peek() != '"') return c.SkipValue();
-      std::string value;
-      if (c.String(&value) < 0) return false;
-      if (value == "error") top.error = true;
-      return true;
+      bool ok = true;
+      if (c.StringEquals("error", &ok)) top.error = true;
+      return ok;
     }
     return c.SkipValue();
   });

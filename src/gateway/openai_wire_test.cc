@@ -324,12 +324,24 @@ TEST(OpenAiWireTest, MalformedUsageCountsAsAbsent) {
       }) {
     std::string body = R"({"choices":[],"usage":)" + usage + "}";
     EXPECT_FALSE(UsageFromBody(body).present) << usage;
+    EXPECT_FALSE(UsageFromJson(json::parse(usage)).present) << usage;
   }
   EXPECT_FALSE(UsageFromBody(R"({"choices":[]})").present);
   EXPECT_FALSE(UsageFromBody("not json").present);
   EXPECT_FALSE(UsageFromBody("").present);
-  EXPECT_TRUE(
-      UsageFromBody(R"({"usage":{"prompt_tokens":4294967296,"completion_tokens":0}})").present);
+  // The scanner and the DOM reader agree on what is well formed.
+  for (std::string usage : {
+           R"({"prompt_tokens":4294967296,"completion_tokens":0})",
+           R"({"prompt_tokens":-0,"completion_tokens":0})",
+           R"({"prompt_tokens":7,"completion_tokens":null,"prompt_tokens_details":5})",
+           R"({"prompt_tokens":7,"prompt_tokens_details":{"cached_tokens":null}})",
+           R"({"prompt_tokens":1,"prompt_tokens":7,"prompt_tokens_details":{"cached_tokens":7}})",
+           R"({"prompt_tokens":7,"total_tokens":7,"x":[{"prompt_tokens":-1}]})",
+       }) {
+    ParsedUsage scanned = UsageFromBody(R"({"usage":)" + usage + "}");
+    EXPECT_TRUE(scanned.present) << usage;
+    EXPECT_EQ(scanned, UsageFromJson(json::parse(usage))) << usage;
+  }
 }
 
 TEST(OpenAiWireTest, UsageIsTheTopLevelOneNotTextThatLooksLikeIt) {
@@ -422,6 +434,12 @@ TEST(OpenAiWireTest, MangledBodiesAreReadSafely) {
     // The scanner checks the grammar as nlohmann does (ASCII here).
     json parsed = json::parse(mangled, nullptr, false);
     EXPECT_EQ(chunk.valid, !parsed.is_discarded() && parsed.is_object()) << mangled;
+    if (chunk.valid) {
+      ParsedUsage dom;
+      if (auto it = parsed.find("usage"); it != parsed.end()) dom = UsageFromJson(*it);
+      EXPECT_EQ(chunk.usage, dom) << mangled;
+      EXPECT_EQ(summary.usage, dom) << mangled;
+    }
   }
 }
 
