@@ -2,18 +2,21 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <unordered_set>
 
+#include "server/gateway.h"
 #include "server/metrics.h"
 
 namespace allot {
@@ -44,6 +47,7 @@ bool IsNumber(std::string_view s) {
 // Outlives the io_context: sessions destroyed with it still read it.
 struct ServerState {
   Service* service = nullptr;  // null once the service has shut down
+  Gateway* gateway = nullptr;
   size_t max_body = 1 << 20;
   int64_t max_connections = 1024;
   std::chrono::microseconds idle_timeout{60'000'000};
@@ -93,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   ~Session() {
     if (subscription_ != 0 && state_.service != nullptr) state_.service->Unsubscribe(subscription_);
+    // (A gateway call holds its session until it ends: none is left here.)
     state_.sessions.erase(this);
     --state_.connections;
     if (state_.service != nullptr) state_.service->metrics()->SetConnections(state_.connections);
@@ -134,6 +139,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     unsigned version = 11;
     if (ec) {
+      std::string_view target(parser_->get().target().data(), parser_->get().target().size());
+      if (ec == http::error::body_limit && state_.gateway != nullptr &&
+          state_.gateway->Serves(target.substr(0, target.find('?')))) {
+        // OpenAI clients read OpenAI-shaped errors.
+        std::string message =
+            fmt::format("body: larger than {} bytes (server.max_body_bytes)", state_.max_body);
+        return Write(ServiceReply{413, Gateway::ErrorBody(413, message, "body")}, version, false);
+      }
       ServiceReply reply =
           ec == http::error::body_limit
               ? CodedErrorReply(413, "payload_too_large",
@@ -156,6 +169,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (request.method() == http::verb::get && raw_target.starts_with("/v1/events") &&
         (raw_target.size() == 10 || raw_target[10] == '?')) {
       return StartStream(request);
+    }
+    std::string_view path = raw_target.substr(0, raw_target.find('?'));
+    if (state_.gateway != nullptr && state_.gateway->Serves(path)) {
+      return StartCall(request, path, keep_alive);
     }
     ServiceRequest api;
     api.method = method_;
@@ -189,6 +206,107 @@ class Session : public std::enable_shared_from_this<Session> {
                         if (ec || !keep_alive) return self->Close();
                         self->Read();
                       });
+  }
+
+  // A gateway call: answered whole, or streamed with chunked encoding. The
+  // responder holds the session until the call ends.
+  void StartCall(http::request<http::string_body>& request, std::string_view path,
+                 bool keep_alive) {
+    CallInput input;
+    input.method = method_;
+    input.path = std::string(path);
+    input.body = std::move(request.body());
+    input.content_type = std::string(request[http::field::content_type]);
+    input.authorization = std::string(request[http::field::authorization]);
+    input.class_header = std::string(request["X-Allot-Class"]);
+    input.tenant_header = std::string(request["X-Allot-Tenant"]);
+    input.session_header = std::string(request["X-Allot-Session"]);
+    if (input.session_header.empty()) input.session_header = std::string(request["X-Session-Id"]);
+    unsigned version = request.version();
+    ++state_.in_flight;
+    in_call_ = true;
+    ++call_generation_;
+    call_keep_alive_ = keep_alive && version >= 11;
+    std::shared_ptr<Session> self = shared_from_this();
+    CallResponder responder;
+    responder.reply = [self, version](int status, std::string_view content_type, std::string body,
+                                      std::string) {
+      self->EndCall();
+      ServiceReply reply{status, std::move(body), std::string(content_type)};
+      self->Write(std::move(reply), version, self->call_keep_alive_);
+    };
+    responder.start_stream = [self](int status, std::string_view content_type) {
+      self->StartChunked(status, content_type);
+    };
+    responder.write = [self](std::string_view bytes) { return self->PushChunk(bytes); };
+    responder.end_stream = [self] { self->EndChunked(); };
+    uint64_t call = state_.gateway->Handle(std::move(input), std::move(responder));
+    if (in_call_ && call != 0) {
+      call_ = call;
+      WatchClient();
+    }
+  }
+
+  // Notices a client that closes while its call waits or streams: the call
+  // is then cancelled upstream (Gateway::ClientGone).
+  void WatchClient() {
+    uint64_t generation = call_generation_;
+    socket_.async_wait(
+        tcp::socket::wait_read, [self = shared_from_this(), generation](beast::error_code ec) {
+          if (ec || self->closed_ || !self->in_call_ || generation != self->call_generation_) {
+            return;
+          }
+          char byte = 0;
+          ssize_t n = ::recv(self->socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            self->Close();
+          } else if (n < 0) {
+            self->WatchClient();
+          }
+          // n > 0: a pipelined request; it is read after this call.
+        });
+  }
+
+  void EndCall() {
+    if (!in_call_) return;
+    in_call_ = false;
+    call_ = 0;
+    --state_.in_flight;
+  }
+
+  void StartChunked(int status, std::string_view content_type) {
+    if (closed_) return;
+    beast::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+    std::string head = fmt::format("HTTP/1.1 {} ", status);
+    head.append(reason.data(), reason.size());
+    head += "\r\nServer: allot\r\nContent-Type: ";
+    head += content_type;
+    head += "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    if (!call_keep_alive_ || state_.draining) head += "Connection: close\r\n";
+    head += "\r\n";
+    chunked_ = true;
+    Push(head);
+  }
+
+  bool PushChunk(std::string_view bytes) {
+    if (closed_ || !chunked_) return false;
+    if (bytes.empty()) return true;
+    std::string frame = fmt::format("{:x}\r\n", bytes.size());
+    frame.append(bytes);
+    frame += "\r\n";
+    return Push(frame);
+  }
+
+  void EndChunked() {
+    if (!chunked_) return;
+    if (!route_.empty() && state_.service != nullptr) {
+      double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+      state_.service->metrics()->ObserveHttp(route_, method_, 200, seconds);
+    }
+    EndCall();
+    if (closed_) return;
+    end_after_backlog_ = true;
+    Push("0\r\n\r\n");
   }
 
   void StartStream(const http::request<http::string_body>& request) {
@@ -236,6 +354,13 @@ class Session : public std::enable_shared_from_this<Session> {
     if (backlog_.empty() || closed_) {
       writing_ = false;
       deadline_ = kNoDeadline;  // a stream waits for events as long as it likes
+      if (end_after_backlog_ && !closed_) {
+        // A streamed call's last chunk is out: the next request, or close.
+        end_after_backlog_ = false;
+        chunked_ = false;
+        if (call_keep_alive_ && !state_.draining) return Read();
+        return Close();
+      }
       return;
     }
     writing_ = true;
@@ -252,6 +377,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    if (in_call_ && call_ != 0 && state_.gateway != nullptr) {
+      // Not from inside the gateway's own call into the session.
+      uint64_t call = call_;
+      Gateway* gateway = state_.gateway;
+      asio::post(socket_.get_executor(), [gateway, call] { gateway->ClientGone(call); });
+    }
+    EndCall();
     if (keep_alive_ != nullptr) keep_alive_->cancel();
     deadline_ = kNoDeadline;
     beast::error_code ignored;
@@ -275,6 +407,13 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t backlog_bytes_ = 0;
   bool writing_ = false;
   bool closed_ = false;
+  // A gateway call in progress (StartCall).
+  bool in_call_ = false;
+  uint64_t call_ = 0;
+  uint64_t call_generation_ = 0;
+  bool call_keep_alive_ = false;
+  bool chunked_ = false;
+  bool end_after_backlog_ = false;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {
@@ -373,7 +512,11 @@ std::string RouteTemplate(std::string_view target) {
                                                 "/v1/usage",
                                                 "/v1/events",
                                                 "/v1/admin/reload",
-                                                "/v1/admin/snapshot"};
+                                                "/v1/admin/snapshot",
+                                                "/v1/chat/completions",
+                                                "/v1/completions",
+                                                "/v1/embeddings",
+                                                "/v1/models"};
   for (std::string_view known : kKnown) {
     if (route == known) return route;
   }
@@ -404,6 +547,7 @@ int Serve(ServeOptions options) {
   auto fail = [&](int code) {
     service->Shutdown();
     state.service = nullptr;
+    state.gateway = nullptr;
     return code;
   };
   const ServerConfig& config = service->server_config();
@@ -416,6 +560,10 @@ int Serve(ServeOptions options) {
     return fail(2);
   }
   state.service = service.get();
+  // Declared after the io_context: destroyed (its upstream calls cancelled)
+  // while the io_context still exists.
+  auto gateway = std::make_unique<Gateway>(*service, ioc);
+  state.gateway = gateway.get();
   state.max_body = static_cast<size_t>(config.max_body_bytes);
   state.max_connections = config.max_connections;
   state.idle_timeout = std::chrono::microseconds(config.idle_timeout);
@@ -473,6 +621,7 @@ int Serve(ServeOptions options) {
     }
     service->Shutdown();
     state.service = nullptr;
+    state.gateway = nullptr;
     ioc.stop();
   };
   asio::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);

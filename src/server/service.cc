@@ -245,8 +245,50 @@ int64_t Service::Record(const Command& command, const EngineHost::Outcome& outco
   ScheduleFlush();
   Publish(outcome->decisions, outcome->decision, seq);
   ResolveWaiters(outcome->decisions, seq);
+  if (decision_listener_) {
+    for (const Decision& decision : outcome->decisions) decision_listener_(decision);
+  }
   MaybeSnapshot(seq);
   return seq;
+}
+
+Result<Principal> Service::Authenticate(std::string_view authorization) const {
+  return keys_->Authenticate(authorization);
+}
+
+Decision Service::SubmitNow(Request request) {
+  Command command;
+  command.kind = Command::Kind::kSubmit;
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  command.request = std::move(request);
+  EngineHost::Outcome outcome;
+  Execute(command, &outcome);
+  return *outcome.decision;
+}
+
+std::optional<UsageRecord> Service::ReleaseNow(uint64_t lease, const UsageReport& usage) {
+  if (host_->engine().FindLease(LeaseId{lease}) == nullptr) return std::nullopt;
+  Command command;
+  command.kind = Command::Kind::kRelease;
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  command.id = lease;
+  command.has_usage = true;
+  command.usage = usage;
+  EngineHost::Outcome outcome;
+  Execute(command, &outcome);
+  for (UsageRecord& record : outcome.usage) {
+    if (record.lease.value == lease) return std::move(record);
+  }
+  return std::nullopt;
+}
+
+void Service::CancelNow(uint64_t request) {
+  Command command;
+  command.kind = Command::Kind::kCancel;
+  command.at = last_time_ = std::max(last_time_, loop_.now());
+  command.id = request;
+  EngineHost::Outcome outcome;
+  Execute(command, &outcome);
 }
 
 void Service::AfterDurable(int64_t seq, std::function<void()> fn) {
@@ -451,6 +493,7 @@ Status Service::Reload(std::string yaml_override) {
   spdlog::info("configuration reloaded: {} pools, {} nodes, {} leases kept",
                host_->config().inventory.pools.size(), host_->config().inventory.nodes.size(),
                host_->engine().lease_count());
+  if (on_reload_) on_reload_();
   return Status::Ok();
 }
 

@@ -98,6 +98,29 @@ class Service {
   // Commits what is pending and writes a final snapshot (SIGTERM).
   void Shutdown();
 
+  // The gateway's access (server/gateway.h): the commands of the lease API,
+  // applied now and journaled, without an HTTP reply of their own. A call's
+  // answer reaches its client before the journal commits it (nothing is
+  // acknowledged that a crash could take back: the upstream's answer is not
+  // the allocator's; a lost release is settled at its reservation).
+  Result<Principal> Authenticate(std::string_view authorization) const;
+  const EngineHost& host() const { return *host_; }
+  const ServiceLoop& loop() const { return loop_; }
+  Decision SubmitNow(Request request);
+  // The usage record of the lease it ended (std::nullopt when it was not
+  // running: ended by the engine meanwhile).
+  std::optional<UsageRecord> ReleaseNow(uint64_t lease, const UsageReport& usage);
+  void CancelNow(uint64_t request);
+  // Every decision the engine makes for requests other than the one a
+  // command submitted (grants from the queue, rejections, lease ends).
+  void set_decision_listener(std::function<void(const Decision&)> listener) {
+    decision_listener_ = std::move(listener);
+  }
+  // Text appended to GET /metrics (the gateway's metrics).
+  void set_extra_metrics(std::function<std::string()> extra) { extra_metrics_ = std::move(extra); }
+  // Called after a successful reload (the gateway rebuilds its routes).
+  void set_on_reload(std::function<void()> on_reload) { on_reload_ = std::move(on_reload); }
+
   const ServerConfig& server_config() const { return host_->config().server; }
   ServerMetrics* metrics() { return metrics_.get(); }
   bool ready() const { return ready_ && !journal_failed_; }
@@ -194,6 +217,9 @@ class Service {
   int64_t event_seq_ = 0;
   std::unordered_map<std::string, std::array<uint64_t, 3>>
       webhook_seen_;  // delivered, failed, dropped
+  std::function<void(const Decision&)> decision_listener_;
+  std::function<std::string()> extra_metrics_;
+  std::function<void()> on_reload_;
 };
 
 }  // namespace allot

@@ -305,7 +305,9 @@ ServiceReply Service::Usage(const ServiceRequest& request, const Principal& prin
 ServiceReply Service::Metrics() {
   metrics_->Refresh(host_->engine());
   ExportWebhookStats();
-  return ServiceReply{200, metrics_->Serialize(), "text/plain; version=0.0.4; charset=utf-8"};
+  std::string text = metrics_->Serialize();
+  if (extra_metrics_) text += extra_metrics_();
+  return ServiceReply{200, std::move(text), "text/plain; version=0.0.4; charset=utf-8"};
 }
 
 }  // namespace allot
