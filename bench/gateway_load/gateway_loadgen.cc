@@ -96,7 +96,8 @@ struct Stats {
   int64_t errors_timeout = 0;  // still pending or in flight when the drain ended
   int64_t sent = 0;            // every request written, warm-up included
   int64_t reconnects = 0;
-  int64_t max_backlog = 0;  // open loop: the most due requests waiting for a connection
+  int64_t stale_retries = 0;  // requests sent again after a kept-alive connection was closed
+  int64_t max_backlog = 0;    // open loop: the most due requests waiting for a connection
 };
 
 class LoadGenerator;
@@ -123,8 +124,9 @@ class Connection {
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   Clock::time_point due_;
-  Clock::time_point sent_;
   bool busy_ = false;
+  int64_t replies_ = 0;                      // on this connection since it was opened
+  std::optional<Clock::time_point> resend_;  // a request to send again once reconnected
 };
 
 class LoadGenerator {
@@ -239,8 +241,10 @@ class LoadGenerator {
       next_due_ += interval_;
     }
     while (!backlog_.empty() && !idle_.empty()) {
-      Connection* connection = idle_.back();
-      idle_.pop_back();
+      // The longest idle first: every connection stays in use (a server's keep-alive timeout
+      // never closes one under the generator's feet at low rates).
+      Connection* connection = idle_.front();
+      idle_.pop_front();
       Clock::time_point due = backlog_.front();
       backlog_.pop_front();
       connection->Send(due);
@@ -306,6 +310,7 @@ class LoadGenerator {
           {"read", stats_.errors_read},
           {"timeout", stats_.errors_timeout}}},
         {"reconnects", stats_.reconnects},
+        {"stale_retries", stats_.stale_retries},
         {"sent_total", stats_.sent},
         {"max_backlog", stats_.max_backlog},
         {"latency_us",
@@ -329,7 +334,7 @@ class LoadGenerator {
   asio::steady_timer tick_;
   asio::steady_timer drain_;
   std::vector<std::unique_ptr<Connection>> connections_;
-  std::vector<Connection*> idle_;
+  std::deque<Connection*> idle_;
   std::deque<Clock::time_point> backlog_;
   Clock::time_point start_;
   Clock::time_point measure_from_;
@@ -354,6 +359,14 @@ void Connection::Connect() {
                         beast::error_code ignored;
                         socket_.set_option(tcp::no_delay(true), ignored);
                         buffer_.clear();
+                        replies_ = 0;
+                        if (resend_) {
+                          Clock::time_point due = *resend_;
+                          resend_.reset();
+                          busy_ = false;
+                          Send(due);
+                          return;
+                        }
                         generator_.Idle(this);
                       });
 }
@@ -361,7 +374,6 @@ void Connection::Connect() {
 void Connection::Send(Clock::time_point due) {
   busy_ = true;
   due_ = due;
-  sent_ = Clock::now();
   ++generator_.stats().sent;
   asio::async_write(socket_, asio::buffer(generator_.request()),
                     [this](beast::error_code ec, size_t) { OnWrite(ec); });
@@ -369,6 +381,13 @@ void Connection::Send(Clock::time_point due) {
 
 void Connection::OnWrite(beast::error_code ec) {
   if (ec) {
+    if (replies_ > 0 && (ec == asio::error::broken_pipe || ec == asio::error::connection_reset)) {
+      ++generator_.stats().stale_retries;  // as in OnRead
+      resend_ = due_;
+      Close();
+      Connect();
+      return;
+    }
     ++generator_.stats().errors_write;
     return Fail();
   }
@@ -379,10 +398,23 @@ void Connection::OnWrite(beast::error_code ec) {
 
 void Connection::OnRead(beast::error_code ec) {
   if (ec) {
+    // The server closed a kept-alive connection before this request reached it (no byte of
+    // a reply): what HTTP clients retry, once, on a new connection.
+    bool stale = replies_ > 0 && !parser_->got_some() &&
+                 (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                  ec == asio::error::connection_reset);
+    if (stale) {
+      ++generator_.stats().stale_retries;
+      resend_ = due_;
+      Close();
+      Connect();
+      return;
+    }
     ++generator_.stats().errors_read;
     return Fail();
   }
   busy_ = false;
+  ++replies_;
   const auto& response = parser_->get();
   generator_.Record(due_, static_cast<int>(response.result_int()));
   bool keep_alive = response.keep_alive();

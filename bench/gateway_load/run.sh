@@ -336,7 +336,7 @@ shopt -s nullglob
 REPORTS=("$OUT"/*-rate*.json "$OUT"/*-max*.json)
 shopt -u nullglob
 if ((${#REPORTS[@]} > 0)); then jq -s '.' "${REPORTS[@]}" > "$OUT/reports.json"; else echo '[]' > "$OUT/reports.json"; fi
-SKIPPED_JSON=$( ((${#SKIPPED[@]} > 0)) && printf '%s\n' "${SKIPPED[@]}" | jq -R . | jq -s . || echo '[]')
+SKIPPED_JSON=$( ((${#SKIPPED[@]} > 0)) && printf '%s\n' "${SKIPPED[@]}" | sort -u | jq -R . | jq -s . || echo '[]')
 jq --argjson skipped "$SKIPPED_JSON" '
   def leg: .label | split("-")[0];
   def run: (.label | split("-")[2] // "r1");
@@ -402,7 +402,7 @@ jq --argjson skipped "$SKIPPED_JSON" '
   fi
   if ((${#SKIPPED[@]} > 0)); then
     echo
-    echo "Skipped: ${SKIPPED[*]} (see the log above)"
+    echo "Skipped: $(printf '%s\n' "${SKIPPED[@]}" | sort -u | paste -sd' ') (see the log above)"
   fi
 } | tee "$OUT/summary.md"
 log "raw reports and summary in $OUT"
