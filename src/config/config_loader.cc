@@ -345,7 +345,7 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   }
   std::set<std::string> node_names;
   std::set<std::string> pool_names;
-  for (size_t i = 0; reader.ok() && i < pools.size(); ++i) {
+  for (size_t i = 0; reader.ok() && pools && i < pools.size(); ++i) {
     const YAML::Node entry = pools[i];
     std::string path = fmt::format("pools[{}]", i);
     reader.OnlyKeys(entry, path, {"name", "gpu_model", "tier", "nodes"});
