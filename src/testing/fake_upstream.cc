@@ -15,6 +15,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -76,6 +77,7 @@ struct Call {
   int64_t prompt_tokens = 0;
   int embeddings = 0;  // inputs to embed
   int dimensions = 0;
+  bool base64 = false;  // encoding_format "base64": little-endian float32, base64
   Directives directives;
 };
 
@@ -228,6 +230,8 @@ std::optional<std::string> ReadCall(std::string_view body_text, Endpoint endpoin
       if (call.embeddings == 0) return "'input' must be a string or an array";
       call.dimensions = static_cast<int>(
           std::clamp<int64_t>(IntField(body, "dimensions", default_dimensions), 1, 65536));
+      auto format = body.find("encoding_format");
+      call.base64 = format != body.end() && format->is_string() && *format == "base64";
       break;
     }
   }
@@ -359,17 +363,48 @@ std::string CompletionBody(const Call& call, const Plan& plan) {
   return body;
 }
 
+// Standard base64 (with padding) of `bytes`.
+std::string Base64(std::string_view bytes) {
+  constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t group = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (i + 1 < bytes.size())
+      group |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 2]);
+    out += kAlphabet[(group >> 18) & 63];
+    out += kAlphabet[(group >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
+  }
+  return out;
+}
+
 std::string EmbeddingsBody(const Call& call, const Plan& plan) {
   std::string body = R"({"object":"list","data":[)";
   for (int i = 0; i < call.embeddings; ++i) {
     if (i > 0) body += ',';
-    fmt::format_to(std::back_inserter(body), R"({{"object":"embedding","index":{},"embedding":[)",
+    fmt::format_to(std::back_inserter(body), R"({{"object":"embedding","index":{},"embedding":)",
                    i);
+    // Deterministic values in [-0.5, 0.5), exact in float32 and at 3 decimals.
+    auto value = [&](int d) { return ((i * 37 + d * 11) % 1000) / 1000.0 - 0.5; };
+    if (call.base64) {
+      // As OpenAI sends them with encoding_format "base64": float32 little-endian.
+      std::string raw;
+      for (int d = 0; d < call.dimensions; ++d) {
+        float f = static_cast<float>(value(d));
+        uint32_t bits = 0;
+        std::memcpy(&bits, &f, sizeof bits);
+        for (int k = 0; k < 4; ++k) raw += static_cast<char>((bits >> (8 * k)) & 0xff);
+      }
+      body += '"' + Base64(raw) + "\"}";
+      continue;
+    }
+    body += '[';
     for (int d = 0; d < call.dimensions; ++d) {
       if (d > 0) body += ',';
-      // Deterministic values in [-0.5, 0.5).
-      int step = (i * 37 + d * 11) % 1000;
-      fmt::format_to(std::back_inserter(body), "{:.3f}", step / 1000.0 - 0.5);
+      fmt::format_to(std::back_inserter(body), "{:.3f}", value(d));
     }
     body += "]}";
   }
