@@ -20,6 +20,7 @@ using gateway::OpenAiErrorBody;
 namespace {
 
 constexpr std::string_view kInvalidRequest = "invalid_request_error";
+constexpr Duration kLeaseTtlMargin = Seconds(30);
 
 bool IsJson(std::string_view content_type) {
   std::string_view type = content_type.substr(0, content_type.find(';'));
@@ -331,6 +332,9 @@ bool Gateway::Submit(const std::shared_ptr<Call>& call) {
     request.model = call->current.model->name;
     request.input_tokens = call->request.prompt_tokens;
     request.max_output_tokens = call->request.n * call->request.max_output_tokens;
+    // A call ends within upstream_timeout of its grant; the TTL frees the
+    // slot of one whose release a crash lost (charged at its reservation).
+    request.ttl = config_.upstream_timeout + kLeaseTtlMargin;
     request.tenant = call->tenant;
     request.priority_class = call->class_name;
     request.labels.emplace_back("api", std::string(gateway::ApiPath(call->request.kind)).substr(1));
