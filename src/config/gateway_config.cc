@@ -136,7 +136,10 @@ void ReadEndpoint(Reader& reader, const YAML::Node& entry, const std::string& pa
       const YAML::Node where = entry["base_url"] ? entry["base_url"] : entry["replicas"][r];
       reader.Fail(where,
                   entry["base_url"] ? path + ".base_url" : fmt::format("{}.replicas[{}]", path, r),
-                  url.status().message());
+                  endpoint->replicas[r].rfind("https://", 0) == 0
+                      ? "https is not supported yet: the gateway calls upstreams over http:// "
+                        "(put a local TLS proxy in front)"
+                      : url.status().message());
     }
   }
   if (!entry["slots"]) return reader.Fail(entry, path + ".slots", "is required");
