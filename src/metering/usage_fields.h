@@ -61,7 +61,7 @@ enum class UsageFieldId {
 struct UsageField {
   UsageFieldId id;
   std::string name;
-  int resource = -1;  // catalog index, kResourceMs only
+  int resource = -1;      // catalog index, kResourceMs only
   bool optional = false;  // a reader takes a record without it (value 0)
 };
 

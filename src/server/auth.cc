@@ -100,8 +100,7 @@ Result<KeyStore> KeyStore::Create(const std::vector<ApiKeySpec>& keys, const Ten
     if (key.role == Role::kAdmin && tenant != 0) {
       return InvalidArgument(where + ".role: an admin key must be bound to the root");
     }
-    Principal principal{key.name, tenant, tenancy.tenant(tenant).path, key.role,
-                        key.default_class};
+    Principal principal{key.name, tenant, tenancy.tenant(tenant).path, key.role, key.default_class};
     if (!store.by_hash_.emplace(key.sha256, std::move(principal)).second) {
       return InvalidArgument(where + ".sha256: the same key as another entry");
     }

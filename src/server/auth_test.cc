@@ -193,9 +193,10 @@ TEST(Auth, RoleTable) {
       }
     }
   }
-  EXPECT_EQ(Allow(Principal{"bot", 2, "acme/research", Role::kAgent, ""}, Action::kReport).message(),
-            "API key 'bot' has role agent, which may not read reports and usage exports (needs "
-            "tenant_admin)");
+  EXPECT_EQ(
+      Allow(Principal{"bot", 2, "acme/research", Role::kAgent, ""}, Action::kReport).message(),
+      "API key 'bot' has role agent, which may not read reports and usage exports (needs "
+      "tenant_admin)");
   EXPECT_EQ(Allow(Principal{"lead", 1, "acme", Role::kTenantAdmin, ""}, Action::kReload).message(),
             "API key 'lead' has role tenant_admin, which may not reload the configuration or "
             "write snapshots (needs admin)");
