@@ -345,5 +345,25 @@ TEST_F(GatewayE2ETest, CheapestRouteHonoursTheClassLatencyObjective) {
   EXPECT_EQ(seen, (std::multiset<std::string>{"realtime:mock-2", "default:mock-1"}));
 }
 
+TEST_F(GatewayE2ETest, SilentUpstreamTimesOutUncharged) {
+  GatewaySetup setup;
+  setup.gateway_extra = "  first_byte_timeout: 1s\n";
+  ASSERT_NO_FATAL_FAILURE(StartServer(setup));
+  // Both mock-1 and its fallback hang: each times out in turn.
+  RawResponse reply = Chat(ChatBody("mock-1", "[[hang]] silent", false, std::nullopt, 8));
+  ExpectOpenAiError(reply, 502, "");
+  EXPECT_EQ(local0_->requests() + local1_->requests(), 1);
+  EXPECT_EQ(paid_->requests(), 1);
+  // The gateway hung up on both.
+  EXPECT_TRUE(WaitFor([&] {
+    return local0_->client_disconnects() + local1_->client_disconnects() +
+               paid_->client_disconnects() ==
+           2;
+  }));
+  std::vector<json> usage = Usage(2);
+  ASSERT_EQ(usage.size(), 2u);
+  for (const json& record : usage) EXPECT_EQ(MicroUnits(record["cost"]), 0) << record.dump();
+}
+
 }  // namespace
 }  // namespace allot::testing

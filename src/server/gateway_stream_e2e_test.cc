@@ -3,6 +3,7 @@
 // server/testing/gateway_fixture.h).
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -178,6 +179,126 @@ TEST_F(GatewayStreamE2ETest, ClientDisconnectCancelsTheUpstreamCall) {
   EXPECT_EQ(usage[0]["end_reason"], "released");
   EXPECT_GT(usage[0]["tokens_output"].get<int64_t>(), 0);
   EXPECT_LT(usage[0]["tokens_output"].get<int64_t>(), 13);  // not all 8 words were generated
+}
+
+TEST_F(GatewayStreamE2ETest, ClientLeavingWhileQueuedNeverReachesTheUpstream) {
+  GatewaySetup setup;
+  setup.max_wait = "20s";
+  ASSERT_NO_FATAL_FAILURE(StartServer(setup));
+  Headers headers = {{"Content-Type", "application/json"},
+                     {"Authorization", std::string("Bearer ") + kGatewayKeyA}};
+  std::vector<std::unique_ptr<RawConnection>> holders;
+  for (int i = 0; i < 4; ++i) {
+    holders.push_back(std::make_unique<RawConnection>(port(), std::chrono::seconds(20)));
+    ASSERT_TRUE(holders.back()->Send(
+        BuildRequest("POST", "/v1/chat/completions",
+                     ChatBody("mock-1", "[[hang]] holding", false, std::nullopt, 8), headers)));
+  }
+  ASSERT_TRUE(WaitFor([&] { return local0_->in_flight() + local1_->in_flight() == 4; }));
+  {
+    // Queued behind them, then gone.
+    RawConnection waiter(port());
+    ASSERT_TRUE(
+        waiter.Send(BuildRequest("POST", "/v1/chat/completions",
+                                 ChatBody("mock-1", "waiting", false, std::nullopt, 8), headers)));
+    ASSERT_TRUE(WaitFor([&] {
+      RawResponse leases = Get("/v1/leases?state=queued");
+      return leases.status == 200 && leases.body.find("\"queued\"") != std::string::npos;
+    }));
+  }
+  holders.clear();  // the slots come free
+  ASSERT_TRUE(
+      WaitFor([&] { return local0_->client_disconnects() + local1_->client_disconnects() == 4; }));
+  // A later call is served at once; the one that left was never sent.
+  ASSERT_EQ(Chat(ChatBody("mock-1", "after", false, std::nullopt, 8)).status, 200);
+  EXPECT_EQ(local0_->requests() + local1_->requests(), 5);
+  std::vector<json> usage = Usage(5);
+  EXPECT_EQ(usage.size(), 5u);  // the four held and the last, none for the one that left
+}
+
+TEST_F(GatewayStreamE2ETest, KeptAliveConnectionServesCallsInTurn) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  RawConnection connection(port());
+  ASSERT_TRUE(connection.ok());
+  Headers headers = {{"Content-Type", "application/json"},
+                     {"Authorization", std::string("Bearer ") + kGatewayKeyA}};
+  for (bool stream : {true, false, true}) {
+    ASSERT_TRUE(connection.Send(BuildRequest("POST", "/v1/chat/completions",
+                                             ChatBody("mock-1", "again", stream, std::nullopt, 8),
+                                             headers)));
+    RawResponse response;
+    ASSERT_TRUE(connection.ReadHead(&response)) << stream;
+    ASSERT_TRUE(connection.ReadBody(&response)) << stream;
+    ASSERT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.header("connection"), "");
+    if (stream) {
+      EXPECT_EQ(StreamedText(SseData(response.body)), kWords8);
+    } else {
+      EXPECT_EQ(response.json()["choices"][0]["message"]["content"], kWords8);
+    }
+  }
+  ASSERT_TRUE(connection.Send(BuildRequest("GET", "/v1/models", {}, headers)));
+  RawResponse models;
+  ASSERT_TRUE(connection.ReadHead(&models));
+  ASSERT_TRUE(connection.ReadBody(&models));
+  EXPECT_EQ(models.status, 200) << models.body;
+  EXPECT_EQ(Usage(3).size(), 3u);
+}
+
+TEST_F(GatewayStreamE2ETest, CompletionsAndEmbeddingsArePassedThrough) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  RawResponse completion =
+      Post("/v1/completions", R"({"model": "mock-1", "prompt": "say it", "max_tokens": 4})",
+           kGatewayKeyA);
+  ASSERT_EQ(completion.status, 200) << completion.body;
+  EXPECT_EQ(completion.json()["object"], "text_completion");
+  EXPECT_EQ(completion.json()["choices"][0]["text"], "alpha bravo charlie delta");
+  RawResponse streamed = Post(
+      "/v1/completions",
+      R"({"model": "mock-1", "prompt": "say it", "max_tokens": 4, "stream": true})", kGatewayKeyA);
+  ASSERT_EQ(streamed.status, 200) << streamed.body;
+  std::vector<std::string> events = SseData(streamed.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back(), "[DONE]");
+  RawResponse embedding =
+      Post("/v1/embeddings", R"({"model": "mock-1", "input": ["one two", "three"]})", kGatewayKeyA);
+  ASSERT_EQ(embedding.status, 200) << embedding.body;
+  EXPECT_EQ(embedding.json()["data"].size(), 2u);
+  EXPECT_EQ(local0_->requests() + local1_->requests(), 3);
+
+  std::vector<json> usage = Usage(3);
+  ASSERT_EQ(usage.size(), 3u);
+  EXPECT_EQ(usage[0]["labels"]["api"], "completions");
+  EXPECT_EQ(usage[0]["tokens_input"], 2);
+  EXPECT_EQ(usage[0]["tokens_output"], 4);
+  EXPECT_EQ(usage[1]["labels"]["api"], "completions");
+  EXPECT_EQ(usage[1]["tokens_output"], 4);
+  EXPECT_EQ(usage[1]["tokens_estimated"], false);
+  EXPECT_EQ(usage[2]["labels"]["api"], "embeddings");
+  EXPECT_EQ(usage[2]["tokens_input"], 3);
+  EXPECT_EQ(usage[2]["tokens_output"], 0);
+}
+
+TEST_F(GatewayStreamE2ETest, TenantHeaderStaysInsideTheKeysSubtree) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  RawResponse outside = Chat(ChatBody("mock-1", "hi", false, std::nullopt, 8), kGatewayKeyB,
+                             {{"X-Allot-Tenant", "acme/agent-a"}});
+  EXPECT_EQ(outside.status, 403) << outside.body;
+  EXPECT_EQ(outside.json()["error"]["code"], "permission_denied");
+  EXPECT_EQ(outside.json()["error"]["type"], "permission_error");
+  RawResponse unknown = Chat(ChatBody("mock-1", "hi", false, std::nullopt, 8), kGatewayKeyB,
+                             {{"X-Allot-Tenant", "acme/nobody"}});
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(local0_->requests() + local1_->requests() + paid_->requests(), 0);
+}
+
+// OpenAI lets a call without max_tokens generate up to the context left; the
+// gateway reserves gateway.default_max_tokens (4096) for it, which alone is
+// over mock-big's 100-token context, so every such call is refused.
+TEST_F(GatewayStreamE2ETest, CallWithoutMaxTokensFitsASmallContext) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  RawResponse reply = Chat(ChatBody("mock-big", "short prompt"));
+  EXPECT_EQ(reply.status, 200) << reply.body;
 }
 
 }  // namespace

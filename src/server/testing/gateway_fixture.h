@@ -328,6 +328,7 @@ struct GatewaySetup {
   std::vector<std::string> local_replicas;
   std::string budget_money = "0.001";  // agent-b's budget
   std::string max_body = "64Ki";
+  std::string gateway_extra;  // more `gateway:` lines ("  first_byte_timeout: 1s\n")
 };
 
 // Three fake upstreams (`local` replicas 0 and 1, and `paid`, which wants
@@ -388,7 +389,7 @@ prices:
             ", tenant: acme/agent-a, role: agent, class: default}\n";
     yaml += "  - {name: b, sha256: " + Sha256Hex(kGatewayKeyB) +
             ", tenant: acme/agent-b, role: agent}\n";
-    yaml += "gateway:\n  max_wait: " + setup.max_wait + "\n";
+    yaml += "gateway:\n  max_wait: " + setup.max_wait + "\n" + setup.gateway_extra;
     yaml += "  endpoints:\n";
     yaml += "    - name: local\n      replicas: [" + replicas + "]\n";
     yaml += "      slots: 2\n      latency: 2s\n";
