@@ -45,6 +45,23 @@ std::string_view ErrorType(int status) {
   }
 }
 
+// The output a call may generate on `model`: n x its max_tokens; without
+// one, the default, but no more than the model's context leaves after the
+// prompt (as OpenAI lets such a call run to the end of the context).
+int64_t OutputCeiling(const gateway::CallRequest& call, const GatewayModel& model) {
+  int64_t per_choice = call.max_output_tokens;
+  if (!call.max_tokens_given && model.context_tokens > 0) {
+    int64_t left = (model.context_tokens - call.prompt_tokens) / std::max<int64_t>(1, call.n);
+    per_choice = std::clamp<int64_t>(left, 1, per_choice);
+  }
+  return call.n * per_choice;
+}
+
+bool Fits(const gateway::CallRequest& call, const GatewayModel& model) {
+  return model.context_tokens == 0 ||
+         call.prompt_tokens + OutputCeiling(call, model) <= model.context_tokens;
+}
+
 }  // namespace
 
 Gateway::Gateway(Service& service, boost::asio::io_context& ioc) : service_(service), client_(ioc) {
@@ -204,9 +221,8 @@ uint64_t Gateway::Handle(CallInput input, CallResponder responder) {
                   "model");
   }
   int64_t needed = parsed->prompt_tokens + parsed->n * parsed->max_output_tokens;
-  bool fits = std::any_of(candidates.begin(), candidates.end(), [&](const Candidate& c) {
-    return c.model->context_tokens == 0 || needed <= c.model->context_tokens;
-  });
+  bool fits = std::any_of(candidates.begin(), candidates.end(),
+                          [&](const Candidate& c) { return Fits(*parsed, *c.model); });
   if (!fits) {
     return refuse(400, "context_length_exceeded",
                   fmt::format("This model's maximum context length is {} tokens; the request "
@@ -314,10 +330,7 @@ bool Gateway::Submit(const std::shared_ptr<Call>& call) {
   while (call->model_index < call->models.size()) {
     std::vector<Candidate> candidates = CandidatesOf(call->models[call->model_index]);
     std::erase_if(candidates, [&](const Candidate& c) {
-      int64_t needed =
-          call->request.prompt_tokens + call->request.n * call->request.max_output_tokens;
-      bool too_long = c.model->context_tokens > 0 && needed > c.model->context_tokens;
-      return too_long ||
+      return !Fits(call->request, *c.model) ||
              std::find(call->failed.begin(), call->failed.end(),
                        std::make_pair(c.endpoint->name, c.model->name)) != call->failed.end();
     });
@@ -331,7 +344,8 @@ bool Gateway::Submit(const std::shared_ptr<Call>& call) {
     request.pool = call->current.endpoint->name;
     request.model = call->current.model->name;
     request.input_tokens = call->request.prompt_tokens;
-    request.max_output_tokens = call->request.n * call->request.max_output_tokens;
+    request.max_output_tokens = call->output_ceiling =
+        OutputCeiling(call->request, *call->current.model);
     // A call ends within upstream_timeout of its grant; the TTL frees the
     // slot of one whose release a crash lost (charged at its reservation).
     request.ttl = config_.upstream_timeout + kLeaseTtlMargin;

@@ -69,6 +69,11 @@ void Gateway::StartUpstream(const std::shared_ptr<Call>& call) {
   const gateway::UpstreamUrl& url = replica_urls_[endpoint][call->replica];
   gateway::UpstreamRequest request;
   request.target = url.Target(gateway::ApiPath(call->request.kind));
+  if (!call->request.max_tokens_given && call->request.kind != gateway::ApiKind::kEmbeddings) {
+    // The reservation covers this much output: the upstream is held to it,
+    // so that no call can settle above what its budgets reserved.
+    call->request.body["max_tokens"] = call->output_ceiling / std::max<int64_t>(1, call->request.n);
+  }
   request.body = gateway::UpstreamBody(call->request, call->current.model->upstream_name);
   request.authorization = authorization_[endpoint];
   if (call->request.stream) request.accept = "text/event-stream";

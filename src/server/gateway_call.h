@@ -40,6 +40,7 @@ struct Gateway::Call {
   Candidate current;
   uint64_t lease = 0;  // the engine's request / lease id while it holds one
   size_t replica = 0;
+  int64_t output_ceiling = 0;  // output tokens reserved on the current candidate
   uint64_t upstream = 0;
 
   // The upstream's answer.
