@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "server/gateway_call.h"
+#include "server/query.h"
 #include "server/service.h"
 
 namespace allot {
@@ -21,12 +22,6 @@ namespace {
 
 constexpr std::string_view kInvalidRequest = "invalid_request_error";
 constexpr Duration kLeaseTtlMargin = Seconds(30);
-
-bool IsJson(std::string_view content_type) {
-  std::string_view type = content_type.substr(0, content_type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type == "application/json";
-}
 
 std::string_view ErrorType(int status) {
   switch (status) {
@@ -179,7 +174,7 @@ uint64_t Gateway::Handle(CallInput input, CallResponder responder) {
   if (!service_.ready()) {
     return refuse(503, "unavailable", "the journal cannot be written: calls are not admitted");
   }
-  if (!IsJson(input.content_type)) {
+  if (!IsJsonMediaType(input.content_type)) {
     return refuse(415, "unsupported_media_type",
                   "Content-Type: must be application/json, got '" + input.content_type + "'");
   }

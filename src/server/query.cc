@@ -131,4 +131,10 @@ std::string QueryString(const Target& target, const std::string& name) {
   return it == target.query.end() ? std::string() : it->second;
 }
 
+bool IsJsonMediaType(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type == "application/json";
+}
+
 }  // namespace allot

@@ -30,4 +30,8 @@ Result<int64_t> QueryInt(const Target& target, const std::string& name, int64_t 
 Result<Duration> QuerySeconds(const Target& target, const std::string& name, double max_seconds);
 std::string QueryString(const Target& target, const std::string& name);
 
+// True when a Content-Type header names application/json (parameters such as
+// "; charset=utf-8" allowed).
+bool IsJsonMediaType(std::string_view content_type);
+
 }  // namespace allot

@@ -29,12 +29,6 @@ Result<uint64_t> ParseId(std::string_view text) {
   return id;
 }
 
-bool IsJson(std::string_view content_type) {
-  std::string_view type = content_type.substr(0, content_type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return type == "application/json";
-}
-
 // The body as a JSON object (empty is `{}` when allowed); else the reply
 // that refuses it (400, or 415 for another media type).
 std::optional<ServiceReply> ReadBody(const ServiceRequest& request, bool may_be_empty, json* out) {
@@ -45,7 +39,7 @@ std::optional<ServiceReply> ReadBody(const ServiceRequest& request, bool may_be_
     }
     return ErrorReply(InvalidArgument("body: a JSON object is required"));
   }
-  if (!IsJson(request.content_type)) {
+  if (!IsJsonMediaType(request.content_type)) {
     return CodedErrorReply(
         415, "unsupported_media_type",
         "Content-Type: must be application/json, got '" + request.content_type + "'",
