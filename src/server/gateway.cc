@@ -76,7 +76,7 @@ void Gateway::Configure() {
   const Config& config = service_.host().config();
   config_ = config.gateway;
   replica_urls_.assign(config_.endpoints.size(), {});
-  authorization_.assign(config_.endpoints.size(), "");
+  authorization_.assign(config_.endpoints.size(), std::string());
   for (size_t e = 0; e < config_.endpoints.size(); ++e) {
     const GatewayEndpoint& endpoint = config_.endpoints[e];
     for (const std::string& replica : endpoint.replicas) {
@@ -100,11 +100,13 @@ void Gateway::Configure() {
   }
   const Inventory& inventory = config.inventory;
   node_replica_.assign(inventory.nodes.size(), {-1, -1});
+  endpoint_nodes_.assign(config_.endpoints.size(), {});
   for (size_t e = 0; e < config_.endpoints.size(); ++e) {
     for (size_t r = 0; r < config_.endpoints[e].replicas.size(); ++r) {
       int node = inventory.FindNode(ReplicaNodeName(config_.endpoints[e], r));
-      if (node >= 0)
-        node_replica_[static_cast<size_t>(node)] = {static_cast<int>(e), static_cast<int>(r)};
+      if (node < 0) continue;
+      node_replica_[static_cast<size_t>(node)] = {static_cast<int>(e), static_cast<int>(r)};
+      endpoint_nodes_[e].push_back(static_cast<NodeIndex>(node));
     }
   }
 }
@@ -125,7 +127,7 @@ std::string Gateway::ErrorBody(int status, std::string_view message, std::string
 void Gateway::ServeModels(const CallInput& input, CallResponder& responder) {
   auto error = [&](int status, std::string_view code, const std::string& message) {
     responder.reply(status, "application/json",
-                    OpenAiErrorBody(message, ErrorType(status), "", code), "");
+                    OpenAiErrorBody(message, ErrorType(status), "", code));
   };
   if (input.method != "GET") {
     return error(405, "method_not_allowed", input.method + " is not allowed on /v1/models (GET)");
@@ -144,7 +146,7 @@ void Gateway::ServeModels(const CallInput& input, CallResponder& responder) {
     for (const GatewayModel& model : endpoint.models) add(model.name, endpoint.name);
   }
   for (const GatewayRoute& route : config_.routes) add(route.name, "allot");
-  responder.reply(200, "application/json", gateway::ModelListBody(models), "");
+  responder.reply(200, "application/json", gateway::ModelListBody(models));
 }
 
 uint64_t Gateway::Handle(CallInput input, CallResponder responder) {
@@ -156,7 +158,7 @@ uint64_t Gateway::Handle(CallInput input, CallResponder responder) {
                     std::string_view param = {}) {
     metrics_.ObserveCall("other", code);
     responder.reply(status, "application/json",
-                    OpenAiErrorBody(message, ErrorType(status), param, code), "");
+                    OpenAiErrorBody(message, ErrorType(status), param, code));
     return uint64_t{0};
   };
   ApiKind kind = input.path == "/v1/chat/completions" ? ApiKind::kChat
@@ -215,15 +217,16 @@ uint64_t Gateway::Handle(CallInput input, CallResponder responder) {
                               parsed->model),
                   "model");
   }
-  int64_t needed = parsed->prompt_tokens + parsed->n * parsed->max_output_tokens;
   bool fits = std::any_of(candidates.begin(), candidates.end(),
                           [&](const Candidate& c) { return Fits(*parsed, *c.model); });
   if (!fits) {
+    const GatewayModel& model = *candidates.front().model;
+    int64_t output = OutputCeiling(*parsed, model);
     return refuse(400, "context_length_exceeded",
                   fmt::format("This model's maximum context length is {} tokens; the request "
                               "needs about {} ({} in the prompt, estimated, and {} to generate)",
-                              candidates.front().model->context_tokens, needed,
-                              parsed->prompt_tokens, parsed->n * parsed->max_output_tokens),
+                              model.context_tokens, parsed->prompt_tokens + output,
+                              parsed->prompt_tokens, output),
                   "messages");
   }
   auto call = std::make_shared<Call>();
@@ -262,14 +265,10 @@ std::vector<Gateway::Candidate> Gateway::CandidatesOf(std::string_view name) con
 }
 
 int64_t Gateway::FreeSlots(const GatewayEndpoint& endpoint) const {
-  const Engine& engine = service_.host().engine();
+  const ClusterState& cluster = service_.host().engine().cluster();
   int64_t free = 0;
-  for (size_t r = 0; r < endpoint.replicas.size(); ++r) {
-    int node = engine.inventory().FindNode(ReplicaNodeName(endpoint, r));
-    if (node < 0 || engine.cluster().state(static_cast<NodeIndex>(node)) != NodeState::kUp) {
-      continue;
-    }
-    free += engine.cluster().free_host(static_cast<NodeIndex>(node), kSlots);
+  for (NodeIndex node : endpoint_nodes_[EndpointIndex(&endpoint)]) {
+    if (cluster.state(node) == NodeState::kUp) free += cluster.free_host(node, kSlots);
   }
   return free;
 }
@@ -373,8 +372,7 @@ bool Gateway::Submit(const std::shared_ptr<Call>& call) {
   // when it gave one.
   if (!call->last_body.empty() && call->last_status > 0) {
     if (!call->client_gone) {
-      call->responder.reply(call->last_status, call->last_content_type, std::move(call->last_body),
-                            "");
+      call->responder.reply(call->last_status, call->last_content_type, std::move(call->last_body));
       call->responded = true;
     }
     call->outcome = "upstream_error";
@@ -398,8 +396,7 @@ void Gateway::WaitAtMost(const std::shared_ptr<Call>& call) {
     Fail(call, 429, "queue_timeout",
          fmt::format("all {} slots for '{}' stayed busy for {} s (gateway.max_wait); retry later",
                      call->current.endpoint->name, call->request.model,
-                     config_.max_wait / kMicrosPerSecond),
-         {}, "Retry-After: 1\r\n");
+                     config_.max_wait / kMicrosPerSecond));
   });
 }
 
@@ -409,9 +406,9 @@ void Gateway::Rejected(const std::shared_ptr<Call>& call, const Decision& decisi
       return Fail(call, 402, "budget_exceeded", decision.message);
     case RejectCode::kLimitExceeded:
     case RejectCode::kWouldWait:
-      return Fail(call, 429, "rate_limit_exceeded", decision.message, {}, "Retry-After: 1\r\n");
+      return Fail(call, 429, "rate_limit_exceeded", decision.message);
     case RejectCode::kTimedOut:
-      return Fail(call, 429, "queue_timeout", decision.message, {}, "Retry-After: 1\r\n");
+      return Fail(call, 429, "queue_timeout", decision.message);
     case RejectCode::kInfeasible:
     case RejectCode::kInvalidArgument:
       return Fail(call, 400, "invalid_request", decision.message);
@@ -457,20 +454,25 @@ void Gateway::ClientGone(uint64_t id) {
 }
 
 void Gateway::Fail(const std::shared_ptr<Call>& call, int status, std::string_view code,
-                   const std::string& message, std::string_view param, std::string extra_headers) {
+                   const std::string& message, std::string_view param) {
   if (call->lease != 0) Settle(call, /*charge=*/false);
-  std::string body = OpenAiErrorBody(message, ErrorType(status), param, code);
   if (!call->client_gone) {
     if (!call->responded) {
-      call->responder.reply(status, "application/json", std::move(body), std::move(extra_headers));
+      call->responder.reply(status, "application/json",
+                            OpenAiErrorBody(message, ErrorType(status), param, code));
     } else {
-      // Mid-stream: the status is sent; the error goes as a last event.
-      call->responder.write("data: " + body + "\n\n");
-      call->responder.end_stream();
+      EndStreamWithError(call, status, code, message);
     }
   }
   call->outcome = code;
   Finish(call);
+}
+
+void Gateway::EndStreamWithError(const std::shared_ptr<Call>& call, int status,
+                                 std::string_view code, const std::string& message) {
+  call->responder.write("\n\ndata: " + OpenAiErrorBody(message, ErrorType(status), "", code) +
+                        "\n\n");
+  call->responder.end_stream();
 }
 
 void Gateway::Finish(const std::shared_ptr<Call>& call) {

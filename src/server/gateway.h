@@ -27,8 +27,9 @@ struct Decision;
 // (chunked) of bytes passed through as they arrive. Implemented by the HTTP
 // session; every call comes from the loop thread.
 struct CallResponder {
-  // status, content type, body, extra header lines ("Retry-After: 1\r\n").
-  std::function<void(int, std::string_view, std::string, std::string)> reply;
+  // status, content type, body. The session adds "Retry-After: 1" to every
+  // 429 and 503 (http_server.cc, ResponseHead).
+  std::function<void(int, std::string_view, std::string)> reply;
   std::function<void(int, std::string_view)> start_stream;
   // False once the client is gone (nothing more is sent).
   std::function<bool(std::string_view)> write;
@@ -88,8 +89,11 @@ class Gateway {
   // Answers the call with an OpenAI error (or ends its stream with one),
   // returning its slot uncharged; `code` is also the metrics outcome.
   void Fail(const std::shared_ptr<Call>& call, int status, std::string_view code,
-            const std::string& message, std::string_view param = {},
-            std::string extra_headers = {});
+            const std::string& message, std::string_view param = {});
+  // Mid-stream the status is already sent: the error goes as a last event
+  // (after a blank line, so that it cannot merge with a half-sent event).
+  void EndStreamWithError(const std::shared_ptr<Call>& call, int status, std::string_view code,
+                          const std::string& message);
   // Chooses a candidate for the call's current model (or fallback) and
   // submits its lease; false when none is left (the call was answered).
   bool Submit(const std::shared_ptr<Call>& call);
@@ -106,6 +110,10 @@ class Gateway {
   void ForwardEvents(const std::shared_ptr<Call>& call, std::string_view bytes, bool flush);
   std::vector<Candidate> CandidatesOf(std::string_view name) const;
   Candidate Choose(const Call& call, const std::vector<Candidate>& candidates) const;
+  size_t EndpointIndex(const GatewayEndpoint* endpoint) const {
+    return static_cast<size_t>(endpoint - config_.endpoints.data());
+  }
+  // Free slots over the endpoint's replicas that are up.
   int64_t FreeSlots(const GatewayEndpoint& endpoint) const;
   void ServeModels(const CallInput& input, CallResponder& responder);
 
@@ -119,6 +127,8 @@ class Gateway {
   std::vector<std::string> authorization_;
   // Per inventory node: its (endpoint, replica), or (-1, -1).
   std::vector<std::pair<int, int>> node_replica_;
+  // Per endpoint: its replicas' inventory nodes.
+  std::vector<std::vector<NodeIndex>> endpoint_nodes_;
   std::unordered_map<uint64_t, std::shared_ptr<Call>> calls_;       // by call id
   std::unordered_map<uint64_t, std::shared_ptr<Call>> by_request_;  // queued / leased
   uint64_t next_call_ = 1;

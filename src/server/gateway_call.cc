@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "server/service.h"
 
 namespace allot {
@@ -18,19 +16,37 @@ bool Retryable(int status) {
   return status == 0 || status == 408 || status == 429 || status >= 500;
 }
 
+// True when `json` has "choices": [] (blanks allowed). A quote inside a
+// JSON string is escaped, so the key cannot be matched inside text.
+bool HasEmptyChoices(std::string_view json) {
+  size_t i = json.find("\"choices\"");
+  if (i == std::string_view::npos) return false;
+  i += 9;
+  auto skip_blanks = [&] {
+    while (i < json.size() &&
+           (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n')) {
+      ++i;
+    }
+  };
+  for (char expected : {':', '[', ']'}) {
+    skip_blanks();
+    if (i >= json.size() || json[i] != expected) return false;
+    ++i;
+  }
+  return true;
+}
+
 // The usage-only chunk OpenAI streams last when asked for usage: data of an
-// object with an empty "choices" and a "usage" object.
+// object with an empty "choices" and a non-null "usage". Checked on the text
+// first: every other chunk is passed on without a parse.
 bool IsUsageOnlyEvent(std::string_view event) {
-  if (event.find("\"usage\"") == std::string_view::npos) return false;
   size_t data = event.find("data:");
   if (data == std::string_view::npos) return false;
   std::string_view text = event.substr(data + 5);
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return false;
-  auto choices = json.find("choices");
-  auto usage = json.find("usage");
-  return choices != json.end() && choices->is_array() && choices->empty() && usage != json.end() &&
-         usage->is_object();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  if (!HasEmptyChoices(text)) return false;
+  gateway::ChunkSummary chunk = gateway::SummarizeChunk(text);
+  return chunk.valid && chunk.has_usage && !chunk.content;
 }
 
 // The end of the first complete SSE event in `text` (just past its blank
@@ -65,7 +81,7 @@ void Gateway::OnGranted(const std::shared_ptr<Call>& call) {
 }
 
 void Gateway::StartUpstream(const std::shared_ptr<Call>& call) {
-  size_t endpoint = static_cast<size_t>(call->current.endpoint - config_.endpoints.data());
+  size_t endpoint = EndpointIndex(call->current.endpoint);
   const gateway::UpstreamUrl& url = replica_urls_[endpoint][call->replica];
   gateway::UpstreamRequest request;
   request.target = url.Target(gateway::ApiPath(call->request.kind));
@@ -169,18 +185,14 @@ void Gateway::OnDone(const std::shared_ptr<Call>& call, const Status& status) {
     if (!status.ok()) {
       // Cut off mid-stream: say so in a last event rather than end as if done.
       call->outcome = "upstream_interrupted";
-      if (!call->client_gone) {
-        call->responder.write(
-            "\n\ndata: " +
-            gateway::OpenAiErrorBody(status.message(), "api_error", "", "upstream_interrupted") +
-            "\n\n");
-      }
+      if (!call->client_gone) EndStreamWithError(call, 502, call->outcome, status.message());
+    } else if (!call->client_gone) {
+      call->responder.end_stream();
     }
-    if (!call->client_gone) call->responder.end_stream();
   } else if (!call->client_gone) {
     call->responder.reply(call->status,
                           call->content_type.empty() ? "application/json" : call->content_type,
-                          call->body, "");
+                          call->body);
     call->responded = true;
     if (!ok_status) call->outcome = "upstream_error";
   }

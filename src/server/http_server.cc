@@ -229,8 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
     call_keep_alive_ = keep_alive && version >= 11;
     std::shared_ptr<Session> self = shared_from_this();
     CallResponder responder;
-    responder.reply = [self, version](int status, std::string_view content_type, std::string body,
-                                      std::string) {
+    responder.reply = [self, version](int status, std::string_view content_type, std::string body) {
       self->EndCall();
       ServiceReply reply{status, std::move(body), std::string(content_type)};
       self->Write(std::move(reply), version, self->call_keep_alive_);
