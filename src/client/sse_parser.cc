@@ -1,5 +1,7 @@
 #include "client/sse_parser.h"
 
+#include "common/sse_line.h"
+
 namespace allot {
 
 bool SseParser::Feed(std::string_view bytes, const Callback& on_event) {
@@ -40,13 +42,7 @@ bool SseParser::ProcessLine(std::string_view line, const Callback& on_event) {
   }
   if (line.front() == ':') return true;  // a comment, e.g. ": keep-alive"
 
-  std::string_view field = line;
-  std::string_view value;
-  if (size_t colon = line.find(':'); colon != std::string_view::npos) {
-    field = line.substr(0, colon);
-    value = line.substr(colon + 1);
-    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  }
+  auto [field, value] = SplitSseLine(line);
   if (field == "data") {
     data_.append(value);
     data_.push_back('\n');

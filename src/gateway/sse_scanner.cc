@@ -1,5 +1,7 @@
 #include "gateway/sse_scanner.h"
 
+#include "common/sse_line.h"
+
 namespace allot::gateway {
 namespace {
 
@@ -92,13 +94,7 @@ void SseScanner::Line(std::string_view line, bool in_input) {
     return;
   }
   if (line.front() == ':') return;  // a comment (": keep-alive")
-  std::string_view field = line;
-  std::string_view value;
-  if (size_t colon = line.find(':'); colon != std::string_view::npos) {
-    field = line.substr(0, colon);
-    value = line.substr(colon + 1);
-    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  }
+  auto [field, value] = SplitSseLine(line);
   if (field == "data") {
     if (drop_event_) return;
     if (!has_data_ && in_input) {
