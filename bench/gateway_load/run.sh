@@ -137,22 +137,8 @@ SERVER_PID=""
 LOADGEN_PID=""
 PORTKEY_STARTED=0
 
-stop_pid() { # stop_pid PID NAME: SIGTERM, SIGKILL after 15 s, reap
-  local pid=$1 name=$2 i
-  [[ -n "$pid" ]] || return 0
-  if kill -0 "$pid" 2> /dev/null; then
-    kill -TERM "$pid" 2> /dev/null || true
-    for ((i = 0; i < 150; i++)); do
-      kill -0 "$pid" 2> /dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2> /dev/null; then
-      log "$name ($pid) still running 15 s after SIGTERM: SIGKILL"
-      kill -KILL "$pid" 2> /dev/null || true
-    fi
-  fi
-  wait "$pid" 2> /dev/null || true
-}
+# shellcheck source=../lib/stop_pid.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/stop_pid.sh"
 
 stop_server() { stop_pid "$SERVER_PID" "allot serve"; SERVER_PID=""; }
 stop_portkey() {

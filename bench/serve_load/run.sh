@@ -118,22 +118,13 @@ WRK_PID=""
 SLURM_STARTED=0
 SLURM_BENCH_PID=""
 
+# shellcheck source=../lib/stop_pid.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/stop_pid.sh"
+
 stop_server() {
-  local pid=$SERVER_PID i
-  [[ -n "$pid" ]] || return 0
+  local pid=$SERVER_PID
   SERVER_PID=""
-  if kill -0 "$pid" 2> /dev/null; then
-    kill -TERM "$pid" 2> /dev/null || true
-    for ((i = 0; i < 150; i++)); do
-      kill -0 "$pid" 2> /dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2> /dev/null; then
-      log "server $pid still running 15 s after SIGTERM: SIGKILL"
-      kill -KILL "$pid" 2> /dev/null || true
-    fi
-  fi
-  wait "$pid" 2> /dev/null || true
+  stop_pid "$pid" "server"
 }
 
 cleanup() {
