@@ -97,22 +97,28 @@ class Client {
     return reply;
   }
 
+  // One read of whatever has arrived, appended to *bytes; the read's error.
+  beast::error_code ReadSome(std::string* bytes) {
+    std::array<char, 4096> chunk;
+    beast::error_code ec;
+    size_t n = 0;
+    stream_.expires_after(kIoTimeout);
+    stream_.async_read_some(asio::buffer(chunk), [&](beast::error_code e, size_t got) {
+      ec = e;
+      n = got;
+    });
+    Run();
+    bytes->append(chunk.data(), n);
+    return ec;
+  }
+
   // Reads raw bytes until the server closes the connection (or the timeout: *closed false).
   std::string ReadUntilClosed(bool* closed) {
     std::string bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     buffer_.consume(buffer_.size());
     *closed = false;
     while (true) {
-      std::array<char, 4096> chunk;
-      beast::error_code ec;
-      size_t n = 0;
-      stream_.expires_after(kIoTimeout);
-      stream_.async_read_some(asio::buffer(chunk), [&](beast::error_code e, size_t got) {
-        ec = e;
-        n = got;
-      });
-      Run();
-      bytes.append(chunk.data(), n);
+      beast::error_code ec = ReadSome(&bytes);
       if (ec) {
         *closed = ec == asio::error::eof || ec == asio::error::connection_reset;
         return bytes;
@@ -123,17 +129,7 @@ class Client {
   // Reads raw bytes until `needle` has arrived; false on error or timeout.
   bool ReadUntil(const std::string& needle, std::string* bytes) {
     while (bytes->find(needle) == std::string::npos) {
-      std::array<char, 4096> chunk;
-      beast::error_code ec;
-      size_t n = 0;
-      stream_.expires_after(kIoTimeout);
-      stream_.async_read_some(asio::buffer(chunk), [&](beast::error_code e, size_t got) {
-        ec = e;
-        n = got;
-      });
-      Run();
-      if (ec) return false;
-      bytes->append(chunk.data(), n);
+      if (ReadSome(bytes)) return false;
     }
     return true;
   }
