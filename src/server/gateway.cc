@@ -420,7 +420,7 @@ void Gateway::OnDecision(const Decision& decision) {
   if (it == by_request_.end()) return;
   std::shared_ptr<Call> call = it->second;
   if (decision.kind == DecisionKind::kGranted && call->state == CallState::kQueued) {
-    call->waited += SteadyMicros() - call->queued_at;
+    call->mark += SteadyMicros() - call->queued_at;
     OnGranted(call);
   } else if (decision.kind == DecisionKind::kRejected && call->state == CallState::kQueued) {
     by_request_.erase(it);

@@ -73,10 +73,6 @@ class Gateway {
 
  private:
   struct Call;
-  struct Replica {
-    size_t endpoint = 0;
-    gateway::UpstreamUrl url;
-  };
   struct Candidate {
     const GatewayEndpoint* endpoint = nullptr;
     const GatewayModel* model = nullptr;

@@ -64,7 +64,6 @@ size_t EventEnd(std::string_view text) {
 
 void Gateway::OnGranted(const std::shared_ptr<Call>& call) {
   call->state = CallState::kRunning;
-  call->granted = SteadyMicros();
   const Lease* lease = service_.host().engine().FindLease(LeaseId{call->lease});
   std::pair<int, int> where{-1, -1};
   if (lease != nullptr && !lease->placement.empty()) {
@@ -106,7 +105,7 @@ void Gateway::StartUpstream(const std::shared_ptr<Call>& call) {
   handlers.on_done = [this, call](const Status& status) { OnDone(call, status); };
   // allot's time before the request leaves: arrival to here, less the wait
   // for a slot (the allocator's decision, not overhead).
-  call->overhead += SteadyMicros() - call->mark - (call->waited - call->waited_at_mark);
+  call->overhead += SteadyMicros() - call->mark;
   call->upstream = client_.Start(url, std::move(request), std::move(handlers), timeouts);
 }
 
@@ -172,7 +171,6 @@ void Gateway::OnDone(const std::shared_ptr<Call>& call, const Status& status) {
     call->failed.emplace_back(call->current.endpoint->name, call->current.model->name);
     Settle(call, /*charge=*/false);
     call->mark = call->upstream_done;
-    call->waited_at_mark = call->waited;
     Submit(call);
     return;
   }

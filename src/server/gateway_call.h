@@ -61,15 +61,12 @@ struct Gateway::Call {
   // Steady-clock times (µs) and allot's own share of the call.
   Duration arrived = 0;
   Duration queued_at = 0;
-  Duration waited = 0;  // in allot's queue
-  Duration granted = 0;
   Duration first_token = 0;
   Duration upstream_done = 0;
   Duration overhead = 0;
-  // Where allot's own time restarts (arrival, or a failed attempt's end) and
-  // the queue wait up to then.
+  // Where allot's own time restarts: arrival, moved on by a wait in the
+  // queue (the allocator's decision, not overhead) or to a failed attempt's end.
   Duration mark = 0;
-  Duration waited_at_mark = 0;
 };
 
 }  // namespace allot
