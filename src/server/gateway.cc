@@ -239,11 +239,10 @@ uint64_t Gateway::Handle(CallInput input, CallResponder responder) {
   }
   call->tenant = std::move(tenant);
   call->class_name = std::move(class_name);
-  if (class_index >= 0) {
-    call->latency_objective = tenancy.priority_class(class_index).latency_objective;
-  } else if (int fallback = tenancy.FindClass("default"); fallback >= 0) {
-    call->latency_objective = tenancy.priority_class(fallback).latency_objective;
-  }
+  // No class named: the engine's default class (the same rule it applies).
+  call->latency_objective =
+      tenancy.priority_class(class_index >= 0 ? class_index : tenancy.default_class())
+          .latency_objective;
   call->session = input.session_header;
   call->arrived = call->mark = SteadyMicros();
   calls_.emplace(call->id, call);
