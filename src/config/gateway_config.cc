@@ -152,8 +152,7 @@ void ReadEndpoint(Reader& reader, const YAML::Node& entry, const std::string& pa
   if (reader.ok()) ReadModels(reader, entry["models"], path + ".models", endpoint);
 }
 
-// Every name a client may call: served models and routes, with what each
-// resolves to, for the routes' and fallbacks' checks.
+// True for a name a client may call: a served model or a route.
 bool Callable(const GatewayConfig& config, std::string_view name) {
   return !config.Serving(name).empty() || config.FindRoute(name) != nullptr;
 }

@@ -139,23 +139,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     unsigned version = 11;
     if (ec) {
-      std::string_view target(parser_->get().target().data(), parser_->get().target().size());
-      if (ec == http::error::body_limit && state_.gateway != nullptr &&
-          state_.gateway->Serves(target.substr(0, target.find('?')))) {
-        // OpenAI clients read OpenAI-shaped errors.
-        std::string message =
-            fmt::format("body: larger than {} bytes (server.max_body_bytes)", state_.max_body);
-        return Write(ServiceReply{413, Gateway::ErrorBody(413, message, "body")}, version, false);
+      if (ec != http::error::body_limit) {
+        return Write(
+            CodedErrorReply(ec == http::error::header_limit ? 431 : 400, "invalid_argument",
+                            "request: malformed HTTP (" + ec.message() + ")", "request"),
+            version, /*keep_alive=*/false);
       }
-      ServiceReply reply =
-          ec == http::error::body_limit
-              ? CodedErrorReply(413, "payload_too_large",
-                                fmt::format("body: larger than {} bytes (server.max_body_bytes)",
-                                            state_.max_body),
-                                "body")
-              : CodedErrorReply(ec == http::error::header_limit ? 431 : 400, "invalid_argument",
-                                "request: malformed HTTP (" + ec.message() + ")", "request");
-      return Write(std::move(reply), version, /*keep_alive=*/false);
+      std::string message =
+          fmt::format("body: larger than {} bytes (server.max_body_bytes)", state_.max_body);
+      std::string_view target(parser_->get().target().data(), parser_->get().target().size());
+      // OpenAI clients read OpenAI-shaped errors.
+      bool gateway =
+          state_.gateway != nullptr && state_.gateway->Serves(target.substr(0, target.find('?')));
+      return Write(gateway ? ServiceReply{413, Gateway::ErrorBody(413, message, "body")}
+                           : CodedErrorReply(413, "payload_too_large", message, "body"),
+                   version, /*keep_alive=*/false);
     }
     http::request<http::string_body> request = parser_->release();
     version = request.version();
