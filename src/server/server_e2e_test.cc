@@ -19,6 +19,7 @@
 #include "client/testing/loopback_server.h"
 #include "server/auth.h"
 #include "testing/server_process.h"
+#include "testing/test_paths.h"
 
 namespace allot {
 namespace {
@@ -462,7 +463,7 @@ TEST_F(ServerE2ETest, ReloadKeepsLeasesOrRefusesWithReasons) {
 
 // Runs the allot binary as a shell command; returns its exit code, output in *out.
 int RunAllot(const std::string& args, std::string* out) {
-  std::string command = std::string(ALLOT_BINARY) + " " + args + " 2>&1";
+  std::string command = testing::AllotBinary() + " " + args + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return -1;
   char buffer[512];

@@ -8,6 +8,7 @@
 
 #include "sim/csv.h"
 #include "sim/fill_experiment.h"
+#include "testing/test_paths.h"
 
 namespace allot {
 namespace {
@@ -167,10 +168,9 @@ TEST(FillResult, AllocatedAtArrivedPercentAveragesTheRoundedBucket) {
   EXPECT_DOUBLE_EQ(result.AllocatedAtArrivedPercent(50), -1.0);
 }
 
-#ifdef ALLOT_TRACES_DIR
 // The real trace loads: 1,213 GPU nodes with 6,212 GPUs, 8,152 pods.
 TEST(AlibabaTrace, RealTraceLoads) {
-  std::string dir = std::string(ALLOT_TRACES_DIR) + "/alibaba-gpu-2023";
+  std::string dir = testing::TracesDir() + "/alibaba-gpu-2023";
   Result<Inventory> inventory = LoadAlibabaNodes(dir + "/openb_node_list_gpu_node.csv");
   if (!inventory.ok() && inventory.status().code() == StatusCode::kNotFound) {
     GTEST_SKIP() << "traces not present beside the checkout";
@@ -184,7 +184,6 @@ TEST(AlibabaTrace, RealTraceLoads) {
   ASSERT_TRUE(pods.ok()) << pods.status().ToString();
   EXPECT_EQ(pods->size(), 8152u);
 }
-#endif
 
 }  // namespace
 }  // namespace allot

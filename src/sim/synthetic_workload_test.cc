@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include "testing/test_paths.h"
+
 namespace allot {
 namespace {
 
@@ -228,10 +230,9 @@ tenants:
   EXPECT_EQ(LoadSyntheticSpec("/nonexistent.yaml").status().code(), StatusCode::kNotFound);
 }
 
-#ifdef ALLOT_SOURCE_DIR
 TEST(SyntheticWorkload, ExampleAgentsSpecGenerates) {
   Result<SyntheticSpec> spec =
-      LoadSyntheticSpec(std::string(ALLOT_SOURCE_DIR) + "/examples/sim/agents.yaml");
+      LoadSyntheticSpec(testing::SourceDir() + "/examples/sim/agents.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   EXPECT_EQ(spec->tenants.size(), 3u);
   Result<Workload> workload = GenerateSynthetic(*spec, 42);
@@ -241,7 +242,6 @@ TEST(SyntheticWorkload, ExampleAgentsSpecGenerates) {
   EXPECT_EQ(per_tenant.size(), 3u);
   EXPECT_GT(per_tenant["agents-coding"], 700);  // 40 an hour for 24 hours
 }
-#endif
 
 }  // namespace
 }  // namespace allot

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/trace_parsing.h"
+#include "testing/test_paths.h"
 
 namespace allot {
 namespace {
@@ -165,12 +166,11 @@ TEST(LoadWorkload, ReadsFilesAndReportsMissingOnes) {
   }
 }
 
-#ifdef ALLOT_TRACES_DIR
 // The published traces load with the documented counts. Skipped when the
 // traces are not beside the checkout.
 Result<Workload> LoadReal(TraceFormat format, const std::string& relative,
                           const WorkloadOptions& options = {}) {
-  return LoadWorkload(format, std::string(ALLOT_TRACES_DIR) + "/" + relative, options);
+  return LoadWorkload(format, testing::TracesDir() + "/" + relative, options);
 }
 
 TEST(RealTraces, AlibabaPods) {
@@ -223,7 +223,6 @@ TEST(RealTraces, AzureLlm) {
   EXPECT_EQ(both.jobs.size(), 8819u + 19366u);
   EXPECT_EQ(both.jobs.front().request.priority_class, "realtime");  // conv starts earlier
 }
-#endif
 
 }  // namespace
 }  // namespace allot

@@ -12,9 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#ifndef ALLOT_BINARY
-#error "ALLOT_BINARY must name the allot executable"
-#endif
+#include "testing/test_paths.h"
 
 namespace allot::testing {
 
@@ -54,8 +52,8 @@ bool ServerProcess::Start(const std::string& config_path, const std::string& dat
   fs::create_directories(data_dir, ignored);
   fs::remove(port_file, ignored);
   log_path_ = data_dir + "/server.log";
-  std::vector<std::string> args = {ALLOT_BINARY, "serve",  "--listen",    "127.0.0.1:0",
-                                   "--data",     data_dir, "--port-file", port_file};
+  std::vector<std::string> args = {AllotBinary(), "serve",  "--listen",    "127.0.0.1:0",
+                                   "--data",      data_dir, "--port-file", port_file};
   if (!config_path.empty()) {
     args.push_back("--config");
     args.push_back(config_path);
