@@ -1,11 +1,14 @@
 // What upstream answers report, read from their JSON text in place: usage,
 // generated text sizes, errors (SummarizeResponse, SummarizeChunk).
+#include "common/json_input.h"
 #include "gateway/openai_wire.h"
 
 namespace allot::gateway {
 namespace {
 
-constexpr int kMaxScanDepth = 256;
+// Upstream answers are outside input too: the same nesting limit as request
+// bodies (SkipValue recurses once per level).
+constexpr int kMaxScanDepth = kMaxJsonDepth;
 
 // ---------------------------------------------------------------------------
 // A forward-only reader over JSON text that skips what it does not need

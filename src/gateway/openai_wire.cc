@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/json_input.h"
+
 namespace allot::gateway {
 namespace {
 
@@ -11,9 +13,7 @@ using nlohmann::json;
 
 constexpr int64_t kMaxChoices = 128;
 
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& value) { return DumpJson(value); }
 
 // ---------------------------------------------------------------------------
 // Request validation.
@@ -44,6 +44,39 @@ Status IntField(const json& body, const char* name, int64_t lo, int64_t hi, int6
   if (value < lo || value > hi) return bad();
   *out = value;
   if (given != nullptr) *given = true;
+  return Status::Ok();
+}
+
+// An optional number within [lo, hi], OpenAI's documented range. A value of
+// another type is refused here rather than forwarded for the upstream to
+// choke on.
+Status NumberField(const json& body, const char* name, double lo, double hi) {
+  const json* v = Field(body, name);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_number() || !(v->get<double>() >= lo && v->get<double>() <= hi)) {
+    return InvalidArgument(fmt::format("{}: must be a number from {} to {}", name, lo, hi));
+  }
+  return Status::Ok();
+}
+
+// The sampling parameters chat and completions share, type- and
+// range-checked: temperature [0, 2], top_p [0, 1], presence_penalty and
+// frequency_penalty [-2, 2], seed an integer, stop a string or 1 to 4 strings.
+Status CheckSamplingFields(const json& body) {
+  ALLOT_RETURN_IF_ERROR(NumberField(body, "temperature", 0, 2));
+  ALLOT_RETURN_IF_ERROR(NumberField(body, "top_p", 0, 1));
+  ALLOT_RETURN_IF_ERROR(NumberField(body, "presence_penalty", -2, 2));
+  ALLOT_RETURN_IF_ERROR(NumberField(body, "frequency_penalty", -2, 2));
+  if (const json* seed = Field(body, "seed"); seed != nullptr && !seed->is_number_integer()) {
+    return InvalidArgument("seed: must be an integer");
+  }
+  if (const json* stop = Field(body, "stop"); stop != nullptr && !stop->is_string()) {
+    constexpr size_t kMaxStops = 4;
+    bool strings =
+        stop->is_array() && !stop->empty() && stop->size() <= kMaxStops &&
+        std::all_of(stop->begin(), stop->end(), [](const json& item) { return item.is_string(); });
+    if (!strings) return InvalidArgument("stop: must be a string or an array of 1 to 4 strings");
+  }
   return Status::Ok();
 }
 
@@ -243,8 +276,9 @@ Result<CallRequest> ParseCallRequest(ApiKind kind, std::string_view body,
                                      int64_t default_max_output_tokens) {
   CallRequest call;
   call.kind = kind;
-  call.body = json::parse(body, nullptr, false);
-  if (call.body.is_discarded()) return InvalidArgument("body: malformed JSON");
+  // UTF-8 and nesting depth first: a body nested 100,000 levels deep would
+  // overflow the stack when UpstreamBody writes it again.
+  ALLOT_RETURN_IF_ERROR(ParseJsonInput(body, "body", &call.body));
   if (!call.body.is_object()) return InvalidArgument("body: must be a JSON object");
   const json& b = call.body;
 
@@ -279,6 +313,7 @@ Result<CallRequest> ParseCallRequest(ApiKind kind, std::string_view body,
     }
   }
 
+  ALLOT_RETURN_IF_ERROR(CheckSamplingFields(b));
   int64_t n = 1;
   ALLOT_RETURN_IF_ERROR(IntField(b, "n", 1, kMaxChoices, &n));
   call.max_output_tokens = default_max_output_tokens;

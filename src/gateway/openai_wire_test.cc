@@ -510,5 +510,39 @@ TEST(OpenAiWireTest, ModelList) {
   EXPECT_EQ(json::parse(ModelListBody({})), json::parse(R"({"object":"list","data":[]})"));
 }
 
+TEST(OpenAiWireTest, DeeplyNestedParametersAreRefusedBeforeTheyAreWrittenAgain) {
+  // 100,000 levels in "temperature" overflowed the stack in UpstreamBody.
+  std::string deep = std::string(100000, '[') + "1" + std::string(100000, ']');
+  std::string body =
+      R"({"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":)" + deep + "}";
+  EXPECT_EQ(ParseError(ApiKind::kChat, body),
+            "body: nested deeper than 64 levels of arrays and objects");
+  EXPECT_EQ(ErrorParam(InvalidArgument(ParseError(ApiKind::kChat, body))), "");
+}
+
+TEST(OpenAiWireTest, SamplingParametersAreTypeAndRangeChecked) {
+  auto chat = [](const std::string& extra) {
+    return ParseError(ApiKind::kChat,
+                      R"({"model":"m","messages":[{"role":"user","content":"hi"}],)" + extra + "}");
+  };
+  EXPECT_EQ(chat(R"("temperature":"hot")"), "temperature: must be a number from 0 to 2");
+  EXPECT_EQ(chat(R"("temperature":2.5)"), "temperature: must be a number from 0 to 2");
+  EXPECT_EQ(chat(R"("top_p":-0.1)"), "top_p: must be a number from 0 to 1");
+  EXPECT_EQ(chat(R"("presence_penalty":true)"), "presence_penalty: must be a number from -2 to 2");
+  EXPECT_EQ(chat(R"("frequency_penalty":[0])"), "frequency_penalty: must be a number from -2 to 2");
+  EXPECT_EQ(chat(R"("seed":"7")"), "seed: must be an integer");
+  EXPECT_EQ(chat(R"("stop":[])"), "stop: must be a string or an array of 1 to 4 strings");
+  EXPECT_EQ(chat(R"("stop":{"a":1})"), "stop: must be a string or an array of 1 to 4 strings");
+  EXPECT_EQ(chat(R"("max_tokens":"5")"), "max_tokens: must be an integer from 1 to 4294967296");
+  EXPECT_EQ(ErrorParam(InvalidArgument(chat(R"("top_p":2)"))), "top_p");
+  // Within range, and null (OpenAI's "not given"), pass.
+  EXPECT_EQ(chat(R"("temperature":0,"top_p":0.9,"presence_penalty":-2,"frequency_penalty":2,)"
+                 R"("seed":-5,"stop":["a","b","c","d"])"),
+            "ok");
+  EXPECT_EQ(chat(R"("temperature":null,"stop":null,"seed":null)"), "ok");
+  EXPECT_EQ(ParseError(ApiKind::kCompletions, R"({"model":"m","prompt":"x","temperature":"0.1"})"),
+            "temperature: must be a number from 0 to 2");
+}
+
 }  // namespace
 }  // namespace allot::gateway

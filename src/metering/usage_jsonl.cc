@@ -8,6 +8,8 @@
 
 #include <map>
 
+#include "common/json_depth.h"
+#include "common/utf8.h"
 #include "metering/usage_fields.h"
 
 namespace allot {
@@ -125,6 +127,15 @@ Result<std::vector<UsageRecord>> ReadUsageJsonl(std::string_view text,
     if (line.empty()) continue;
     std::string where = fmt::format("line {}", line_number);
 
+    // rapidjson's parser recurses once per level, and the text may come
+    // from anywhere: depth and UTF-8 are checked first.
+    if (JsonNestingDepth(line, kMaxJsonDepth) > kMaxJsonDepth) {
+      return InvalidArgument(fmt::format("{}: nested deeper than {} levels of arrays and objects",
+                                         where, kMaxJsonDepth));
+    }
+    if (size_t bad = InvalidUtf8Offset(line); bad != kValidUtf8) {
+      return InvalidArgument(fmt::format("{}: {}", where, Utf8Problem(line, bad)));
+    }
     rapidjson::Document document;
     document.Parse(line.data(), line.size());
     if (document.HasParseError()) {

@@ -162,6 +162,15 @@ TEST(UsageJsonlTest, RejectsBadInputsNamingLineAndField) {
   EXPECT_EQ(ReadError(first + "[1]\n"), "line 2: expected an object, got an array");
 }
 
+TEST(UsageJsonlTest, RejectsTooDeepAndInvalidUtf8LinesBeforeParsing) {
+  // rapidjson's parser recurses once per level: 100,000 levels overflowed it.
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(ReadError(Line(1) + deep + "\n"),
+            "line 2: nested deeper than 64 levels of arrays and objects");
+  EXPECT_EQ(ReadError(Replace(Line(1), "\"cost\":\"1.250000\"", "\"cost\":\"\xff\"")).substr(0, 30),
+            "line 1: not valid UTF-8 (byte ");
+}
+
 TEST(UsageJsonlTest, WriterRefusesInvalidRecords) {
   std::vector<UsageRecord> records = {Record(1)};
   records[0].cost = -1;

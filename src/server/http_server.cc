@@ -9,6 +9,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -16,8 +17,11 @@
 #include <memory>
 #include <unordered_set>
 
+#include "common/utf8.h"
+#include "gateway/openai_wire.h"
 #include "server/gateway.h"
 #include "server/metrics.h"
+#include "server/query.h"
 
 namespace allot {
 
@@ -42,6 +46,35 @@ Time WallClock() {
 
 bool IsNumber(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The request headers whose values the service or the gateway reads (and
+// may echo in a reply, a journal row or a log): each must be UTF-8.
+constexpr std::string_view kReadHeaders[] = {"Content-Type",   "Authorization",   "X-Allot-Class",
+                                             "X-Allot-Tenant", "X-Allot-Session", "X-Session-Id"};
+
+// InvalidArgument naming the first part of the request that is not
+// well-formed UTF-8 ("query.tenant: ...", "path: ...", "header.content-type:
+// ...", "body: ..."), checked once here so that no caller text that cannot be
+// written as JSON reaches the service or the gateway.
+Status CheckRequestUtf8(const http::request<http::string_body>& request) {
+  ALLOT_RETURN_IF_ERROR(
+      CheckTargetUtf8(std::string_view(request.target().data(), request.target().size())));
+  for (std::string_view name : kReadHeaders) {
+    auto field = request.find(beast::string_view(name.data(), name.size()));
+    if (field == request.end()) continue;
+    std::string_view value(field->value().data(), field->value().size());
+    if (size_t bad = InvalidUtf8Offset(value); bad != kValidUtf8) {
+      std::string lower(name);
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return InvalidArgument(fmt::format("header.{}: {}", lower, Utf8Problem(value, bad)));
+    }
+  }
+  if (size_t bad = InvalidUtf8Offset(request.body()); bad != kValidUtf8) {
+    return InvalidArgument("body: " + Utf8Problem(request.body(), bad));
+  }
+  return Status::Ok();
 }
 
 // Outlives the io_context: sessions destroyed with it still read it.
@@ -164,14 +197,21 @@ class Session : public std::enable_shared_from_this<Session> {
     route_ = RouteTemplate(raw_target);
     deadline_ = kNoDeadline;
     if (state_.service == nullptr) return Close();
-    if (request.method() == http::verb::get && raw_target.starts_with("/v1/events") &&
-        (raw_target.size() == 10 || raw_target[10] == '?')) {
-      return StartStream(request);
-    }
     std::string_view path = raw_target.substr(0, raw_target.find('?'));
-    if (state_.gateway != nullptr && state_.gateway->Serves(path)) {
-      return StartCall(request, path, keep_alive);
+    bool gateway = state_.gateway != nullptr && state_.gateway->Serves(path);
+    if (Status text = CheckRequestUtf8(request); !text.ok()) {
+      // OpenAI clients read OpenAI-shaped errors; `param` names the part
+      // (null for the body, as the gateway's own body errors have it).
+      const std::string& message = text.message();
+      std::string part = message.substr(0, message.find(':'));
+      return Write(gateway ? ServiceReply{400, gateway::OpenAiErrorBody(
+                                                   message, "invalid_request_error",
+                                                   part == "body" ? "" : part, "invalid_request")}
+                           : ErrorReply(text),
+                   version, keep_alive);
     }
+    if (request.method() == http::verb::get && path == "/v1/events") return StartStream(request);
+    if (gateway) return StartCall(request, path, keep_alive);
     ServiceRequest api;
     api.method = method_;
     api.target = std::string(raw_target);

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/utf8.h"
+
 namespace allot {
 
 namespace {
@@ -37,7 +39,44 @@ Result<std::string> Decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
+// InvalidArgument "<field>: not valid UTF-8 (...)" unless `decoded` is
+// well-formed: every decoded part of a target may end up in a JSON reply, a
+// journal row or a log line.
+Status CheckUtf8(std::string_view field, std::string_view decoded) {
+  size_t bad = InvalidUtf8Offset(decoded);
+  if (bad == kValidUtf8) return Status::Ok();
+  return InvalidArgument(
+      fmt::format("{}: {} after percent-decoding", field, Utf8Problem(decoded, bad)));
+}
+
+// The field name for a query parameter's errors: "query.tenant"; the name is
+// checked first, so it is well-formed here.
+std::string QueryField(std::string_view key) { return "query." + std::string(key); }
+
 }  // namespace
+
+Status CheckTargetUtf8(std::string_view target) {
+  size_t question = target.find('?');
+  // Undecodable parts are left to ParseTarget, which names them.
+  if (Result<std::string> path = Decode(target.substr(0, question), false); path.ok()) {
+    ALLOT_RETURN_IF_ERROR(CheckUtf8("path", *path));
+  }
+  if (question == std::string_view::npos) return Status::Ok();
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    Result<std::string> key = Decode(pair.substr(0, eq), true);
+    if (!key.ok()) continue;
+    ALLOT_RETURN_IF_ERROR(CheckUtf8("query", *key));
+    if (eq == std::string_view::npos) continue;
+    Result<std::string> value = Decode(pair.substr(eq + 1), true);
+    if (value.ok()) ALLOT_RETURN_IF_ERROR(CheckUtf8(QueryField(*key), *value));
+  }
+  return Status::Ok();
+}
 
 Result<Target> ParseTarget(std::string_view target) {
   Target out;
@@ -59,6 +98,7 @@ Result<Target> ParseTarget(std::string_view target) {
   }
   Result<std::string> decoded = Decode(path, false);
   if (!decoded.ok()) return decoded.status();
+  ALLOT_RETURN_IF_ERROR(CheckUtf8("path", *decoded));
   out.path = std::move(decoded).value();
   if (question == std::string_view::npos) return out;
   std::string_view query = target.substr(question + 1);
@@ -70,9 +110,11 @@ Result<Target> ParseTarget(std::string_view target) {
     size_t eq = pair.find('=');
     Result<std::string> key = Decode(pair.substr(0, eq), true);
     if (!key.ok()) return key.status();
+    ALLOT_RETURN_IF_ERROR(CheckUtf8("query", *key));
     Result<std::string> value =
         Decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
     if (!value.ok()) return value.status();
+    ALLOT_RETURN_IF_ERROR(CheckUtf8(QueryField(*key), *value));
     if (!out.query.emplace(*key, *value).second) {
       return InvalidArgument(fmt::format("{}: given more than once", *key));
     }

@@ -18,8 +18,15 @@ struct Target {
   std::map<std::string, std::string> query;
 };
 
-// InvalidArgument for bad percent-encoding, NUL bytes or a repeated parameter.
+// InvalidArgument for bad percent-encoding, NUL bytes, a repeated parameter,
+// or a part that is not well-formed UTF-8 once decoded (the message names it:
+// "path: ...", "query: ..." for a parameter name, "query.tenant: ...").
 Result<Target> ParseTarget(std::string_view target);
+
+// Only the UTF-8 check of ParseTarget, for every request the HTTP server
+// reads (the gateway's included), before any part reaches a reply or a log.
+// Parts that do not percent-decode are left to ParseTarget.
+Status CheckTargetUtf8(std::string_view target);
 
 // Query parameter readers: InvalidArgument naming the parameter. Parameters
 // not in `known` are refused, so a typo never passes silently.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/json_input.h"
 #include "metering/usage_jsonl.h"
 #include "server/api_views.h"
 #include "server/metrics.h"
@@ -85,7 +86,7 @@ json ErrorJson(std::string_view code, const std::string& message, std::string_vi
 
 ServiceReply CodedErrorReply(int http_status, std::string_view code, const std::string& message,
                              std::string_view field) {
-  return ServiceReply{http_status, json{{"error", ErrorJson(code, message, field)}}.dump()};
+  return ServiceReply{http_status, DumpJson(json{{"error", ErrorJson(code, message, field)}})};
 }
 
 ServiceReply ErrorReply(const Status& status, std::string_view field) {
@@ -99,7 +100,7 @@ ServiceReply RejectedReply(const Decision& decision, json lease) {
   lease["state"] = "rejected";
   lease["reject_code"] = std::string(code);
   json body = {{"error", ErrorJson(code, decision.message)}, {"lease", std::move(lease)}};
-  return ServiceReply{status, body.dump()};
+  return ServiceReply{status, DumpJson(body)};
 }
 
 struct Service::Waiter {
@@ -366,7 +367,7 @@ void Service::Publish(const std::vector<Decision>& decisions, const std::optiona
     json event = DecisionEventJson(*host_, decision, &tenant);
     event["seq"] = ++event_seq_;
     std::string kind(DecisionKindName(decision.kind));
-    std::string data = event.dump();
+    std::string data = DumpJson(event);
     AfterDurable(seq, [this, kind, tenant, data, id = event_seq_] {
       std::string frame = fmt::format("event: {}\nid: {}\ndata: {}\n\n", kind, id, data);
       for (auto it = subscribers_.begin(); it != subscribers_.end();) {

@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "common/json_input.h"
 #include "metering/usage_jsonl.h"
 #include "server/api_views.h"
 #include "server/metrics.h"
@@ -18,7 +19,9 @@ namespace {
 constexpr std::string_view kWaitField = "wait";
 constexpr double kMaxWaitSeconds = 300;
 
-ServiceReply JsonReply(int status, const json& body) { return ServiceReply{status, body.dump()}; }
+ServiceReply JsonReply(int status, const json& body) {
+  return ServiceReply{status, DumpJson(body)};
+}
 
 Result<uint64_t> ParseId(std::string_view text) {
   uint64_t id = 0;
@@ -45,8 +48,9 @@ std::optional<ServiceReply> ReadBody(const ServiceRequest& request, bool may_be_
         "Content-Type: must be application/json, got '" + request.content_type + "'",
         "Content-Type");
   }
-  *out = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (out->is_discarded()) return ErrorReply(InvalidArgument("body: malformed JSON"));
+  if (Status parsed = ParseJsonInput(request.body, "body", out); !parsed.ok()) {
+    return ErrorReply(parsed);
+  }
   if (!out->is_object()) return ErrorReply(InvalidArgument("body: must be a JSON object"));
   return std::nullopt;
 }
@@ -347,7 +351,7 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
   // the line is the one Record journaled.
   const FinishedRequest* finished = host_->FindFinished(id);
   std::string body = "{\"lease\":";
-  body += finished != nullptr ? FinishedLeaseText(*finished) : LeaseView(id, principal).dump();
+  body += finished != nullptr ? FinishedLeaseText(*finished) : DumpJson(LeaseView(id, principal));
   if (finished != nullptr && finished->usage.lease.valid() && released_usage_.first == id) {
     body += ",\"usage\":";
     body += released_usage_.second;

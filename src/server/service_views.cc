@@ -5,6 +5,7 @@
 
 #include "budget/calendar.h"
 #include "budget/money.h"
+#include "common/json_input.h"
 #include "metering/rollup.h"
 #include "metering/usage_jsonl.h"
 #include "server/api_views.h"
@@ -19,7 +20,7 @@ using nlohmann::json;
 
 namespace {
 
-ServiceReply JsonReply(const json& body) { return ServiceReply{200, body.dump()}; }
+ServiceReply JsonReply(const json& body) { return ServiceReply{200, DumpJson(body)}; }
 
 // A tenant filter from the query: it must lie inside the key's subtree.
 Result<std::string> TenantFilter(const Target& target, const Engine& engine,

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common/json_input.h"
 #include "config/quantity.h"
 
 namespace allot::store {
@@ -261,8 +262,6 @@ json LabelsToJson(const Labels& labels) {
   return object;
 }
 
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& value) { return DumpJson(value); }
 
 }  // namespace allot::store
