@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/engine.h"
+#include "metering/resource_time.h"
 
 namespace allot {
 namespace {
@@ -33,7 +34,7 @@ BudgetAmount Engine::AmountOf(const Lease& lease, Time until, const TokenCounts*
   amount.money = PriceCatalog::Cost(lease.cost_rate, held);
   int64_t millis = CeilMillis(held);
   for (int r = 0; r < kMaxResources; ++r) {
-    amount.resource_ms[static_cast<size_t>(r)] = lease.charge[r] * millis;
+    amount.resource_ms[static_cast<size_t>(r)] = ResourceMs(lease.charge[r], millis);
   }
   if (lease.model >= 0) {
     if (tokens != nullptr) {
@@ -234,7 +235,7 @@ UsageRecord Engine::MakeRecord(const Lease& lease, Time end, std::string_view en
   record.end = end;
   int64_t millis = CeilMillis(end - lease.granted_at);
   for (int r = 0; r < kMaxResources; ++r) {
-    record.resource_ms[static_cast<size_t>(r)] = lease.charge[r] * millis;
+    record.resource_ms[static_cast<size_t>(r)] = ResourceMs(lease.charge[r], millis);
   }
   record.tokens = tokens;
   record.tokens_estimated = estimated;
