@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#if defined(__linux__)
+#include <linux/sockios.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -37,6 +41,17 @@ constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kStreamBacklogLimit = 1 << 20;
 constexpr auto kStreamKeepAlive = std::chrono::seconds(15);
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
+// A client that leaves more than this unread in the kernel's send queue is
+// not read from (no further pipelined request is parsed) until it catches up,
+// and is closed when it has not within request_timeout of the reply: one reply
+// of a usage export may exceed it, a keep-alive client that reads never
+// does. Without it each such client made the server answer requests until
+// the kernel's buffers (megabytes per connection) filled.
+constexpr int kOutputBacklogLimit = 64 * 1024;
+// How often a backed-up connection's send queue is looked at again: from
+// 5 ms, doubling, at most every 200 ms.
+constexpr auto kDrainPollFirst = std::chrono::milliseconds(5);
+constexpr auto kDrainPollMax = std::chrono::milliseconds(200);
 
 Time WallClock() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -86,6 +101,7 @@ struct ServerState {
   std::chrono::microseconds idle_timeout{60'000'000};
   std::chrono::microseconds request_timeout{10'000'000};
   int64_t connections = 0;
+  int64_t closing = 0;  // closed, not yet destroyed (their handlers still run)
   int64_t in_flight = 0;
   bool draining = false;
   // Open sessions, for the deadline sweep (DeadlineSweep).
@@ -133,6 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // (A gateway call holds its session until it ends: none is left here.)
     state_.sessions.erase(this);
     --state_.connections;
+    if (closed_) --state_.closing;
     if (state_.service != nullptr) state_.service->metrics()->SetConnections(state_.connections);
   }
 
@@ -147,25 +164,76 @@ class Session : public std::enable_shared_from_this<Session> {
     Read();
   }
 
-  // Closes the connection when its deadline has passed (the sweep).
+  // Closes the connection when its deadline has passed (the sweep). A
+  // request noticed to have started (bytes of it read, not yet complete)
+  // since the last sweep moves the deadline to request_timeout from now.
   void CloseIfLate(Clock::time_point now) {
+    if (waiting_ && !request_started_ &&
+        (buffer_.size() > 0 || (parser_.has_value() && parser_->got_some()))) {
+      request_started_ = true;
+      deadline_ = std::min(deadline_, now + state_.request_timeout);
+    }
     if (now >= deadline_) Close();
   }
 
+  // Whether the server waits on this client (idle between requests, or
+  // reading one): such a connection may be shed for a new one (Shed).
+  bool waiting() const { return waiting_ && !closed_; }
+  Clock::time_point waiting_since() const { return waiting_since_; }
+  // Closed to make room for a new connection at server.max_connections.
+  void Shed() {
+    spdlog::debug(
+        "connection shed at server.max_connections: waited on for {} ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - waiting_since_)
+            .count());
+    Close();
+  }
+
  private:
+  // Waits for the next request. Between requests the connection may stay
+  // idle for idle_timeout; once a request has started, the whole request
+  // (head and body) must arrive within request_timeout, so a client that
+  // sends a byte a second holds a connection for request_timeout, not
+  // idle_timeout. The start is noticed by the sweep (CloseIfLate), at most
+  // one sweep period late, rather than by waiting for readability before
+  // each read: that would put every request twice through the io_context's
+  // queue, which doubled a keep-alive client's latency under load.
   void Read() {
     if (state_.draining) return Close();
+    waiting_ = true;
+    waiting_since_ = Clock::now();
     parser_.emplace();
     parser_->body_limit(state_.max_body);
     parser_->header_limit(kHeaderLimit);
-    // Idle keep-alive and slow clients alike: the whole request must arrive
-    // within the idle timeout once the connection waits for one.
-    deadline_ = Clock::now() + state_.idle_timeout;
+    // Bytes of a pipelined request already read: it has started.
+    request_started_ = buffer_.size() > 0;
+    deadline_ = waiting_since_ + (request_started_ ? state_.request_timeout : state_.idle_timeout);
     http::async_read(socket_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
+  // After a reply: the next request once the client has read most of what
+  // was written (kOutputBacklogLimit). The write deadline Write() set stays,
+  // so a client that never reads is closed by the sweep.
+  void ReadWhenDrained(std::chrono::milliseconds poll = kDrainPollFirst) {
+    if (closed_) return;
+    int queued = 0;
+#if defined(SIOCOUTQ)
+    if (::ioctl(socket_.native_handle(), SIOCOUTQ, &queued) != 0) queued = 0;
+#endif
+    if (queued <= kOutputBacklogLimit) return Read();
+    if (drain_timer_ == nullptr) {
+      drain_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+    }
+    drain_timer_->expires_after(poll);
+    drain_timer_->async_wait([self = shared_from_this(), poll](beast::error_code ec) {
+      if (ec) return;
+      self->ReadWhenDrained(std::min<std::chrono::milliseconds>(poll * 2, kDrainPollMax));
+    });
+  }
+
   void OnRead(beast::error_code ec, size_t) {
+    waiting_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof || closed_) {
       return Close();
@@ -242,7 +310,7 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::async_write(socket_, buffers,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive) return self->Close();
-                        self->Read();
+                        self->ReadWhenDrained();
                       });
   }
 
@@ -395,7 +463,10 @@ class Session : public std::enable_shared_from_this<Session> {
         // A streamed call's last chunk is out: the next request, or close.
         end_after_backlog_ = false;
         chunked_ = false;
-        if (call_keep_alive_ && !state_.draining) return Read();
+        if (call_keep_alive_ && !state_.draining) {
+          deadline_ = Clock::now() + state_.request_timeout;
+          return ReadWhenDrained();
+        }
         return Close();
       }
       return;
@@ -414,6 +485,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    ++state_.closing;
     if (in_call_ && call_ != 0 && state_.gateway != nullptr) {
       // Not from inside the gateway's own call into the session.
       uint64_t call = call_;
@@ -422,6 +494,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     EndCall();
     if (keep_alive_ != nullptr) keep_alive_->cancel();
+    if (drain_timer_ != nullptr) drain_timer_->cancel();
     deadline_ = kNoDeadline;
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -440,6 +513,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string route_;
   int64_t subscription_ = 0;
   std::unique_ptr<asio::steady_timer> keep_alive_;
+  std::unique_ptr<asio::steady_timer> drain_timer_;  // ReadWhenDrained's poll
+  bool waiting_ = false;                             // Read() until OnRead
+  bool request_started_ = false;                     // while waiting_: bytes of the request read
+  Clock::time_point waiting_since_;
   std::deque<std::string> backlog_;
   size_t backlog_bytes_ = 0;
   bool writing_ = false;
@@ -468,8 +545,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
     acceptor_.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
-        socket.set_option(tcp::no_delay(true));
-        bool over = self->state_.connections >= self->state_.max_connections;
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        bool over = self->MakeRoom();
         std::make_shared<Session>(std::move(socket), self->state_)->Start(over);
       }
       if (self->acceptor_.is_open()) self->Accept();
@@ -481,6 +559,27 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
  private:
+  // At server.max_connections, the connection the server has waited on the
+  // longest (idle keep-alive, or a request still arriving) is closed so that
+  // the new one gets in: a thousand clients trickling a byte a second no
+  // longer lock new clients out. Only when every connection is busy (a reply
+  // being computed or written, a gateway call, an event stream) is the new
+  // one refused (429). True when it must be refused. O(connections), only
+  // at the limit.
+  bool MakeRoom() {
+    if (state_.connections - state_.closing < state_.max_connections) return false;
+    Session* oldest = nullptr;
+    for (Session* session : state_.sessions) {
+      if (session->waiting() &&
+          (oldest == nullptr || session->waiting_since() < oldest->waiting_since())) {
+        oldest = session;
+      }
+    }
+    if (oldest == nullptr) return true;
+    oldest->Shed();
+    return false;
+  }
+
   tcp::acceptor acceptor_;
   ServerState& state_;
 };
