@@ -431,6 +431,21 @@ class Session : public std::enable_shared_from_this<Session> {
     Push(head);
     keep_alive_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
     KeepAlive();
+    WatchStream();
+  }
+
+  // An event stream reads nothing from its client: this notices when the
+  // client closes or resets, so that the connection is freed (and counts
+  // against server.max_connections no more) at once rather than at the next
+  // keep-alive write, up to 15 s later. Bytes the client sends are dropped.
+  void WatchStream() {
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      char bytes[512];
+      ssize_t n = ::recv(self->socket_.native_handle(), bytes, sizeof(bytes), MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return self->Close();
+      self->WatchStream();
+    });
   }
 
   void KeepAlive() {

@@ -394,8 +394,8 @@ std::string ReadAll(int fd) {
 }
 
 TEST_F(ServerE2ETest, SlowClientsAndTooManyConnections) {
-  // A client that sends half a request is cut off after the idle timeout
-  // (1 s here), while others are served.
+  // A client that sends half a request is cut off after the request timeout
+  // (2 s here, from the request's first byte), while others are served.
   int slow = RawConnect(server_->port());
   ASSERT_GE(slow, 0);
   std::string partial = "POST /v1/leases HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{";
@@ -412,9 +412,32 @@ TEST_F(ServerE2ETest, SlowClientsAndTooManyConnections) {
   client.reset();  // its connection closes: the count below is exact
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
-  // Past max_connections (16) a connection is answered 429 and closed.
+  // At max_connections (16) of idle connections, a new client is served: the
+  // connection waited on the longest is closed to make room.
   std::vector<int> held;
   for (int i = 0; i < 16; ++i) held.push_back(RawConnect(server_->port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto newcomer = Client(kAdminKey);
+  Call(*newcomer, "GET", "/healthz", &status);
+  EXPECT_EQ(status, 200);
+  auto shed = std::chrono::steady_clock::now();
+  EXPECT_EQ(ReadAll(held[0]), "");
+  // Closed already, not the 3 s read timeout.
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - shed).count(), 1.0);
+  for (int fd : held) close(fd);
+  held.clear();
+  newcomer.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  // Busy connections (event streams here) are not shed: past the limit a new
+  // connection is answered 429 and closed.
+  std::string events = std::string("GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
+                       kAdminKey + "\r\n\r\n";
+  for (int i = 0; i < 16; ++i) {
+    held.push_back(RawConnect(server_->port()));
+    ASSERT_EQ(write(held.back(), events.data(), events.size()),
+              static_cast<ssize_t>(events.size()));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   int extra = RawConnect(server_->port());
   ASSERT_GE(extra, 0);
