@@ -166,7 +166,7 @@ int RunDemo(Config config, std::ostream& out, const std::string& usage_path,
   for (UsageRecord& record : engine.OpenUsage()) records.push_back(std::move(record));
   PrintChargeback(engine, records, start, script.now(), out);
   if (!usage_path.empty()) {
-    Result<std::string> text = ExportUsage(engine, records, usage_format, start);
+    Result<std::string> text = ExportUsage(engine, records, usage_format);
     if (!text.ok()) {
       out << "error: " << text.status().message() << "\n";
       return 2;

@@ -138,17 +138,76 @@ Result<BudgetLedger> BudgetLedger::Create(const BudgetOptions& options, const Te
 void BudgetLedger::Start(Time now) {
   started_ = true;
   for (size_t b = 0; b < specs_.size(); ++b) {
-    const BudgetSignals& signals = specs_[b].signals;
+    Entry first = FirstEntry(static_cast<int>(b), now);
     Entry& entry = state_[b].entry;
-    entry.period = PeriodAt(specs_[b].period, zone_, now);
-    entry.next_sample = signals.forecast_window > 0
-                            ? NextBoundary(now, signals.forecast_window / kBurnSteps)
-                            : kForever;
-    entry.next_window =
-        signals.anomaly_window > 0 ? NextBoundary(now, signals.anomaly_window) : kForever;
-    entry.window_start_spend = -1;  // the first boundary opens the first whole window
+    entry.period = first.period;
+    entry.next_sample = first.next_sample;
+    entry.next_window = first.next_window;
+    entry.window_start_spend = first.window_start_spend;
     RefreshNextThreshold(static_cast<int>(b));
   }
+}
+
+BudgetLedger::Entry BudgetLedger::FirstEntry(int budget, Time now) const {
+  const BudgetSpec& spec = specs_[static_cast<size_t>(budget)];
+  const BudgetSignals& signals = spec.signals;
+  Entry entry;
+  entry.budget = spec.name;
+  entry.limit = spec.limit;
+  entry.period = PeriodAt(spec.period, zone_, now);
+  entry.next_sample = signals.forecast_window > 0
+                          ? NextBoundary(now, signals.forecast_window / kBurnSteps)
+                          : kForever;
+  entry.next_window =
+      signals.anomaly_window > 0 ? NextBoundary(now, signals.anomaly_window) : kForever;
+  entry.window_start_spend = -1;  // the first boundary opens the first whole window
+  return entry;
+}
+
+Result<std::vector<BudgetLedger::Entry>> BudgetLedger::CarryOver(const BudgetLedger* previous,
+                                                                 const std::vector<Entry>& entries,
+                                                                 Time now) const {
+  std::vector<Entry> carried;
+  if (previous == nullptr || entries.empty()) return carried;  // not started: the first Advance
+  for (size_t b = 0; b < specs_.size(); ++b) {
+    const BudgetSpec& spec = specs_[b];
+    int old = previous->Find(spec.name);
+    auto it = std::find_if(entries.begin(), entries.end(),
+                           [&](const Entry& entry) { return entry.budget == spec.name; });
+    if (old < 0 || it == entries.end()) {
+      carried.push_back(FirstEntry(static_cast<int>(b), now));
+      continue;
+    }
+    const BudgetSpec& before = previous->spec(old);
+    if (before.meter != spec.meter || before.resource != spec.resource ||
+        (spec.meter == BudgetMeter::kMoney && previous->currency_ != currency_)) {
+      return FailedPrecondition(fmt::format(
+          "budgets[{}] ({}): its meter, resource or currency cannot change while it runs (its "
+          "spend is counted in the old unit); give the budget a new name instead",
+          b, spec.name));
+    }
+    Entry entry = *it;
+    // This period's limit = the configured limit + what rolled into it.
+    int64_t rolled_in = spec.rollover ? std::max<int64_t>(0, entry.limit - before.limit) : 0;
+    if (spec.rollover_cap > 0) rolled_in = std::min(rolled_in, spec.rollover_cap);
+    entry.limit = std::min(kMaxLimit, spec.limit + rolled_in);
+    if (entry.limit > it->limit) entry.hard_fired = false;  // room again: a refusal alerts anew
+    if (spec.thresholds != before.thresholds) entry.thresholds_fired = 0;
+    if (spec.period != before.period || !(zone_ == previous->zone_)) {
+      entry.period = PeriodAt(spec.period, zone_, now);
+    }
+    if (spec.signals != before.signals) {
+      Entry first = FirstEntry(static_cast<int>(b), now);
+      entry.next_sample = first.next_sample;
+      entry.next_window = first.next_window;
+      entry.window_start_spend = -1;
+      entry.burn_samples.clear();
+      entry.anomaly_history.clear();
+      entry.forecast_fired = false;
+    }
+    carried.push_back(std::move(entry));
+  }
+  return carried;
 }
 
 int BudgetLedger::Find(std::string_view name) const {

@@ -102,6 +102,23 @@ class BudgetLedger {
   // Restores entries by budget name; DataLoss for unknown budgets.
   Status SetEntries(const std::vector<Entry>& entries);
 
+  // The entries this ledger (a new configuration's) takes over from
+  // `previous` (the running one, nullptr when it had no budgets) whose
+  // entries are `entries`, when the new configuration comes into force at
+  // `now` (a reload). Every change takes effect at once, mid-period:
+  //   kept budget:    limit = new limit + what rolled over into this period
+  //                   (kept only with rollover, capped by the new cap);
+  //                   settled spend and fired alerts stay; a changed period
+  //                   or time zone moves it to the new period holding `now`.
+  //   added budget:   its first period opens at `now`, settled from zero;
+  //                   running leases' reservations count (rebuilt from them).
+  //   removed budget: dropped.
+  // Empty when budgets have not started (they start at the first Advance).
+  // FailedPrecondition naming the budget when its meter, resource or
+  // currency would change (the settled figures would change their unit).
+  Result<std::vector<Entry>> CarryOver(const BudgetLedger* previous,
+                                       const std::vector<Entry>& entries, Time now) const;
+
  private:
   struct State {
     Entry entry;
@@ -129,7 +146,8 @@ class BudgetLedger {
   std::string Figure(int budget, int64_t amount) const;
   std::string_view OwnerName(int budget) const;  // the owner's path, "(all)" for the root
   void UpdateNextEvent();
-  void Start(Time now);  // opens every budget's first period at `now`
+  void Start(Time now);                          // opens every budget's first period at `now`
+  Entry FirstEntry(int budget, Time now) const;  // a budget's first period from `now`
 
   std::vector<BudgetSpec> specs_;
   std::vector<int> owner_;  // tenant index per budget

@@ -11,6 +11,7 @@
 #include "config/budget_config.h"
 #include "config/quantity.h"
 #include "config/server_config.h"
+#include "config/yaml_checks.h"
 #include "config/yaml_reader.h"
 
 namespace allot {
@@ -280,7 +281,12 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   Reader reader(source);
   Config config;
   Inventory& inventory = config.inventory;
-  if (!root.IsMap()) return InvalidArgument(std::string(source) + ": must be a YAML mapping");
+  if (!root.IsMap()) {
+    return InvalidArgument(
+        root.IsNull() || !root.IsDefined()
+            ? "config: must be a YAML mapping (the text is empty)"
+            : "config: must be a YAML mapping of sections (pools:, tenants:, ...)");
+  }
   reader.OnlyKeys(
       root, "config",
       {"resources", "placement", "ordering", "frag_measure", "frag_max_candidates", "gpu_models",
@@ -380,7 +386,7 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   if (!reader.ok()) return reader.error();
   Status valid = inventory.Validate();
   if (!valid.ok()) {
-    return InvalidArgument(std::string(source) + ": " + valid.message());
+    return InvalidArgument(valid.message());  // positioned by ParseConfig from its field
   }
   ReadClasses(reader, root["classes"], &config.engine.classes);
   ReadTenants(reader, root["tenants"], inventory.resources, &config.engine.tenants);
@@ -443,12 +449,28 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
 Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) {
   // yaml-cpp reports syntax errors, and some conversions, by throwing; they
   // become InvalidArgument with the position here, and never escape.
+  YAML::Node root;
   try {
-    return ParseConfigTree(YAML::Load(std::string(yaml_text)), source);
+    root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
-    return InvalidArgument(
-        fmt::format("{}:{}:{}: {}", source, e.mark.line + 1, e.mark.column + 1, e.msg));
+    return InvalidArgument(config_internal::Positioned(source, e.mark, "yaml", e.msg));
   }
+  Result<Config> config = InvalidArgument("not parsed");
+  try {
+    Status tags = config_internal::CheckTags(root, source);
+    if (!tags.ok()) return tags;
+    config = ParseConfigTree(root, source);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(config_internal::Positioned(source, e.mark, "config", e.msg));
+  }
+  if (config.ok()) return config;
+  // Every error reads "FILE:line:column: field: why": one that does not
+  // carry its position yet (checks run after the walk) is positioned at the
+  // node its field names, as deep as the tree goes.
+  const std::string& message = config.status().message();
+  if (config_internal::HasPosition(message, source)) return config;
+  return InvalidArgument(config_internal::Positioned(
+      source, config_internal::NodeOfField(root, message).Mark(), message));
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {

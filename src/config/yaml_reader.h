@@ -26,6 +26,12 @@ class Reader {
   void Fail(const YAML::Node& node, const std::string& field, const std::string& why) {
     if (!error_.ok()) return;
     const YAML::Mark mark = node.Mark();
+    if (mark.is_null()) {
+      // An absent node (a required key) has no position: ParseConfig
+      // positions the error at the deepest node of its field path.
+      error_ = InvalidArgument(fmt::format("{}: {}", field, why));
+      return;
+    }
     error_ = InvalidArgument(
         fmt::format("{}:{}:{}: {}: {}", source_, mark.line + 1, mark.column + 1, field, why));
   }

@@ -5,12 +5,15 @@
 #include <cctype>
 #include <set>
 
+#include "budget/calendar.h"
 #include "budget/money.h"
 #include "metering/rfc4180.h"
 #include "metering/usage_fields.h"
 
 namespace allot {
 namespace {
+
+const PeriodSpec kMonthly{PeriodKind::kMonthly};
 
 // The latest billing period end: 9999-12-31T23:59:59Z, so that every
 // date-time in the export, ChargePeriodEnd included, has a 4-digit year.
@@ -144,6 +147,7 @@ Status ValidateOptions(const FocusExportOptions& o) {
                              std::pair("service_name", &o.service_name)}) {
     if (value->empty()) return InvalidArgument(fmt::format("focus: {} must not be empty", name));
   }
+  if (o.monthly_billing_periods) return Status::Ok();
   Time start = o.billing_period_start, end = o.billing_period_end;
   if (start < 0 || start >= end || end > kMaxBillingEnd || start % kMicrosPerSecond != 0 ||
       end % kMicrosPerSecond != 0) {
@@ -178,12 +182,25 @@ Result<std::string> WriteFocusCsv(const std::vector<UsageRecord>& records,
   std::string text = CsvRecord(header);
   std::string billing_start = UtcSecondsText(options.billing_period_start);
   std::string billing_end = UtcSecondsText(options.billing_period_end);
+  Time month_start = -1;  // the billing period the strings above show (monthly)
   std::vector<std::string> cells;
   for (size_t i = 0; i < records.size(); ++i) {
     const UsageRecord& record = records[i];
     Status valid = ValidateUsageRecord(record, catalog);
     if (!valid.ok()) return InvalidArgument(fmt::format("records[{}]: {}", i, valid.message()));
-    if (record.end < options.billing_period_start || record.end >= options.billing_period_end) {
+    if (options.monthly_billing_periods) {
+      PeriodBounds month = PeriodAt(kMonthly, TimeZone::Utc(), record.end);
+      if (month.start < 0 || month.end > kMaxBillingEnd) {
+        return InvalidArgument(fmt::format("records[{}]: lease {} ends at {}, outside 1970..9999",
+                                           i, record.lease.value, UtcText(record.end)));
+      }
+      if (month.start != month_start) {
+        month_start = month.start;
+        billing_start = UtcSecondsText(month.start);
+        billing_end = UtcSecondsText(month.end);
+      }
+    } else if (record.end < options.billing_period_start ||
+               record.end >= options.billing_period_end) {
       return InvalidArgument(
           fmt::format("records[{}]: lease {} ends at {}, outside the billing "
                       "period [{}, {})",

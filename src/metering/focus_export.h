@@ -92,6 +92,10 @@ struct FocusExportOptions {
   // must end in it (records are bucketed by end, as in Rollup).
   Time billing_period_start = 0;
   Time billing_period_end = 0;
+  // Instead: each record is billed in the UTC calendar month holding its end
+  // (billing_period_* unused), so that a window of any length exports, one
+  // billing period per month it touches, as csv and jsonl do.
+  bool monthly_billing_periods = false;
   std::string service_name = "allot";  // ServiceName, not empty
 };
 

@@ -283,5 +283,30 @@ TEST(FocusExportTest, RefusesCollidingResourceColumns) {
   EXPECT_EQ(text.status().message(), "focus: two resource names give the same x_ column name");
 }
 
+// A window longer than a month exports too: each record is billed in the
+// calendar month holding its end (GET /v1/usage?format=focus refused such
+// windows while csv and jsonl answered them).
+TEST(FocusExportTest, MonthlyBillingPeriodsCoverAnyWindow) {
+  std::vector<UsageRecord> records = Records();
+  records[2].start = kNov1 - 7'200'000'000;
+  records[2].end = kNov1 - 3'600'000'000;  // ends in October
+  FocusExportOptions options = Options();
+  options.billing_period_start = 0;
+  options.billing_period_end = 0;
+  options.monthly_billing_periods = true;
+  Result<std::string> text = WriteFocusCsv(records, Catalog(), options);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  std::vector<CsvRow> rows = *ParseCsv(*text);
+  ASSERT_EQ(rows.size(), 4u);
+  std::map<std::string, size_t> column;
+  for (size_t c = 0; c < rows[0].fields.size(); ++c) column[rows[0].fields[c]] = c;
+  auto cell = [&](size_t row, const std::string& name) { return rows[row].fields[column[name]]; };
+  EXPECT_EQ(cell(1, "BillingPeriodStart"), "2026-11-01T00:00:00Z");
+  EXPECT_EQ(cell(1, "BillingPeriodEnd"), "2026-12-01T00:00:00Z");
+  EXPECT_EQ(cell(3, "BillingPeriodStart"), "2026-10-01T00:00:00Z");
+  EXPECT_EQ(cell(3, "BillingPeriodEnd"), "2026-11-01T00:00:00Z");
+  EXPECT_EQ(cell(2, "BillingPeriodStart"), "2026-11-01T00:00:00Z");
+}
+
 }  // namespace
 }  // namespace allot

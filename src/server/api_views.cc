@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "budget/calendar.h"
 #include "budget/money.h"
@@ -315,6 +316,7 @@ json BudgetJson(const Engine& engine, int budget) {
   int64_t reserved = ledger.reserved(budget);
   int64_t spent_now = ledger.SpentNow(budget, now);
   bool money = spec.meter == BudgetMeter::kMoney;
+  bool unbounded = entry.period.start == std::numeric_limits<Time>::min();
   // Resource-time is kept in the resource's unit x milliseconds; shown in
   // hours of the whole unit (GPU-hours, core-hours, GiB-hours).
   double hour_units = 1.0;
@@ -339,7 +341,8 @@ json BudgetJson(const Engine& engine, int budget) {
       {"meter", meter},
       {"period",
        {{"kind", PeriodName(spec.period)},
-        {"start", TimeJson(entry.period.start)},
+        // period none: no start (null), not the clock's minimum (year -290308)
+        {"start", unbounded ? json(nullptr) : json(TimeJson(entry.period.start))},
         {"end", entry.period.end == kForever ? json(nullptr) : json(TimeJson(entry.period.end))}}},
       {"limit", amount(entry.limit)},
       {"settled", amount(entry.settled)},
@@ -352,9 +355,13 @@ json BudgetJson(const Engine& engine, int budget) {
   if (money) out["currency"] = engine.prices().currency();
   // Period-average burn: what was spent so far this period over its elapsed
   // hours; exhaustion when that burn continues, if before the period ends.
-  double hours = static_cast<double>(now - entry.period.start) / (3600.0 * kMicrosPerSecond);
+  // A budget without a period has no start to average from: null burn.
+  double hours =
+      unbounded ? 0.0 : static_cast<double>(now - entry.period.start) / (3600.0 * kMicrosPerSecond);
   double burn = hours > 0 ? static_cast<double>(spent_now) / hours : 0.0;
-  out["burn_per_hour"] = money ? json(burn / kMicrosPerUnit) : json(burn / hour_units);
+  out["burn_per_hour"] = unbounded ? json(nullptr)
+                         : money   ? json(burn / kMicrosPerUnit)
+                                   : json(burn / hour_units);
   out["exhausted_at"] = nullptr;
   if (spent_now >= entry.limit) {
     out["exhausted_at"] = TimeJson(now);

@@ -34,7 +34,7 @@ std::string_view BearerToken(std::string_view header) {
 }
 
 Principal RootPrincipal(std::string key_name, Role role) {
-  return Principal{std::move(key_name), 0, "", role, ""};
+  return Principal{std::move(key_name), 0, "", role, "", ""};
 }
 
 }  // namespace
@@ -100,7 +100,8 @@ Result<KeyStore> KeyStore::Create(const std::vector<ApiKeySpec>& keys, const Ten
     if (key.role == Role::kAdmin && tenant != 0) {
       return InvalidArgument(where + ".role: an admin key must be bound to the root");
     }
-    Principal principal{key.name, tenant, tenancy.tenant(tenant).path, key.role, key.default_class};
+    Principal principal{key.name,          tenant,    tenancy.tenant(tenant).path, key.role,
+                        key.default_class, key.sha256};
     if (!store.by_hash_.emplace(key.sha256, std::move(principal)).second) {
       return InvalidArgument(where + ".sha256: the same key as another entry");
     }
@@ -119,6 +120,16 @@ Result<Principal> KeyStore::Authenticate(std::string_view authorization_header) 
   // is a preimage search. Comparing the keys themselves would leak the key.
   auto found = by_hash_.find(Sha256Hex(token));
   if (found == by_hash_.end()) return Unauthenticated("unknown API key");
+  return found->second;
+}
+
+Result<Principal> KeyStore::Reauthenticate(const Principal& before) const {
+  if (open()) return RootPrincipal("open", Role::kAdmin);
+  auto found = before.key_sha256.empty() ? by_hash_.end() : by_hash_.find(before.key_sha256);
+  if (found == by_hash_.end()) {
+    return Unauthenticated("API key revoked: '" + before.key_name +
+                           "' is no longer in the configuration");
+  }
   return found->second;
 }
 

@@ -28,6 +28,7 @@ struct Principal {
   std::string tenant_path;  // "" for the root
   Role role = Role::kAgent;
   std::string default_class;  // its gateway calls' class when they name none
+  std::string key_sha256;     // the key's digest ("" on an open server): re-checked at reload
 };
 
 // The configured API keys, looked up by the hash of the presented key.
@@ -49,6 +50,11 @@ class KeyStore {
   // key" for a key that is not configured. When open(), any header (or none)
   // is the root admin.
   Result<Principal> Authenticate(std::string_view authorization_header) const;
+  // The principal the same key is under this store (after a reload), found by
+  // its digest: Unauthenticated "API key revoked" when the key is gone (or
+  // the server was open and now has keys). Streams and long polls opened
+  // before a reload are checked again with it.
+  Result<Principal> Reauthenticate(const Principal& before) const;
 
  private:
   std::unordered_map<std::string, Principal> by_hash_;  // hex SHA-256 -> principal

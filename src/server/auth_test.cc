@@ -130,7 +130,7 @@ TEST(Auth, CreateRefusesBadKeys) {
 Principal At(const Tenancy& tenancy, std::string_view path, Role role = Role::kAgent) {
   int tenant = FindKeyTenant(tenancy, path);
   ALLOT_CHECK(tenant >= 0);
-  return Principal{"k", tenant, tenancy.tenant(tenant).path, role, ""};
+  return Principal{"k", tenant, tenancy.tenant(tenant).path, role, "", ""};
 }
 
 TEST(Auth, CoversItsSubtreeByIndex) {
@@ -161,16 +161,16 @@ TEST(Auth, CoversItsSubtreeByIndex) {
 }
 
 TEST(Auth, PathCoverageStopsAtSlashBoundaries) {
-  Principal research{"k", 1, "acme/re", Role::kAgent, ""};
+  Principal research{"k", 1, "acme/re", Role::kAgent, "", ""};
   EXPECT_FALSE(Covers(research, "acme/research"));
   EXPECT_TRUE(Covers(research, "acme/re"));
   EXPECT_TRUE(Covers(research, "acme/re/x"));
   EXPECT_FALSE(Covers(research, "acme"));
   EXPECT_FALSE(Covers(research, ""));
-  Principal acme{"k", 1, "acme", Role::kAgent, ""};
+  Principal acme{"k", 1, "acme", Role::kAgent, "", ""};
   EXPECT_FALSE(Covers(acme, "acmeco/x"));
   EXPECT_TRUE(Covers(acme, "acme/research/agent-7/sub"));
-  Principal root{"k", 0, "", Role::kAgent, ""};
+  Principal root{"k", 0, "", Role::kAgent, "", ""};
   EXPECT_TRUE(Covers(root, "anything/at/all"));
 }
 
@@ -184,7 +184,7 @@ TEST(Auth, RoleTable) {
       {Role::kAdmin, {true, true, true, true, true, true}},
   };
   for (const auto& [role, allowed] : table) {
-    Principal principal{"k", 0, "", role, ""};
+    Principal principal{"k", 0, "", role, "", ""};
     for (size_t a = 0; a < std::size(actions); ++a) {
       Status status = Allow(principal, actions[a]);
       EXPECT_EQ(status.ok(), allowed[a]) << RoleName(role) << " " << ActionName(actions[a]);
@@ -194,12 +194,13 @@ TEST(Auth, RoleTable) {
     }
   }
   EXPECT_EQ(
-      Allow(Principal{"bot", 2, "acme/research", Role::kAgent, ""}, Action::kReport).message(),
+      Allow(Principal{"bot", 2, "acme/research", Role::kAgent, "", ""}, Action::kReport).message(),
       "API key 'bot' has role agent, which may not read reports and usage exports (needs "
       "tenant_admin)");
-  EXPECT_EQ(Allow(Principal{"lead", 1, "acme", Role::kTenantAdmin, ""}, Action::kReload).message(),
-            "API key 'lead' has role tenant_admin, which may not reload the configuration or "
-            "write snapshots (needs admin)");
+  EXPECT_EQ(
+      Allow(Principal{"lead", 1, "acme", Role::kTenantAdmin, "", ""}, Action::kReload).message(),
+      "API key 'lead' has role tenant_admin, which may not reload the configuration or "
+      "write snapshots (needs admin)");
 }
 
 TEST(Auth, RoleNamesRoundTrip) {

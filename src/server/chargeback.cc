@@ -67,19 +67,17 @@ void PrintChargeback(const Engine& engine, const std::vector<UsageRecord>& recor
 }
 
 Result<std::string> ExportUsage(const Engine& engine, const std::vector<UsageRecord>& records,
-                                const std::string& format, Time from) {
+                                const std::string& format) {
   const ResourceCatalog& catalog = engine.inventory().resources;
   if (format == "csv") return WriteUsageCsv(records, catalog);
   if (format == "jsonl") return WriteUsageJsonl(records, catalog);
   if (format == "focus") {
-    PeriodSpec month;
-    month.kind = PeriodKind::kMonthly;
-    PeriodBounds bounds = PeriodAt(month, TimeZone::Utc(), from);
+    // One billing period per calendar month (UTC) the records end in: any
+    // window exports, as csv and jsonl do.
     FocusExportOptions options;
     options.currency = engine.prices().currency();
     options.billing_account_id = "allot";
-    options.billing_period_start = bounds.start;
-    options.billing_period_end = bounds.end;
+    options.monthly_billing_periods = true;
     return WriteFocusCsv(records, catalog, options);
   }
   return InvalidArgument("--usage-format: must be csv, jsonl or focus, got '" + format + "'");

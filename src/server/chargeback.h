@@ -15,9 +15,10 @@ namespace allot {
 void PrintChargeback(const Engine& engine, const std::vector<UsageRecord>& records, Time from,
                      Time to, std::ostream& out);
 
-// `records` as "csv", "jsonl" or "focus" (FinOps FOCUS 1.2, billed for the
-// calendar month, UTC, that holds `from`). InvalidArgument for another format.
+// `records` as "csv", "jsonl" or "focus" (FinOps FOCUS 1.2, each record
+// billed in the calendar month, UTC, holding its end). InvalidArgument for
+// another format.
 Result<std::string> ExportUsage(const Engine& engine, const std::vector<UsageRecord>& records,
-                                const std::string& format, Time from);
+                                const std::string& format);
 
 }  // namespace allot

@@ -199,10 +199,11 @@ EngineHost::Outcome EngineHost::Apply(const Command& command) {
   return outcome;
 }
 
-Status EngineHost::Reconfigure(const std::string& yaml) {
-  Result<Config> config = ParseConfig(yaml, "<reload>");
-  if (!config.ok()) return FailedPrecondition(config.status().message());
-  Result<std::unique_ptr<Engine>> blank = Engine::Create(config->inventory, config->engine);
+Result<std::unique_ptr<Engine>> EngineHost::BuildReconfigured(const std::string& yaml,
+                                                              Config* config) const {
+  Result<Config> parsed = ParseConfig(yaml, "<reload>");
+  if (!parsed.ok()) return FailedPrecondition(parsed.status().message());
+  Result<std::unique_ptr<Engine>> blank = Engine::Create(parsed->inventory, parsed->engine);
   if (!blank.ok()) return FailedPrecondition(blank.status().message());
   // No tick first: a refused reconfiguration must leave the engine exactly
   // as it was (it is not journaled). Work due by now is done by the new
@@ -216,23 +217,62 @@ Status EngineHost::Reconfigure(const std::string& yaml) {
     return FailedPrecondition("the new configuration cannot keep the current state: " +
                               mapped.status().message());
   }
-  // Budgets no longer configured are dropped; new ones start now.
-  std::erase_if(mapped->budgets, [&](const BudgetLedger::Entry& entry) {
-    return std::none_of(config->engine.budgets.budgets.begin(),
-                        config->engine.budgets.budgets.end(),
-                        [&](const BudgetSpec& spec) { return spec.name == entry.budget; });
-  });
+  Status carried = CarryBudgets(engine_->budgets(), (*blank)->budgets(),
+                                parsed->engine.budgets.default_estimate, &*mapped);
+  if (!carried.ok()) return carried;
   Result<std::unique_ptr<Engine>> engine =
-      Engine::Restore(config->inventory, config->engine, *mapped);
+      Engine::Restore(parsed->inventory, parsed->engine, *mapped);
   if (!engine.ok()) {
     return FailedPrecondition("the new configuration cannot keep the current state: " +
                               engine.status().message());
   }
+  *config = std::move(parsed).value();
+  return engine;
+}
+
+Status EngineHost::CheckReconfigure(const std::string& yaml) const {
+  Config config;
+  Result<std::unique_ptr<Engine>> engine = BuildReconfigured(yaml, &config);
+  return engine.ok() ? Status::Ok() : engine.status();
+}
+
+Status EngineHost::Reconfigure(const std::string& yaml) {
+  Config config;
+  Result<std::unique_ptr<Engine>> engine = BuildReconfigured(yaml, &config);
+  if (!engine.ok()) return engine.status();
   yaml_ = yaml;
   source_ = "<reload>";
-  config_ = std::move(config).value();
+  config_ = std::move(config);
   engine_ = std::move(engine).value();
   RebuildWaiting();
+  return Status::Ok();
+}
+
+Status EngineHost::CarryBudgets(const BudgetLedger* before, const BudgetLedger* after,
+                                Duration default_estimate, EngineSnapshot* snapshot) {
+  if (after == nullptr) {
+    snapshot->budgets.clear();
+  } else {
+    Result<std::vector<BudgetLedger::Entry>> entries =
+        after->CarryOver(before, snapshot->budgets, snapshot->now);
+    if (!entries.ok()) return FailedPrecondition(entries.status().message());
+    snapshot->budgets = std::move(entries).value();
+  }
+  // A lease holds a reservation exactly when budgets are on its tenant's
+  // path (Restore rebuilds the reservations from the leases). One that now
+  // has budgets reserves its first chunk from now, as at grant; reserving
+  // never refuses, so a budget added or lowered over running work shows as
+  // committed and refuses new work, and cancels nothing.
+  for (Lease& lease : snapshot->leases) {
+    bool budgeted = after != nullptr && after->HasBudgets(lease.tenant);
+    if (!budgeted) {
+      lease.reserved_until = 0;
+      lease.overrun = false;
+    } else if (lease.reserved_until == 0) {
+      Duration chunk = lease.estimate > 0 ? lease.estimate : default_estimate;
+      lease.reserved_until = std::max(lease.granted_at, snapshot->now) + chunk;
+    }
+  }
   return Status::Ok();
 }
 

@@ -59,6 +59,11 @@ class EngineHost {
   // fails changes nothing (status says why).
   Outcome Apply(const Command& command);
 
+  // Would a Reconfigure to `yaml` be accepted now? The same checks, nothing
+  // changed: a pushed configuration is checked before it is written to the
+  // file of record.
+  Status CheckReconfigure(const std::string& yaml) const;
+
   Engine& engine() { return *engine_; }
   const Engine& engine() const { return *engine_; }
   const Config& config() const { return config_; }
@@ -76,6 +81,14 @@ class EngineHost {
  private:
   EngineHost() = default;
   Status Reconfigure(const std::string& yaml);
+  // The engine a Reconfigure to `yaml` would install, its configuration in
+  // *config; FailedPrecondition with the reason when refused.
+  Result<std::unique_ptr<Engine>> BuildReconfigured(const std::string& yaml, Config* config) const;
+  // Brings the budget state of `snapshot` (taken under the ledger `before`)
+  // under the ledger `after` of a new configuration (BudgetLedger::CarryOver),
+  // and the leases' reservations under the budgets now on their path.
+  static Status CarryBudgets(const BudgetLedger* before, const BudgetLedger* after,
+                             Duration default_estimate, EngineSnapshot* snapshot);
   void Remember(FinishedRequest finished);
   void RebuildWaiting();
   // `submitted`: the request of a Submit whose answer is among `decisions`.

@@ -421,7 +421,9 @@ class Session : public std::enable_shared_from_this<Session> {
         std::string(request[http::field::authorization]),
         [weak](const std::string& frame) {
           std::shared_ptr<Session> self = weak.lock();
-          return self != nullptr && self->Push(frame);
+          if (self == nullptr) return false;
+          if (frame.empty()) return self->EndStream();  // the service ends it (a revoked key)
+          return self->Push(frame);
         },
         &refused);
     if (subscription_ == 0) return Write(std::move(refused), request.version(), false);
@@ -455,6 +457,15 @@ class Session : public std::enable_shared_from_this<Session> {
       self->Push(": keep-alive\n\n");
       self->KeepAlive();
     });
+  }
+
+  // Closes the stream once the frames queued so far are out.
+  bool EndStream() {
+    if (closed_) return false;
+    end_after_backlog_ = true;
+    call_keep_alive_ = false;
+    if (!writing_) WriteNext();
+    return false;
   }
 
   // Queues a stream frame; false when the client is too far behind (cut off).

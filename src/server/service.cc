@@ -9,6 +9,7 @@
 #include "common/json_input.h"
 #include "metering/usage_jsonl.h"
 #include "server/api_views.h"
+#include "server/config_store.h"
 #include "server/metrics.h"
 #include "server/webhooks.h"
 
@@ -130,11 +131,7 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options, ServiceLo
 
 Result<std::string> Service::ReadConfigText() const {
   if (options_.config_path.empty()) return std::string(DefaultConfigYaml());
-  std::ifstream in(options_.config_path, std::ios::binary);
-  if (!in) return InvalidArgument(options_.config_path + ": cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ReadConfigFile(options_.config_path);
 }
 
 Status Service::Recover() {
@@ -187,12 +184,20 @@ Status Service::Recover() {
   durable_seq_ = journal_->durable_seq();
   Status access = RebuildAccess();
   if (!access.ok()) return access;
+  // The file is the source of truth: a change made while the server was
+  // down comes into force now, journaled like a reload (replay stays exact).
+  // One that cannot (it would drop running work, say) stops the start: the
+  // server never runs on a configuration other than its file's.
   if (host_->config_yaml() != *wanted) {
-    Status reloaded = Reload(*wanted);
-    if (!reloaded.ok()) {
-      spdlog::warn("{}: not brought into force, the journal's configuration stays: {}", source,
-                   reloaded.message());
+    Status applied = BringIntoForce(*wanted);
+    if (!applied.ok()) {
+      return FailedPrecondition(fmt::format(
+          "{}: changed since the configuration in force was journaled, and cannot come into "
+          "force: {} (fix the file, or put back the previous one and reload once the state "
+          "allows the change)",
+          source, applied.message()));
     }
+    spdlog::info("{}: changed since the last run; brought into force", source);
   }
   return Status::Ok();
 }
@@ -480,7 +485,24 @@ Status Service::Reload(std::string yaml_override) {
     Result<std::string> text = ReadConfigText();
     if (!text.ok()) return FailedPrecondition(text.status().message());
     yaml = std::move(text).value();
+  } else {
+    // A pushed configuration becomes the file of record first, so that the
+    // next start (or SIGHUP) reads what is in force: checked, then written,
+    // then applied; a refusal at either step changes nothing.
+    if (options_.config_path.empty()) {
+      return FailedPrecondition(
+          "the server runs on the embedded default configuration, which cannot be replaced: "
+          "start it with --config FILE to push configurations; nothing changed");
+    }
+    Status checked = host_->CheckReconfigure(yaml);
+    if (!checked.ok()) return checked;
+    Status written = WriteConfigFile(options_.config_path, yaml);
+    if (!written.ok()) return written;
   }
+  return BringIntoForce(yaml);
+}
+
+Status Service::BringIntoForce(const std::string& yaml) {
   // Parsed and checked by the engine host; a refused one changes nothing.
   Command command;
   command.kind = Command::Kind::kReconfigure;
@@ -491,11 +513,60 @@ Status Service::Reload(std::string yaml_override) {
   Record(command, outcome);
   Status access = RebuildAccess();
   if (!access.ok()) spdlog::error("after reload: {}", access.message());
+  RecheckListeners();
   spdlog::info("configuration reloaded: {} pools, {} nodes, {} leases kept",
                host_->config().inventory.pools.size(), host_->config().inventory.nodes.size(),
                host_->engine().lease_count());
   if (on_reload_) on_reload_();
   return Status::Ok();
+}
+
+void Service::RecheckListeners() {
+  // Event streams: a key that is gone, or no longer may read, or is now
+  // bound to another tenant, ends its stream with a last `error` event.
+  // Written after the scan: a write may close its session, which
+  // unsubscribes.
+  std::vector<std::pair<Subscriber, Status>> ended;
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    Subscriber& subscriber = it->second;
+    Result<Principal> now = keys_->Reauthenticate(subscriber.principal);
+    Status allowed = now.ok() ? Allow(*now, Action::kRead) : now.status();
+    if (allowed.ok() && now->tenant_path != subscriber.principal.tenant_path) {
+      allowed = PermissionDenied("API key '" + now->key_name + "' is now bound to tenant '" +
+                                 now->tenant_path + "': reconnect to follow its events");
+    }
+    if (allowed.ok()) {
+      subscriber.principal = std::move(now).value();
+      ++it;
+      continue;
+    }
+    ended.emplace_back(std::move(subscriber), allowed);
+    it = subscribers_.erase(it);
+  }
+  for (auto& [subscriber, why] : ended) {
+    json error = ErrorJson(ApiCodeOf(why.code()), why.message());
+    subscriber.write("event: error\ndata: " + error.dump() + "\n\n");
+    subscriber.write(std::string());  // the end of the stream
+  }
+  // Long polls of a revoked key answer 401 now rather than at their end.
+  std::vector<std::pair<std::shared_ptr<Waiter>, Status>> refused;
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    std::vector<std::shared_ptr<Waiter>>& waiting = it->second;
+    for (auto w = waiting.begin(); w != waiting.end();) {
+      Result<Principal> now = keys_->Reauthenticate((*w)->principal);
+      if ((*w)->finished || now.ok()) {
+        if (now.ok()) (*w)->principal = std::move(now).value();
+        ++w;
+        continue;
+      }
+      (*w)->finished = true;
+      --waiter_count_;
+      refused.emplace_back(*w, now.status());
+      w = waiting.erase(w);
+    }
+    it = waiting.empty() ? waiters_.erase(it) : std::next(it);
+  }
+  for (auto& [waiter, why] : refused) waiter->done(ErrorReply(why));
 }
 
 void Service::Shutdown() {

@@ -92,7 +92,11 @@ class Service {
 
   // Advances the engine clock (TTL expiry, budget periods, queued requests).
   void Tick();
-  // Re-reads the configuration file (SIGHUP); the error says why it was refused.
+  // Re-reads the configuration file (SIGHUP), or with a text (a pushed
+  // YAML) checks it, writes it to the file of record (config_store.h) and
+  // brings it into force. The error says why it was refused; then nothing
+  // changed. FailedPrecondition for a pushed text when the server runs on
+  // the embedded default.
   Status Reload(std::string yaml_override = {});
   Status WriteSnapshot();
   // Commits what is pending and writes a final snapshot (SIGTERM).
@@ -133,6 +137,12 @@ class Service {
   Status Recover();
   Result<std::string> ReadConfigText() const;
   Status RebuildAccess();
+  // Applies and journals a configuration text; then access, streams and
+  // long polls follow it.
+  Status BringIntoForce(const std::string& yaml);
+  // After a reload: ends the event streams and long polls whose key was
+  // revoked (or may no longer read), and updates the others' principals.
+  void RecheckListeners();
 
   // Applies a command, journals it, and queues its events behind its commit.
   // Returns the journal sequence number.

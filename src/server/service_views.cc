@@ -297,7 +297,7 @@ ServiceReply Service::Usage(const ServiceRequest& request, const Principal& prin
   Result<std::vector<UsageRecord>> records =
       ReadRecords(*journal_, engine.inventory().resources, from, to, principal.tenant_path);
   if (!records.ok()) return ErrorReply(records.status());
-  Result<std::string> text = ExportUsage(engine, *records, format, from);
+  Result<std::string> text = ExportUsage(engine, *records, format);
   if (!text.ok()) return ErrorReply(text.status(), "format");
   return ServiceReply{200, std::move(text).value(),
                       format == "jsonl" ? "application/x-ndjson" : "text/csv; charset=utf-8"};
