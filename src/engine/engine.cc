@@ -321,6 +321,7 @@ Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved 
 }
 
 void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
+  WithdrawPreemptions(id);  // granted, withdrawn or rejected: its victims may stay
   CountWaiting(pending.resolved, -1);
   CountTenant(pending.resolved, queued_, -1);
   if (pending.request.estimate > 0) --waiting_with_estimate_;

@@ -209,12 +209,19 @@ class Engine {
   bool TryPreempt(RequestId id, const Pending& pending);
   bool MayPreempt(const Resolved& resolved) const;
   bool WithinGuarantee(const Resolved& resolved) const;
-  // True when `lease` belongs to a subtree (where its path leaves the
-  // preemptor's) that now uses more than its guarantee of a resource the
-  // preemptor asks for and is guaranteed.
+  // True when `lease` belongs to a subtree D (where its path leaves the
+  // preemptor's) that borrows a resource the preemptor asks for and is
+  // guaranteed, and that stays at or above its guarantee in every resource
+  // once the lease and the victims already chosen (`taken[t]`: their charge
+  // in the subtree of t) are taken (formula: engine_preemption.cc).
   // `on_path[t]` is 1 for the preemptor's tenant and its ancestors.
   bool Reclaimable(const Lease& lease, const Resolved& preemptor,
-                   const std::vector<uint8_t>& on_path) const;
+                   const std::vector<uint8_t>& on_path,
+                   const std::vector<ResourceVector>& taken) const;
+  // The victims in their grace period for request `id` keep running: it was
+  // granted, withdrawn or rejected, so they are no longer needed
+  // (PreemptWithdrawn decisions).
+  void WithdrawPreemptions(RequestId id);
   void SetAside(const Lease& lease, int sign);  // tentatively frees (-1) or retakes (+1)
   void EndPreemptions();                        // graceful preemptions past their deadline
 

@@ -256,14 +256,18 @@ json DecisionEventJson(EngineHost& host, const Decision& decision, std::string* 
                     {"message", alert.message}};
     return out;
   }
-  uint64_t id =
-      decision.kind == DecisionKind::kLeaseEnded || decision.kind == DecisionKind::kPreempt
-          ? decision.lease.value
-          : decision.request.value;
+  uint64_t id = decision.kind == DecisionKind::kLeaseEnded ||
+                        decision.kind == DecisionKind::kPreempt ||
+                        decision.kind == DecisionKind::kPreemptWithdrawn
+                    ? decision.lease.value
+                    : decision.request.value;
   out["lease"] = LeaseJson(host, id, tenant_path);
   if (!decision.message.empty()) out["message"] = decision.message;
   if (decision.kind == DecisionKind::kPreempt) {
     out["grace_seconds"] = static_cast<double>(decision.grace) / kMicrosPerSecond;
+    out["for_request"] = decision.for_request.value;
+  }
+  if (decision.kind == DecisionKind::kPreemptWithdrawn) {
     out["for_request"] = decision.for_request.value;
   }
   return out;

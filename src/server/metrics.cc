@@ -400,7 +400,7 @@ void ServerMetrics::Refresh(const Engine& engine) {
     // A class's counters and wait histogram read 0 from its first scrape.
     for (DecisionKind kind :
          {DecisionKind::kGranted, DecisionKind::kQueued, DecisionKind::kRejected,
-          DecisionKind::kLeaseEnded, DecisionKind::kPreempt}) {
+          DecisionKind::kLeaseEnded, DecisionKind::kPreempt, DecisionKind::kPreemptWithdrawn}) {
       DecisionCounter(name, kind);
     }
     QueueWait(name);
