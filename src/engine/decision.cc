@@ -60,6 +60,8 @@ std::string_view RejectCodeName(RejectCode code) {
       return "TimedOut";
     case RejectCode::kBudgetExceeded:
       return "BudgetExceeded";
+    case RejectCode::kIdempotencyConflict:
+      return "IdempotencyConflict";
   }
   return "unknown";
 }
@@ -78,6 +80,8 @@ std::string_view RejectCodeApiName(RejectCode code) {
       return "timed_out";
     case RejectCode::kBudgetExceeded:
       return "budget_exceeded";
+    case RejectCode::kIdempotencyConflict:
+      return "idempotency_conflict";
   }
   return "rejected";
 }

@@ -43,6 +43,9 @@ enum class RejectCode : uint8_t {
   kWouldWait,        // its class rejects instead of queueing, and it cannot start now
   kTimedOut,         // it waited longer than its class's max_wait (from the outbox)
   kBudgetExceeded,   // it would cross a budget's hard limit, and its class does not wait
+  // its idempotency key names another request of its tenant with different
+  // content (RequestFingerprint); nothing is replayed
+  kIdempotencyConflict,
 };
 
 enum class EndReason : uint8_t {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -36,6 +37,13 @@ struct EngineOptions {
   // Prices and budgets; none: leases are metered but cost nothing.
   BudgetOptions budgets;
 };
+
+// A stable 64-bit fingerprint of what a request asks for: every field but
+// its idempotency key and owner, in a fixed order (FNV-1a over a length-
+// prefixed encoding), so it is the same on every build and after a restart.
+// Two submissions with one idempotency key and different fingerprints are a
+// conflict (RejectCode::kIdempotencyConflict).
+uint64_t RequestFingerprint(const Request& request);
 
 // The allocator's deterministic core: a single-threaded state machine over an
 // inventory. Commands carry the time (`now`, microseconds); the engine never
@@ -279,7 +287,9 @@ class Engine {
   // True when a request allowed on `demand`'s pools must wait behind others.
   bool Contested(const Resolved& resolved) const;
   void CountWaiting(const Resolved& resolved, int64_t delta);
-  Decision Replay(RequestId id) const;
+  // The answer to a retried Submit: the same decision again, or a conflict
+  // when the key was used for a request with another fingerprint.
+  Decision Replay(RequestId id, const Request& retry) const;
 
   Inventory inventory_;
   EngineOptions options_;
@@ -319,7 +329,9 @@ class Engine {
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;
   std::vector<NodeIndex> spread_nodes_;  // nodes of pools that spread
-  std::unordered_map<std::string, RequestId> idempotency_;
+  // Idempotency keys of waiting requests and running leases, per leaf tenant:
+  // (tenant index, key) -> request. Another tenant's key is another key.
+  std::map<std::pair<int32_t, std::string>, RequestId> idempotency_;
   WorkloadModel workload_;
   PriceCatalog prices_;
   std::unique_ptr<BudgetLedger> budgets_;

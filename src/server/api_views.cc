@@ -456,6 +456,9 @@ std::string_view RejectHttpCode(RejectCode code, int* http_status) {
     case RejectCode::kBudgetExceeded:
       *http_status = 402;  // Payment Required: the budget, not the request, is the limit
       break;
+    case RejectCode::kIdempotencyConflict:
+      *http_status = 409;  // Conflict: the key already names another request
+      break;
   }
   return RejectCodeApiName(code);
 }

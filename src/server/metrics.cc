@@ -43,8 +43,9 @@ const Histogram::BucketBoundaries kHttpBuckets = {
 constexpr char kKeySeparator = '\x1f';
 
 constexpr RejectCode kAllRejectCodes[] = {
-    RejectCode::kInvalidArgument, RejectCode::kInfeasible, RejectCode::kLimitExceeded,
-    RejectCode::kWouldWait,       RejectCode::kTimedOut,   RejectCode::kBudgetExceeded};
+    RejectCode::kInvalidArgument,    RejectCode::kInfeasible, RejectCode::kLimitExceeded,
+    RejectCode::kWouldWait,          RejectCode::kTimedOut,   RejectCode::kBudgetExceeded,
+    RejectCode::kIdempotencyConflict};
 constexpr EndReason kAllEndReasons[] = {EndReason::kReleased,  EndReason::kCancelled,
                                         EndReason::kExpired,   EndReason::kNodeDown,
                                         EndReason::kPreempted, EndReason::kBudgetExhausted};

@@ -122,7 +122,9 @@ class ServerMetrics {
   // DecisionKind's values (indexes of decisions_by_class_): the last is
   // kPreemptWithdrawn. A kind added after it must move this bound.
   static constexpr size_t kDecisionKinds = static_cast<size_t>(DecisionKind::kPreemptWithdrawn) + 1;
-  static constexpr size_t kRejectCodes = 6;  // RejectCode's values
+  // RejectCode's values (indexes of rejections_by_code_): the last is
+  // kIdempotencyConflict.
+  static constexpr size_t kRejectCodes = static_cast<size_t>(RejectCode::kIdempotencyConflict) + 1;
 
   std::unique_ptr<prometheus::Registry> registry_;
 
