@@ -234,7 +234,8 @@ void ReadEvents(Reader& reader, const YAML::Node& events, const std::string& fie
     for (std::string_view name : kWebhookEvents) known = known || name == kind;
     if (!known) {
       return reader.Fail(events[e], path,
-                         "must be alert, granted, queued, rejected, lease_ended or preempt");
+                         "must be alert, granted, queued, rejected, lease_ended, preempt or "
+                         "preempt_withdrawn");
     }
     for (const std::string& seen : *out) {
       if (seen == kind) return reader.Fail(events[e], path, "listed twice");

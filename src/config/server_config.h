@@ -40,8 +40,8 @@ struct ApiKeySpec {
 };
 
 // The event kinds a webhook may subscribe to: the kinds of the events stream.
-inline constexpr std::string_view kWebhookEvents[] = {"alert",    "granted",     "queued",
-                                                      "rejected", "lease_ended", "preempt"};
+inline constexpr std::string_view kWebhookEvents[] = {
+    "alert", "granted", "queued", "rejected", "lease_ended", "preempt", "preempt_withdrawn"};
 
 // One webhook: events of the listed kinds are POSTed to `url` as JSON.
 struct WebhookSpec {

@@ -250,7 +250,7 @@ TEST(ServerConfig, WebhookErrorsNameTheirPosition) {
             "test.yaml:14:10: webhooks[0].url: 'bad_host' is not a host name or IP address");
   EXPECT_EQ(ErrorOf(Hook(15, "    events: [alert, granted, paged]")),
             "test.yaml:15:30: webhooks[0].events[2]: must be alert, granted, queued, rejected, "
-            "lease_ended or preempt");
+            "lease_ended, preempt or preempt_withdrawn");
   EXPECT_EQ(ErrorOf(Hook(15, "    events: [alert, alert]")),
             "test.yaml:15:21: webhooks[0].events[1]: listed twice");
   EXPECT_EQ(ErrorOf(Hook(15, "    events: []")),

@@ -20,6 +20,8 @@ std::string_view DecisionKindName(DecisionKind kind) {
       return "preempt";
     case DecisionKind::kAlert:
       return "alert";
+    case DecisionKind::kPreemptWithdrawn:
+      return "preempt_withdrawn";
   }
   return "unknown";
 }
@@ -58,6 +60,8 @@ std::string_view RejectCodeName(RejectCode code) {
       return "TimedOut";
     case RejectCode::kBudgetExceeded:
       return "BudgetExceeded";
+    case RejectCode::kIdempotencyConflict:
+      return "IdempotencyConflict";
   }
   return "unknown";
 }
@@ -76,6 +80,8 @@ std::string_view RejectCodeApiName(RejectCode code) {
       return "timed_out";
     case RejectCode::kBudgetExceeded:
       return "budget_exceeded";
+    case RejectCode::kIdempotencyConflict:
+      return "idempotency_conflict";
   }
   return "rejected";
 }
@@ -153,6 +159,18 @@ Decision Decision::Preempt(RequestId request, LeaseId lease, RequestId for_reque
   return decision;
 }
 
+Decision Decision::PreemptWithdrawn(RequestId request, LeaseId lease, RequestId for_request,
+                                    std::string message, Time at) {
+  Decision decision;
+  decision.kind = DecisionKind::kPreemptWithdrawn;
+  decision.request = request;
+  decision.lease = lease;
+  decision.for_request = for_request;
+  decision.message = std::move(message);
+  decision.at = at;
+  return decision;
+}
+
 Decision Decision::Alert(BudgetAlert alert, Time at) {
   Decision decision;
   decision.kind = DecisionKind::kAlert;
@@ -193,6 +211,10 @@ std::string DescribeDecision(const Decision& decision, const Inventory& inventor
       return fmt::format("preempt  lease {} of request {} for request {} within {} s ({})",
                          decision.lease.value, decision.request.value, decision.for_request.value,
                          decision.grace / kMicrosPerSecond, decision.message);
+    case DecisionKind::kPreemptWithdrawn:
+      return fmt::format("withdrawn preempt of lease {} of request {} for request {} ({})",
+                         decision.lease.value, decision.request.value, decision.for_request.value,
+                         decision.message);
     case DecisionKind::kAlert:
       return fmt::format("alert    {} budget {}: {}", AlertKindName(decision.alert->kind),
                          decision.alert->budget, decision.alert->message);

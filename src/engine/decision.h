@@ -12,7 +12,18 @@
 
 namespace allot {
 
-enum class DecisionKind : uint8_t { kGranted, kQueued, kRejected, kLeaseEnded, kPreempt, kAlert };
+enum class DecisionKind : uint8_t {
+  kGranted,
+  kQueued,
+  kRejected,
+  kLeaseEnded,
+  kPreempt,
+  kAlert,
+  // A kPreempt taken back: the request it made room for was granted
+  // elsewhere, cancelled, timed out or rejected while the lease was in its
+  // grace, so the lease keeps running.
+  kPreemptWithdrawn,
+};
 
 // Why a request waits. Later layers add quota, limit, class and budget reasons.
 enum class QueueReason : uint8_t {
@@ -32,6 +43,9 @@ enum class RejectCode : uint8_t {
   kWouldWait,        // its class rejects instead of queueing, and it cannot start now
   kTimedOut,         // it waited longer than its class's max_wait (from the outbox)
   kBudgetExceeded,   // it would cross a budget's hard limit, and its class does not wait
+  // its idempotency key names another request of its tenant with different
+  // content (RequestFingerprint); nothing is replayed
+  kIdempotencyConflict,
 };
 
 enum class EndReason : uint8_t {
@@ -78,7 +92,7 @@ struct Decision {
   int32_t priority_class = -1;
   // kPreempt: the lease (and its request) must stop within `grace`; it ends
   // (LeaseEnded, kPreempted) when the grace has passed, on Tick. `for_request`
-  // is the waiting request it makes room for.
+  // is the waiting request it makes room for (kPreemptWithdrawn: made room for).
   Duration grace = 0;
   RequestId for_request;
   // kAlert: a budget alert (shared: decisions are copied around cheaply).
@@ -92,6 +106,8 @@ struct Decision {
   static Decision Alert(BudgetAlert alert, Time at);
   static Decision Preempt(RequestId request, LeaseId lease, RequestId for_request, Duration grace,
                           std::string message, Time at);
+  static Decision PreemptWithdrawn(RequestId request, LeaseId lease, RequestId for_request,
+                                   std::string message, Time at);
 };
 
 // One line for logs and the demo: "granted request 3 lease 2 on node-1[gpu0 500m]".

@@ -159,9 +159,12 @@ Decision Engine::Submit(const Request& request, Time now) {
   // only once the request is granted or queued.
   Time at = std::max(now_, now);
   if (!request.idempotency_key.empty()) {
-    auto it = idempotency_.find(request.idempotency_key);
-    if (it != idempotency_.end()) {
-      Decision replay = Replay(it->second);
+    // Keys are per leaf tenant: another tenant's key is another key.
+    int tenant =
+        request.tenant.empty() ? tenancy_->sole_leaf() : tenancy_->FindTenant(request.tenant);
+    auto it = idempotency_.find({tenant, request.idempotency_key});
+    if (tenant >= 0 && it != idempotency_.end()) {
+      Decision replay = Replay(it->second, request);
       replay.at = at;
       return replay;
     }
@@ -316,11 +319,14 @@ Engine::Pending& Engine::Enqueue(RequestId id, const Request& request, Resolved 
   if (priority_class.max_wait > 0)
     wait_deadlines_.emplace(enqueued_at + priority_class.max_wait, id);
   if (priority_class.aging > 0) aging_deadlines_.emplace(enqueued_at + priority_class.aging, id);
-  if (!request.idempotency_key.empty()) idempotency_[request.idempotency_key] = id;
+  if (!request.idempotency_key.empty()) {
+    idempotency_[{pending.resolved.tenant, request.idempotency_key}] = id;
+  }
   return pending;
 }
 
 void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
+  WithdrawPreemptions(id);  // granted, withdrawn or rejected: its victims may stay
   CountWaiting(pending.resolved, -1);
   CountTenant(pending.resolved, queued_, -1);
   if (pending.request.estimate > 0) --waiting_with_estimate_;
@@ -338,7 +344,7 @@ void Engine::Unindex(RequestId id, const Pending& pending, bool in_fair) {
 void Engine::Dequeue(std::unordered_map<RequestId, Pending>::iterator it) {
   // Withdrawn or rejected: a retry with its key is a new request.
   if (!it->second.request.idempotency_key.empty()) {
-    idempotency_.erase(it->second.request.idempotency_key);
+    idempotency_.erase({it->second.resolved.tenant, it->second.request.idempotency_key});
   }
   Unindex(it->first, it->second, /*in_fair=*/true);
   queue_.erase(it);
@@ -469,6 +475,9 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
   lease.placement = std::move(placement);
   lease.labels = request.labels;
   lease.idempotency_key = request.idempotency_key;
+  // Only a keyed lease is ever compared with a retry.
+  if (!request.idempotency_key.empty()) lease.fingerprint = RequestFingerprint(request);
+  lease.owner = request.owner;
   if (lease.expires_at > 0) expiries_.emplace(lease.expires_at, lease_id);
   if (lease.estimate > 0) estimated_ends_.emplace(lease.granted_at + lease.estimate, lease_id);
   NodeIndex last_node = static_cast<NodeIndex>(-1);
@@ -478,7 +487,7 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
     std::vector<LeaseId>& on_node = node_leases_[a.node];
     if (on_node.empty() || on_node.back() != lease_id) on_node.push_back(lease_id);
   }
-  if (!lease.idempotency_key.empty()) idempotency_[lease.idempotency_key] = id;
+  if (!lease.idempotency_key.empty()) idempotency_[{resolved.tenant, lease.idempotency_key}] = id;
   lease.tenant = resolved.tenant;
   lease.priority_class = resolved.priority_class;
   lease.charge = resolved.charge;
@@ -514,7 +523,7 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
     auto waiting = preempting_for_.find(lease.preempted_for);
     if (waiting != preempting_for_.end() && --waiting->second == 0) preempting_for_.erase(waiting);
   }
-  if (!lease.idempotency_key.empty()) idempotency_.erase(lease.idempotency_key);
+  if (!lease.idempotency_key.empty()) idempotency_.erase({lease.tenant, lease.idempotency_key});
   if (lease.reserved_until > 0 && !lease.overrun) DropReservationEnd();
   ledger_->Apply(lease.tenant, lease.charge, -1);
   ApplyPoolCharges(lease, -1);
@@ -756,17 +765,30 @@ std::vector<Decision> Engine::TakeDecisions() {
   return out;
 }
 
-Decision Engine::Replay(RequestId id) const {
-  Decision decision;
-  if (const Lease* lease = FindLease(LeaseId{id.value}); lease != nullptr) {
-    decision =
-        OfClass(Decision::Granted(id, lease->id, lease->placement, now_), lease->priority_class);
-  } else {
-    auto queued = queue_.find(id);
-    ALLOT_CHECK(queued != queue_.end());
-    decision = OfClass(Decision::Queued(id, queued->second.reason, QueuePosition(id), now_),
-                       queued->second.resolved.priority_class);
+Decision Engine::Replay(RequestId id, const Request& retry) const {
+  // The stored request's fingerprint: kept by a lease (0: unknown, from an
+  // older snapshot), derived from the request itself while it waits.
+  const Lease* lease = FindLease(LeaseId{id.value});
+  auto queued = queue_.find(id);
+  ALLOT_CHECK(lease != nullptr || queued != queue_.end());
+  uint64_t stored =
+      lease != nullptr ? lease->fingerprint : RequestFingerprint(queued->second.request);
+  int priority_class =
+      lease != nullptr ? lease->priority_class : queued->second.resolved.priority_class;
+  if (stored != 0 && stored != RequestFingerprint(retry)) {
+    // Class -1: the retry was not resolved (metrics count it like an invalid one).
+    return Decision::Rejected(
+        RequestId{}, RejectCode::kIdempotencyConflict,
+        fmt::format("idempotency_key '{}': already used by request {} for a different request; "
+                    "a retry must repeat the request exactly, a new request needs a new key",
+                    retry.idempotency_key, id.value),
+        now_);
   }
+  Decision decision =
+      lease != nullptr
+          ? OfClass(Decision::Granted(id, lease->id, lease->placement, now_), priority_class)
+          : OfClass(Decision::Queued(id, queued->second.reason, QueuePosition(id), now_),
+                    priority_class);
   decision.replayed = true;
   return decision;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -36,6 +37,13 @@ struct EngineOptions {
   // Prices and budgets; none: leases are metered but cost nothing.
   BudgetOptions budgets;
 };
+
+// A stable 64-bit fingerprint of what a request asks for: every field but
+// its idempotency key and owner, in a fixed order (FNV-1a over a length-
+// prefixed encoding), so it is the same on every build and after a restart.
+// Two submissions with one idempotency key and different fingerprints are a
+// conflict (RejectCode::kIdempotencyConflict).
+uint64_t RequestFingerprint(const Request& request);
 
 // The allocator's deterministic core: a single-threaded state machine over an
 // inventory. Commands carry the time (`now`, microseconds); the engine never
@@ -209,12 +217,19 @@ class Engine {
   bool TryPreempt(RequestId id, const Pending& pending);
   bool MayPreempt(const Resolved& resolved) const;
   bool WithinGuarantee(const Resolved& resolved) const;
-  // True when `lease` belongs to a subtree (where its path leaves the
-  // preemptor's) that now uses more than its guarantee of a resource the
-  // preemptor asks for and is guaranteed.
+  // True when `lease` belongs to a subtree D (where its path leaves the
+  // preemptor's) that borrows a resource the preemptor asks for and is
+  // guaranteed, and that stays at or above its guarantee in every resource
+  // once the lease and the victims already chosen (`taken[t]`: their charge
+  // in the subtree of t) are taken (formula: engine_preemption.cc).
   // `on_path[t]` is 1 for the preemptor's tenant and its ancestors.
   bool Reclaimable(const Lease& lease, const Resolved& preemptor,
-                   const std::vector<uint8_t>& on_path) const;
+                   const std::vector<uint8_t>& on_path,
+                   const std::vector<ResourceVector>& taken) const;
+  // The victims in their grace period for request `id` keep running: it was
+  // granted, withdrawn or rejected, so they are no longer needed
+  // (PreemptWithdrawn decisions).
+  void WithdrawPreemptions(RequestId id);
   void SetAside(const Lease& lease, int sign);  // tentatively frees (-1) or retakes (+1)
   void EndPreemptions();                        // graceful preemptions past their deadline
 
@@ -272,7 +287,9 @@ class Engine {
   // True when a request allowed on `demand`'s pools must wait behind others.
   bool Contested(const Resolved& resolved) const;
   void CountWaiting(const Resolved& resolved, int64_t delta);
-  Decision Replay(RequestId id) const;
+  // The answer to a retried Submit: the same decision again, or a conflict
+  // when the key was used for a request with another fingerprint.
+  Decision Replay(RequestId id, const Request& retry) const;
 
   Inventory inventory_;
   EngineOptions options_;
@@ -312,7 +329,9 @@ class Engine {
   std::set<std::pair<Time, LeaseId>> expiries_;
   std::vector<std::vector<LeaseId>> node_leases_;
   std::vector<NodeIndex> spread_nodes_;  // nodes of pools that spread
-  std::unordered_map<std::string, RequestId> idempotency_;
+  // Idempotency keys of waiting requests and running leases, per leaf tenant:
+  // (tenant index, key) -> request. Another tenant's key is another key.
+  std::map<std::pair<int32_t, std::string>, RequestId> idempotency_;
   WorkloadModel workload_;
   PriceCatalog prices_;
   std::unique_ptr<BudgetLedger> budgets_;

@@ -1,6 +1,7 @@
 // Preemption: for higher classes, and reclaiming borrowed guarantees.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "engine/engine.h"
@@ -170,6 +171,154 @@ TEST_F(PreemptionTest, ReclaimBorrowedCapacityWithoutLoops) {
   EXPECT_TRUE(OfKind(engine_->TakeDecisions(), DecisionKind::kLeaseEnded).empty());
   EXPECT_EQ(Running("a"), 4);
   EXPECT_EQ(Running("b"), 4);
+}
+
+// Regression: a tenant guaranteed GPUs and one guaranteed CPUs, each
+// borrowing the other's resource, reclaimed each other's leases on every
+// submission. Taking a lease that puts its owner below a guarantee is not a
+// reclaim (rule (b)), so after the first fill nothing is preempted again.
+TEST_F(PreemptionTest, GpuAndCpuGuaranteesNeverPingPong) {
+  TenantSpec gpus = Tenant("g", 8);
+  TenantSpec cpus = Tenant("c");
+  cpus.quota[kCpu].guaranteed = 128000;
+  Build({gpus, cpus}, {Class("default", 0, false)});
+  auto ask = [](const std::string& tenant) {
+    Request request = GpuRequest(1000, 16000, 1024);  // 1 GPU, 16 cores: 4 per node
+    request.tenant = tenant;
+    return request;
+  };
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(Submit(ask("c"), kNow + Seconds(i)).kind, DecisionKind::kGranted);
+  }
+  std::map<uint64_t, int> preempted;  // lease -> times
+  int preemptions = 0;
+  for (int i = 0; i < 50; ++i) {
+    Submit(ask(i % 2 == 0 ? "g" : "c"), kNow + Seconds(100 + i));
+    engine_->Tick(kNow + Seconds(100 + i));
+    for (const Decision& decision : engine_->TakeDecisions()) {
+      if (decision.kind == DecisionKind::kLeaseEnded || decision.kind == DecisionKind::kPreempt) {
+        ++preempted[decision.lease.value];
+        ++preemptions;
+      }
+    }
+  }
+  for (const auto& [lease, times] : preempted) EXPECT_LE(times, 1) << "lease " << lease;
+  // c is within its CPU guarantee and g within its GPU guarantee: neither
+  // borrows without going below a guarantee, so nothing is taken at all.
+  EXPECT_EQ(preemptions, 0);
+  EXPECT_EQ(Running("c"), 8);
+}
+
+// KAI's published rule (GuaranteeDeservedQuota): a sibling reclaims another
+// queue's GPUs above its quota, never below it. alice (quota 6) runs 8 single
+// GPUs; bob (quota 2) gets 2 of them back, and his next request waits.
+TEST_F(PreemptionTest, ReclaimStopsAtTheVictimsGuarantee) {
+  Build({Tenant("alice", 6), Tenant("bob", 2)}, {Class("default", 0, false)});
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(Submit(Ask(1, "alice", ""), kNow + Seconds(i)).kind, DecisionKind::kGranted);
+  }
+  EXPECT_EQ(Submit(Ask(1, "bob", ""), kNow + Seconds(10)).kind, DecisionKind::kGranted);
+  EXPECT_EQ(Submit(Ask(1, "bob", ""), kNow + Seconds(11)).kind, DecisionKind::kGranted);
+  EXPECT_EQ(Submit(Ask(1, "bob", ""), kNow + Seconds(12)).kind, DecisionKind::kQueued);
+  EXPECT_EQ(Running("alice"), 6);
+  EXPECT_EQ(Running("bob"), 2);
+}
+
+// Victims are judged together: bob's 5-GPU member needs 5 victims on the one
+// node; alice (quota 3, 5 running, the most recent) can give only 2 of them
+// and carol (no quota) the other 3. Judged one by one, all 5 were alice's.
+TEST_F(PreemptionTest, ReclaimVictimsTogetherKeepTheGuarantee) {
+  inventory_ = testing::GpuCluster(1, 8);
+  options_.tenants = {Tenant("alice", 3), Tenant("bob", 5), Tenant("carol")};
+  options_.classes = {Class("default", 0, false)};
+  engine_ = Engine::Create(inventory_, options_).value();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Submit(Ask(1, "carol", ""), kNow + Seconds(i)).kind, DecisionKind::kGranted);
+  }
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Submit(Ask(1, "alice", ""), kNow + Seconds(10 + i)).kind, DecisionKind::kGranted);
+  }
+  Decision bob = Submit(Ask(5, "bob", ""), kNow + Seconds(20));
+  EXPECT_EQ(bob.kind, DecisionKind::kGranted) << DescribeDecision(bob, inventory_);
+  EXPECT_EQ(Running("alice"), 3);
+  EXPECT_EQ(Running("carol"), 0);
+}
+
+// A lumpy lease: alice (quota 6) borrows 2 GPUs, but only as part of 4-GPU
+// leases; taking one would put her at 4, below her guarantee. bob waits.
+TEST_F(PreemptionTest, ALeaseThatWouldCrossTheGuaranteeIsNotReclaimed) {
+  Build({Tenant("alice", 6), Tenant("bob", 2)}, {Class("default", 0, false)});
+  ASSERT_EQ(Submit(Ask(4, "alice", "")).kind, DecisionKind::kGranted);
+  ASSERT_EQ(Submit(Ask(4, "alice", "")).kind, DecisionKind::kGranted);
+  EXPECT_EQ(Submit(Ask(1, "bob", ""), kNow + Seconds(1)).kind, DecisionKind::kQueued);
+  EXPECT_TRUE(engine_->TakeDecisions().empty());
+  EXPECT_EQ(Running("alice"), 2);
+}
+
+// A preemptor that stops waiting pardons its victims in their grace.
+class WithdrawnPreemptionTest : public PreemptionTest {
+ protected:
+  // a runs 8 batch GPUs (grace 30 s); b's critical request preempts one.
+  void SetUpPreempt(Duration max_wait = 0) {
+    PriorityClass critical = Class("critical", 100, true);
+    critical.max_wait = max_wait;
+    Build({Tenant("a"), Tenant("b")}, {Class("batch", 0, false, Seconds(30)), critical});
+    for (int i = 0; i < 8; ++i) {
+      Decision batch = Submit(Ask(1, "a", "batch"), kNow + Seconds(i));
+      ASSERT_EQ(batch.kind, DecisionKind::kGranted);
+      batch_.push_back(batch.lease);
+    }
+    critical_ = Submit(Ask(1, "b", "critical"), kNow + Seconds(10));
+    ASSERT_EQ(critical_.kind, DecisionKind::kQueued);
+    std::vector<Decision> preempt = OfKind(engine_->TakeDecisions(), DecisionKind::kPreempt);
+    ASSERT_EQ(preempt.size(), 1u);
+    victim_ = preempt[0].lease;
+  }
+  // The victim was pardoned (one PreemptWithdrawn in `decisions`) and runs
+  // on past its grace, in this engine and in one restored from a snapshot.
+  void ExpectPardoned(const std::vector<Decision>& decisions) {
+    std::vector<Decision> withdrawn = OfKind(decisions, DecisionKind::kPreemptWithdrawn);
+    ASSERT_EQ(withdrawn.size(), 1u);
+    EXPECT_EQ(withdrawn[0].lease, victim_);
+    EXPECT_EQ(withdrawn[0].for_request, critical_.request);
+    std::unique_ptr<Engine> restored =
+        Engine::Restore(inventory_, options_, engine_->Snapshot()).value();
+    for (Engine* engine : {engine_.get(), restored.get()}) {
+      engine->Tick(kNow + Seconds(100));
+      EXPECT_TRUE(OfKind(engine->TakeDecisions(), DecisionKind::kLeaseEnded).empty());
+      const Lease* lease = engine->FindLease(victim_);
+      ASSERT_NE(lease, nullptr);
+      EXPECT_EQ(lease->preempt_at, 0);
+    }
+  }
+  std::vector<LeaseId> batch_;
+  Decision critical_;
+  LeaseId victim_;
+};
+
+TEST_F(WithdrawnPreemptionTest, CancelledPreemptorPardonsItsVictim) {
+  SetUpPreempt();
+  ASSERT_TRUE(engine_->Cancel(critical_.request, kNow + Seconds(15)).ok());
+  ExpectPardoned(engine_->TakeDecisions());
+}
+
+TEST_F(WithdrawnPreemptionTest, TimedOutPreemptorPardonsItsVictim) {
+  SetUpPreempt(/*max_wait=*/Seconds(5));
+  engine_->Tick(kNow + Seconds(16));
+  std::vector<Decision> decisions = engine_->TakeDecisions();
+  ASSERT_EQ(OfKind(decisions, DecisionKind::kRejected).size(), 1u);
+  ExpectPardoned(decisions);
+}
+
+TEST_F(WithdrawnPreemptionTest, PreemptorPlacedElsewherePardonsItsVictim) {
+  SetUpPreempt();
+  LeaseId other = batch_[0] == victim_ ? batch_[1] : batch_[0];
+  ASSERT_TRUE(engine_->Release(other, kNow + Seconds(15)).ok());
+  std::vector<Decision> decisions = engine_->TakeDecisions();
+  std::vector<Decision> granted = OfKind(decisions, DecisionKind::kGranted);
+  ASSERT_EQ(granted.size(), 1u);
+  EXPECT_EQ(granted[0].request, critical_.request);
+  ExpectPardoned(decisions);
 }
 
 // Property: whatever others borrowed, a tenant asking for its guarantee gets

@@ -108,7 +108,7 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
       if (on_node.empty() || on_node.back() != restored.id) on_node.push_back(restored.id);
     }
     if (!restored.idempotency_key.empty()) {
-      engine.idempotency_[restored.idempotency_key] = restored.request();
+      engine.idempotency_[{restored.tenant, restored.idempotency_key}] = restored.request();
     }
     if (restored.model < -1 || restored.model >= static_cast<int>(engine.prices_.model_count()) ||
         restored.input_tokens < 0 || restored.max_output_tokens < 0 || restored.cost_rate < 0) {

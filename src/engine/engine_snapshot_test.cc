@@ -94,7 +94,10 @@ TEST_F(EngineSnapshotTest, RoundTripIsExactAndContinuesIdentically) {
   ASSERT_NE(copy.FindLease(LeaseId{1}), nullptr);
   EXPECT_TRUE(*copy.FindLease(LeaseId{1}) == *engine_->FindLease(LeaseId{1}));
   // The idempotency key and the TTL survive; the queue is served the same way.
+  // (A retry repeats the request: a different one under the key is a conflict.)
   Request whole = GpuRequest(2000);
+  whole.pool = "h100";
+  whole.ttl = Seconds(60);
   whole.idempotency_key = "whole";
   for (Engine* engine : {engine_.get(), &copy}) {
     Decision replay = engine->Submit(whole, kNow);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include "engine/engine.h"
 
@@ -19,7 +20,61 @@ std::string ResourceField(const ResourceCatalog& catalog, int index) {
   return "member.resources[" + std::to_string(index) + "]";
 }
 
+// FNV-1a, 64 bits (offset basis 14695981039346656037, prime 1099511628211):
+// h = (h xor byte) * prime for every byte. Strings go in length-prefixed and
+// integers as 8 little-endian bytes, so no two field lists encode alike.
+class Fnv1a {
+ public:
+  void Bytes(std::string_view bytes) {
+    for (char c : bytes) {
+      hash_ = (hash_ ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+    }
+  }
+  void Int(int64_t value) {
+    auto bits = static_cast<uint64_t>(value);
+    for (int i = 0; i < 8; ++i) {
+      hash_ = (hash_ ^ ((bits >> (8 * i)) & 0xff)) * 1099511628211ull;
+    }
+  }
+  void String(std::string_view text) {
+    Int(static_cast<int64_t>(text.size()));
+    Bytes(text);
+  }
+  void Pairs(const Labels& labels) {
+    Int(static_cast<int64_t>(labels.size()));
+    for (const auto& [key, value] : labels) {
+      String(key);
+      String(value);
+    }
+  }
+  uint64_t hash() const { return hash_; }
+
+ private:
+  uint64_t hash_ = 14695981039346656037ull;
+};
+
 }  // namespace
+
+uint64_t RequestFingerprint(const Request& request) {
+  Fnv1a h;
+  for (int r = 0; r < kMaxResources; ++r) h.Int(request.member.resources[r]);
+  h.String(request.member.mig_profile);
+  h.Int(request.members);
+  h.Int(static_cast<int64_t>(request.gpu_models.size()));
+  for (const std::string& model : request.gpu_models) h.String(model);
+  h.String(request.pool);
+  h.Pairs(request.node_selector);
+  h.Int(request.estimate);
+  h.Int(request.ttl);
+  h.Pairs(request.labels);
+  h.String(request.tenant);
+  h.String(request.priority_class);
+  h.String(request.model);
+  h.Int(request.input_tokens);
+  h.Int(request.max_output_tokens);
+  // 0 means "unknown" in a lease (Lease::fingerprint).
+  return h.hash() == 0 ? 1 : h.hash();
+}
 
 Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
   const ResourceCatalog& catalog = inventory_.resources;

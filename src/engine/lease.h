@@ -24,6 +24,12 @@ struct Lease {
   Placement placement;  // ordered by member
   Labels labels;
   std::string idempotency_key;
+  // RequestFingerprint of the request it was granted for (0: unknown, from an
+  // older snapshot: any retry with its key is taken for the same request).
+  uint64_t fingerprint = 0;
+  // The name of the API key that asked for it ("" when none: an open server,
+  // the simulator); agent keys may end only their own leases.
+  std::string owner;
   int32_t tenant = 0;          // leaf tenant index in the engine's Tenancy
   int32_t priority_class = 0;  // class index
   ResourceVector charge;       // what the lease counts against its tenants' quotas

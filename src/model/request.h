@@ -42,6 +42,9 @@ struct Request {
   Duration ttl = 0;             // lease time-to-live between renewals, 0 = no expiry
   Labels labels;                // carried to the lease and its usage record
   std::string idempotency_key;  // a retried Submit with the same key gets the same answer
+  // Who asked: the name of the API key (set by the server, never by the
+  // caller's body; "" when none). Not part of the request's fingerprint.
+  std::string owner;
 
   // Who asks, and how urgently: a leaf tenant's path or unique name (may be
   // empty when the tenancy has a single leaf) and a priority class name

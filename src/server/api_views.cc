@@ -257,14 +257,18 @@ json DecisionEventJson(EngineHost& host, const Decision& decision, std::string* 
                     {"message", alert.message}};
     return out;
   }
-  uint64_t id =
-      decision.kind == DecisionKind::kLeaseEnded || decision.kind == DecisionKind::kPreempt
-          ? decision.lease.value
-          : decision.request.value;
+  uint64_t id = decision.kind == DecisionKind::kLeaseEnded ||
+                        decision.kind == DecisionKind::kPreempt ||
+                        decision.kind == DecisionKind::kPreemptWithdrawn
+                    ? decision.lease.value
+                    : decision.request.value;
   out["lease"] = LeaseJson(host, id, tenant_path);
   if (!decision.message.empty()) out["message"] = decision.message;
   if (decision.kind == DecisionKind::kPreempt) {
     out["grace_seconds"] = static_cast<double>(decision.grace) / kMicrosPerSecond;
+    out["for_request"] = decision.for_request.value;
+  }
+  if (decision.kind == DecisionKind::kPreemptWithdrawn) {
     out["for_request"] = decision.for_request.value;
   }
   return out;
@@ -458,6 +462,9 @@ std::string_view RejectHttpCode(RejectCode code, int* http_status) {
       break;
     case RejectCode::kBudgetExceeded:
       *http_status = 402;  // Payment Required: the budget, not the request, is the limit
+      break;
+    case RejectCode::kIdempotencyConflict:
+      *http_status = 409;  // Conflict: the key already names another request
       break;
   }
   return RejectCodeApiName(code);

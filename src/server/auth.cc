@@ -157,7 +157,7 @@ std::string_view ActionName(Action action) {
     case Action::kLeaseWrite:
       return "create or change leases";
     case Action::kLeaseCancelAny:
-      return "cancel leases asked for by other keys";
+      return "cancel, release or renew leases asked for by other keys";
     case Action::kRead:
       return "read the allocator's state";
     case Action::kReport:
@@ -191,6 +191,17 @@ Status Allow(const Principal& principal, Action action) {
   return PermissionDenied(fmt::format("API key '{}' has role {}, which may not {} (needs {})",
                                       principal.key_name, RoleName(principal.role),
                                       ActionName(action), RoleName(needed)));
+}
+
+Status AllowOnLease(const Principal& principal, uint64_t id, std::string_view owner) {
+  if (!owner.empty() && owner == principal.key_name) return Status::Ok();
+  Status any = Allow(principal, Action::kLeaseCancelAny);
+  if (any.ok()) return any;
+  return PermissionDenied(
+      fmt::format("lease {}: asked for by {}; API key '{}' has role {}, which may end or renew "
+                  "only its own leases",
+                  id, owner.empty() ? "no API key" : "another key", principal.key_name,
+                  RoleName(principal.role)));
 }
 
 }  // namespace allot

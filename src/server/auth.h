@@ -2,6 +2,7 @@
 
 // API keys and what their holders may do (docs/api.md, Auth). No HTTP here:
 // the server hands over the Authorization header and asks the questions.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -70,7 +71,7 @@ bool Covers(const Principal& principal, std::string_view tenant_path);
 // What a call does, as far as roles are concerned (subtree checks are Covers).
 enum class Action {
   kLeaseWrite,      // create, renew, release, cancel a lease
-  kLeaseCancelAny,  // cancel a lease someone else's key asked for
+  kLeaseCancelAny,  // cancel, release or renew a lease someone else's key asked for
   kRead,            // leases, queue, tenants, budgets, classes, pools, nodes, events
   kReport,          // chargeback reports and usage exports
   kNodeAdmin,       // set a node's state
@@ -82,5 +83,12 @@ std::string_view ActionName(Action action);
 // Ok when the principal's role may do `action` (the table in docs/api.md);
 // else PermissionDenied naming the role and the action.
 Status Allow(const Principal& principal, Action action);
+
+// Ok when the principal may cancel, release or renew request `id`, which the
+// key named `owner` asked for: its own (a non-empty owner equal to its key
+// name), or anyone's with kLeaseCancelAny (tenant_admin, admin; subtree
+// checks are the caller's). A request with no recorded owner (one the
+// gateway made, or older than owners) is nobody's own. Else PermissionDenied.
+Status AllowOnLease(const Principal& principal, uint64_t id, std::string_view owner);
 
 }  // namespace allot

@@ -410,6 +410,7 @@ void Gateway::Rejected(const std::shared_ptr<Call>& call, const Decision& decisi
       return Fail(call, 429, "queue_timeout", decision.message);
     case RejectCode::kInfeasible:
     case RejectCode::kInvalidArgument:
+    case RejectCode::kIdempotencyConflict:  // the gateway sets no key
       return Fail(call, 400, "invalid_request", decision.message);
   }
 }

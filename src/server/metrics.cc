@@ -43,8 +43,9 @@ const Histogram::BucketBoundaries kHttpBuckets = {
 constexpr char kKeySeparator = '\x1f';
 
 constexpr RejectCode kAllRejectCodes[] = {
-    RejectCode::kInvalidArgument, RejectCode::kInfeasible, RejectCode::kLimitExceeded,
-    RejectCode::kWouldWait,       RejectCode::kTimedOut,   RejectCode::kBudgetExceeded};
+    RejectCode::kInvalidArgument,    RejectCode::kInfeasible, RejectCode::kLimitExceeded,
+    RejectCode::kWouldWait,          RejectCode::kTimedOut,   RejectCode::kBudgetExceeded,
+    RejectCode::kIdempotencyConflict};
 constexpr EndReason kAllEndReasons[] = {EndReason::kReleased,  EndReason::kCancelled,
                                         EndReason::kExpired,   EndReason::kNodeDown,
                                         EndReason::kPreempted, EndReason::kBudgetExhausted};
@@ -400,7 +401,7 @@ void ServerMetrics::Refresh(const Engine& engine) {
     // A class's counters and wait histogram read 0 from its first scrape.
     for (DecisionKind kind :
          {DecisionKind::kGranted, DecisionKind::kQueued, DecisionKind::kRejected,
-          DecisionKind::kLeaseEnded, DecisionKind::kPreempt}) {
+          DecisionKind::kLeaseEnded, DecisionKind::kPreempt, DecisionKind::kPreemptWithdrawn}) {
       DecisionCounter(name, kind);
     }
     QueueWait(name);

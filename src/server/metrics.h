@@ -119,8 +119,12 @@ class ServerMetrics {
   void RefreshPools(const Engine& engine);
   void RefreshBudgets(const Engine& engine);
 
-  static constexpr size_t kDecisionKinds = 6;  // DecisionKind's values
-  static constexpr size_t kRejectCodes = 6;    // RejectCode's values
+  // DecisionKind's values (indexes of decisions_by_class_): the last is
+  // kPreemptWithdrawn. A kind added after it must move this bound.
+  static constexpr size_t kDecisionKinds = static_cast<size_t>(DecisionKind::kPreemptWithdrawn) + 1;
+  // RejectCode's values (indexes of rejections_by_code_): the last is
+  // kIdempotencyConflict.
+  static constexpr size_t kRejectCodes = static_cast<size_t>(RejectCode::kIdempotencyConflict) + 1;
 
   std::unique_ptr<prometheus::Registry> registry_;
 

@@ -55,6 +55,15 @@ std::optional<ServiceReply> ReadBody(const ServiceRequest& request, bool may_be_
   return std::nullopt;
 }
 
+// The API key that asked for a running or waiting request ("" when none).
+std::string_view OwnerOf(const Engine& engine, uint64_t id) {
+  if (const Lease* lease = engine.FindLease(LeaseId{id})) return lease->owner;
+  if (std::optional<Engine::QueuedView> queued = engine.FindQueued(RequestId{id})) {
+    return queued->request->owner;
+  }
+  return "";
+}
+
 }  // namespace
 
 void Service::Handle(const ServiceRequest& request, Done done) {
@@ -241,6 +250,7 @@ void Service::CreateLease(const ServiceRequest& request, const Principal& princi
   command.kind = Command::Kind::kSubmit;
   command.at = last_time_ = std::max(last_time_, loop_.now());
   command.request = std::move(parsed).value();
+  command.request.owner = principal.key_name;  // never what the body says
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
   const Decision& answer = *outcome.decision;
@@ -290,6 +300,13 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
   std::string_view state = host_->StateOf(id, &tenant);
   if (state.empty() || !Covers(principal, tenant)) {
     return done(ErrorReply(NotFound(fmt::format("lease {}: no such lease", id))));
+  }
+  // An agent key ends or renews only what it asked for itself (an ended
+  // lease answers "already ended" below, whoever asks).
+  if (state == "granted" || state == "queued") {
+    if (Status allowed = AllowOnLease(principal, id, OwnerOf(host_->engine(), id)); !allowed.ok()) {
+      return done(ErrorReply(allowed));
+    }
   }
   Command command;
   command.kind = kind;

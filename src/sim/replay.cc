@@ -296,6 +296,8 @@ Status Replayer::Handle(const Decision& decision, size_t job) {
     case DecisionKind::kPreempt:
       ++trace_.preempt_notices;
       break;
+    case DecisionKind::kPreemptWithdrawn:
+      break;
     case DecisionKind::kAlert:
       break;
   }

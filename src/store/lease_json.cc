@@ -118,6 +118,8 @@ json LeaseToJson(const Lease& lease, const Inventory& inventory, const Tenancy& 
           {"placement", std::move(placement)},
           {"labels", LabelsToJson(lease.labels)},
           {"idempotency_key", lease.idempotency_key},
+          {"fingerprint", lease.fingerprint},
+          {"owner", lease.owner},
           {"tenant", known_tenant ? tenancy.tenant(lease.tenant).path : Unnamed(lease.tenant)},
           {"class", known_class ? tenancy.priority_class(lease.priority_class).name
                                 : Unnamed(lease.priority_class)},
@@ -134,7 +136,8 @@ json LeaseToJson(const Lease& lease, const Inventory& inventory, const Tenancy& 
 
 Result<Lease> LeaseFromJson(const json& value, const Inventory& inventory, const Tenancy& tenancy,
                             const std::string& path) {
-  static constexpr std::array<std::string_view, 21> kFields = {"id",
+  // The last two are optional: snapshots written before them lack them.
+  static constexpr std::array<std::string_view, 23> kFields = {"id",
                                                                "granted_at",
                                                                "expires_at",
                                                                "ttl",
@@ -154,7 +157,10 @@ Result<Lease> LeaseFromJson(const json& value, const Inventory& inventory, const
                                                                "overrun",
                                                                "input_tokens",
                                                                "max_output_tokens",
-                                                               "reserved_until"};
+                                                               "reserved_until",
+                                                               "fingerprint",
+                                                               "owner"};
+  constexpr size_t kRequired = kFields.size() - 2;
   Result<ObjectReader> first = ObjectReader::Open(value, path, kFields);
   if (!first.ok()) return first.status();
   ALLOT_RETURN_IF_ERROR(first->Require("id"));
@@ -165,7 +171,7 @@ Result<Lease> LeaseFromJson(const json& value, const Inventory& inventory, const
       ObjectReader::Open(value, fmt::format("{}[id {}]", path, lease.id.value), kFields);
   if (!opened.ok()) return opened.status();
   const ObjectReader& object = *opened;
-  for (std::string_view key : kFields) ALLOT_RETURN_IF_ERROR(object.Require(key));
+  for (size_t i = 0; i < kRequired; ++i) ALLOT_RETURN_IF_ERROR(object.Require(kFields[i]));
   ALLOT_RETURN_IF_ERROR(object.Int("granted_at", kMinInt, kMaxInt, &lease.granted_at));
   ALLOT_RETURN_IF_ERROR(object.Int("expires_at", kMinInt, kMaxInt, &lease.expires_at));
   ALLOT_RETURN_IF_ERROR(object.Int("ttl", kMinInt, kMaxInt, &lease.ttl));
@@ -183,6 +189,8 @@ Result<Lease> LeaseFromJson(const json& value, const Inventory& inventory, const
       object.Int("max_output_tokens", kMinInt, kMaxInt, &lease.max_output_tokens));
   ALLOT_RETURN_IF_ERROR(object.Int("reserved_until", kMinInt, kMaxInt, &lease.reserved_until));
   ALLOT_RETURN_IF_ERROR(object.String("idempotency_key", kMaxStringBytes, &lease.idempotency_key));
+  ALLOT_RETURN_IF_ERROR(object.Uint("fingerprint", &lease.fingerprint));
+  ALLOT_RETURN_IF_ERROR(object.String("owner", kMaxStringBytes, &lease.owner));
   Result<Labels> labels = ReadLabels(*object.Find("labels"), object.Field("labels"));
   if (!labels.ok()) return labels.status();
   lease.labels = std::move(labels).value();

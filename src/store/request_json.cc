@@ -18,10 +18,12 @@ constexpr int64_t kMaxMembers = 10000;
 constexpr int64_t kMaxTokens = 1'000'000'000;
 constexpr size_t kMaxGpuModels = 64;
 
-constexpr std::array<std::string_view, 15> kRequestFields = {
-    "tenant", "class",         "members",          "resources", "mig_profile", "gpu_models",
-    "pool",   "node_selector", "estimate",         "ttl",       "labels",      "idempotency_key",
-    "model",  "input_tokens",  "max_output_tokens"};
+// "owner" is the API key that asked: journaled, and overwritten by the
+// server whatever a caller's body says.
+constexpr std::array<std::string_view, 16> kRequestFields = {
+    "tenant", "class",         "members",           "resources", "mig_profile", "gpu_models",
+    "pool",   "node_selector", "estimate",          "ttl",       "labels",      "idempotency_key",
+    "model",  "input_tokens",  "max_output_tokens", "owner"};
 
 // Per resource: how its amount is written. gpu and cpu are decimals of a
 // unit (GPUs, cores) held in thousandths; memory kinds are MiB; the rest
@@ -115,6 +117,7 @@ Result<Request> RequestFromJson(const json& body, const ResourceCatalog& resourc
   ALLOT_RETURN_IF_ERROR(ReadDurationField(object, "ttl", &request.ttl));
   ALLOT_RETURN_IF_ERROR(ReadLabelsField(object, "labels", &request.labels));
   ALLOT_RETURN_IF_ERROR(object.String("idempotency_key", kMax, &request.idempotency_key));
+  ALLOT_RETURN_IF_ERROR(object.String("owner", kMax, &request.owner));
   ALLOT_RETURN_IF_ERROR(object.String("model", kMax, &request.model));
   ALLOT_RETURN_IF_ERROR(object.Int("input_tokens", 0, kMaxTokens, &request.input_tokens));
   ALLOT_RETURN_IF_ERROR(object.Int("max_output_tokens", 0, kMaxTokens, &request.max_output_tokens));
@@ -159,6 +162,7 @@ void WriteRequestJson(store::JsonWriter& writer, const Request& request,
     writer.Key("node_selector");
     store::WriteLabels(writer, request.node_selector);
   }
+  put_string("owner", request.owner);
   put_string("pool", request.pool);
   // Resources past the catalog have no name to be written under; the engine
   // refuses a request that asks for one, so none is ever journaled.

@@ -196,6 +196,7 @@ TEST_F(RequestJsonTest, RandomRequestsRoundTripExactly) {
     request.ttl = pick(0, 1) ? Seconds(pick(0, 100000)) : pick(0, 10'000'000);
     if (pick(0, 1)) request.labels = {{"job", "eval-" + std::to_string(i)}};
     if (pick(0, 1)) request.idempotency_key = "key-" + std::to_string(i);
+    if (pick(0, 1)) request.owner = "agent-" + std::to_string(i);  // the key that asked
     request.tenant = pick(0, 1) ? "acme/research" : "";
     request.priority_class = pick(0, 1) ? "batch" : "";
     request.model = pick(0, 1) ? "llm" : "";
