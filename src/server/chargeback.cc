@@ -68,7 +68,13 @@ void PrintChargeback(const Engine& engine, const std::vector<UsageRecord>& recor
 
 Result<std::string> ExportUsage(const Engine& engine, const std::vector<UsageRecord>& records,
                                 const std::string& format, Time from) {
-  const ResourceCatalog& catalog = engine.inventory().resources;
+  return ExportUsageRecords(records, engine.inventory().resources, engine.prices().currency(),
+                            format, from);
+}
+
+Result<std::string> ExportUsageRecords(const std::vector<UsageRecord>& records,
+                                       const ResourceCatalog& catalog, const std::string& currency,
+                                       const std::string& format, Time from) {
   if (format == "csv") return WriteUsageCsv(records, catalog);
   if (format == "jsonl") return WriteUsageJsonl(records, catalog);
   if (format == "focus") {
@@ -76,7 +82,7 @@ Result<std::string> ExportUsage(const Engine& engine, const std::vector<UsageRec
     month.kind = PeriodKind::kMonthly;
     PeriodBounds bounds = PeriodAt(month, TimeZone::Utc(), from);
     FocusExportOptions options;
-    options.currency = engine.prices().currency();
+    options.currency = currency;
     options.billing_account_id = "allot";
     options.billing_period_start = bounds.start;
     options.billing_period_end = bounds.end;
