@@ -35,6 +35,7 @@ void ReportReader::Stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    stopping_flag_ = true;
     jobs_.clear();
     wake_.notify_one();
   }
@@ -88,6 +89,7 @@ Status ForEachPage(Journal& journal, const ReportWindow& window,
                        .limit = kReportPageRows};
   std::string text;
   while (true) {
+    if (window.cancel != nullptr && *window.cancel) return Unavailable("shutting down");
     Result<UsagePage> page = journal.ReadUsagePage(query);
     if (!page.ok()) return page.status();
     text.clear();

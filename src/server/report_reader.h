@@ -7,6 +7,7 @@
 // at a time, reading the journal's committed rows through its read
 // connection (WAL: readers never block the writer, nor it them), and the
 // reports read the rows a page at a time so memory stays bounded.
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -34,8 +35,12 @@ class ReportReader {
   // Queues `job` for the reader thread; false (job not taken) when the queue
   // is full or the reader stopped: the caller answers 429 or 503.
   bool Submit(std::function<void()> job);
-  // Lets the running job finish, drops the queued ones, joins the thread.
+  // Drops the queued jobs, tells the running one to stop (stopping()),
+  // joins the thread.
   void Stop();
+  // Set by Stop: a report checks it between pages, so a shutdown never
+  // waits out a month-long report.
+  const std::atomic<bool>* stopping() const { return &stopping_flag_; }
 
  private:
   void Run();
@@ -45,6 +50,7 @@ class ReportReader {
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
+  std::atomic<bool> stopping_flag_{false};
   std::thread thread_;
 };
 
@@ -55,6 +61,8 @@ struct ReportWindow {
   Time to = 0;
   std::string tenant_prefix;
   ResourceCatalog catalog;
+  // When set and true, the report ends between pages (Unavailable).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Reports waiting behind the running one before the next is refused (429).

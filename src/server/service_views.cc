@@ -240,7 +240,8 @@ void Service::Chargeback(const ServiceRequest& request, const Principal& princip
   if (!level.ok()) return done(ErrorReply(level.status()));
   // What the report thread needs of the engine, copied here: it never
   // touches the engine itself.
-  ReportWindow window{from, to, principal.tenant_path, engine.inventory().resources};
+  ReportWindow window{from, to, principal.tenant_path, engine.inventory().resources,
+                      reports_->stopping()};
   RunReport(
       [journal = journal_.get(), window = std::move(window), by, level = *level,
        currency = engine.prices().currency()] {
@@ -273,7 +274,8 @@ void Service::Usage(const ServiceRequest& request, const Principal& principal, D
       return done(ErrorReply(valid));
     }
   }
-  ReportWindow window{from, to, principal.tenant_path, engine.inventory().resources};
+  ReportWindow window{from, to, principal.tenant_path, engine.inventory().resources,
+                      reports_->stopping()};
   RunReport(
       [journal = journal_.get(), window = std::move(window), format, cursor, limit = *limit,
        currency = engine.prices().currency()] {
