@@ -21,7 +21,7 @@ struct JournalOptions {
   // Test seam for failure handling: called on the writer thread before each
   // COMMIT; a non-OK status fails that commit as a full disk would. Empty:
   // none.
-  std::function<Status()> before_commit;
+  std::function<Status()> before_commit = nullptr;
 };
 
 // One journaled command, as it is stored: its sequence number (1, 2, ...,
@@ -47,7 +47,7 @@ struct JournalUsage {
 struct UsagePageQuery {
   Time from = 0;
   Time to = 0;
-  std::string tenant_prefix;
+  std::string tenant_prefix = {};
   Time after_end = 0;
   int64_t after_id = 0;  // 0: from the start of the window
   int64_t limit = 1000;
