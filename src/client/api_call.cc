@@ -22,6 +22,9 @@ Result<ApiReply> CallApi(HttpClient& http, std::string_view method, std::string_
   reply.status = response->status;
   reply.content_type = response->content_type;
   reply.raw = std::move(response->body);
+  if (auto next = response->headers.find("allot-next-cursor"); next != response->headers.end()) {
+    reply.next_cursor = next->second;
+  }
   // A reply without a Content-Type is read as JSON too, when it parses.
   if (reply.content_type.empty() || reply.content_type.starts_with("application/json")) {
     reply.body = Json::parse(reply.raw, nullptr, /*allow_exceptions=*/false);

@@ -36,6 +36,8 @@ struct ApiReply {
   std::string raw;
   std::string content_type;
   Json body;
+  // The Allot-Next-Cursor header of a paged reply ("" on the last page).
+  std::string next_cursor;
 
   bool ok() const { return status >= 200 && status < 300; }
   // A refused lease request: the body holds a lease in state "rejected"

@@ -48,11 +48,27 @@ int ShowReport(ClientContext& ctx, const ReportOptions& options) {
 
 int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::string& to,
                     const std::string& format) {
-  Result<ApiReply> reply = CallApi(
-      ctx.http, "GET", "/v1/usage" + Query({{"from", from}, {"to", to}, {"format", format}}));
-  if (int code = ReportFailure(ctx, reply); code != kExitOk) return code;
-  ctx.out << reply->raw;  // byte for byte: the export is for other tools
-  return kExitOk;
+  // The server answers a page at a time (docs/api.md, "Usage pages"); the
+  // export is all of them, one header row for csv and focus.
+  std::string cursor;
+  for (bool first = true;; first = false) {
+    Result<ApiReply> reply = CallApi(ctx.http, "GET",
+                                     "/v1/usage" + Query({{"from", from},
+                                                          {"to", to},
+                                                          {"format", format},
+                                                          {"limit", "20000"},
+                                                          {"cursor", cursor}}));
+    if (int code = ReportFailure(ctx, reply); code != kExitOk) return code;
+    std::string_view text = reply->raw;
+    if (!first && format != "jsonl") {
+      size_t header_end = text.find('\n');
+      text =
+          header_end == std::string_view::npos ? std::string_view() : text.substr(header_end + 1);
+    }
+    ctx.out << text;  // byte for byte: the export is for other tools
+    if (reply->next_cursor.empty()) return kExitOk;
+    cursor = reply->next_cursor;
+  }
 }
 
 int FollowEvents(ClientContext& ctx, Duration timeout) {

@@ -134,7 +134,7 @@ void ReadServer(Reader& reader, const YAML::Node& server, ServerConfig* config) 
   const std::string field = "server";
   reader.OnlyKeys(server, field,
                   {"listen", "max_body_bytes", "max_connections", "idle_timeout", "request_timeout",
-                   "snapshot_every", "tick_interval", "max_waiters"});
+                   "snapshot_every", "tick_interval", "max_waiters", "usage_retention"});
   if (!reader.ok()) return;
   if (const YAML::Node listen = server["listen"]) {
     Status status = ParseListen(reader.Scalar(listen, "server.listen"), &config->listen_host,
@@ -159,6 +159,8 @@ void ReadServer(Reader& reader, const YAML::Node& server, ServerConfig* config) 
       ReadPositiveDuration(reader, server, "tick_interval", field, config->tick_interval);
   config->max_waiters = static_cast<int>(
       ReadBounded(reader, server, "max_waiters", field, config->max_waiters, 1, 1'000'000));
+  config->usage_retention =
+      ReadPositiveDuration(reader, server, "usage_retention", field, config->usage_retention);
 }
 
 void ReadApiKeys(Reader& reader, const YAML::Node& list, const Tenancy& tenancy,

@@ -70,7 +70,8 @@ struct ServerConfig {
   int64_t snapshot_every = 50'000;         // journaled commands between snapshots
   Duration tick_interval = Seconds(1);     // how often the engine clock advances
   int max_waiters = 10'000;                // concurrent long-polls (`wait`)
-  std::vector<ApiKeySpec> api_keys;        // empty: the server runs open
+  Duration usage_retention = Seconds(int64_t{400} * 86'400);  // older usage rows are deleted
+  std::vector<ApiKeySpec> api_keys;                           // empty: the server runs open
   std::vector<WebhookSpec> webhooks;
 };
 

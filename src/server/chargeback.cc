@@ -68,14 +68,20 @@ void PrintChargeback(const Engine& engine, const std::vector<UsageRecord>& recor
 
 Result<std::string> ExportUsage(const Engine& engine, const std::vector<UsageRecord>& records,
                                 const std::string& format) {
-  const ResourceCatalog& catalog = engine.inventory().resources;
+  return ExportUsageRecords(records, engine.inventory().resources, engine.prices().currency(),
+                            format);
+}
+
+Result<std::string> ExportUsageRecords(const std::vector<UsageRecord>& records,
+                                       const ResourceCatalog& catalog, const std::string& currency,
+                                       const std::string& format) {
   if (format == "csv") return WriteUsageCsv(records, catalog);
   if (format == "jsonl") return WriteUsageJsonl(records, catalog);
   if (format == "focus") {
     // One billing period per calendar month (UTC) the records end in: any
     // window exports, as csv and jsonl do.
     FocusExportOptions options;
-    options.currency = engine.prices().currency();
+    options.currency = currency;
     options.billing_account_id = "allot";
     options.monthly_billing_periods = true;
     return WriteFocusCsv(records, catalog, options);

@@ -20,5 +20,10 @@ void PrintChargeback(const Engine& engine, const std::vector<UsageRecord>& recor
 // another format.
 Result<std::string> ExportUsage(const Engine& engine, const std::vector<UsageRecord>& records,
                                 const std::string& format);
+// The same with what it needs of the engine given apart (for a report
+// thread, which must not touch the engine).
+Result<std::string> ExportUsageRecords(const std::vector<UsageRecord>& records,
+                                       const ResourceCatalog& catalog, const std::string& currency,
+                                       const std::string& format);
 
 }  // namespace allot

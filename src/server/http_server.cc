@@ -299,6 +299,9 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive = keep_alive && !state_.draining;
     reply_head_ =
         ResponseHead(reply.status, version, reply.content_type, keep_alive, reply.body.size());
+    for (const auto& [name, value] : reply.headers) {  // before the blank line
+      reply_head_.insert(reply_head_.size() - 2, name + ": " + value + "\r\n");
+    }
     reply_body_ = std::move(reply.body);
     if (state_.service != nullptr && !route_.empty()) {
       double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
@@ -425,7 +428,7 @@ class Session : public std::enable_shared_from_this<Session> {
           if (frame.empty()) return self->EndStream();  // the service ends it (a revoked key)
           return self->Push(frame);
         },
-        &refused);
+        &refused, std::string(request["Last-Event-ID"]));
     if (subscription_ == 0) return Write(std::move(refused), request.version(), false);
     std::string head = fmt::format(
         "HTTP/1.1 200 OK\r\nServer: allot\r\nContent-Type: text/event-stream\r\n"
@@ -700,6 +703,12 @@ int Serve(ServeOptions options) {
     });
   };
   loop.now = WallClock;
+  // Set once the listener runs (below); a journal failure stops the server.
+  std::function<void(int)> stop_serving;
+  int exit_code = 0;
+  loop.fail_stop = [&stop_serving](int code) {
+    if (stop_serving) stop_serving(code);
+  };
   Result<std::unique_ptr<Service>> opened = Service::Open(options.service, loop);
   if (!opened.ok()) {
     spdlog::error("cannot start: {}", opened.status().message());
@@ -764,7 +773,7 @@ int Serve(ServeOptions options) {
 
   asio::steady_timer ticker(ioc);
   std::function<void()> tick = [&] {
-    ticker.expires_after(std::chrono::microseconds(service->server_config().tick_interval));
+    ticker.expires_after(std::chrono::microseconds(service->NextTickDelay()));
     ticker.async_wait([&](beast::error_code ec) {
       if (ec || state.draining || state.service == nullptr) return;
       service->Tick();
@@ -786,6 +795,15 @@ int Serve(ServeOptions options) {
     state.gateway = nullptr;
     ioc.stop();
   };
+  stop_serving = [&](int code) {
+    if (state.draining) return;
+    exit_code = code;
+    state.draining = true;
+    listener->Stop();
+    ticker.cancel();
+    deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+    finish();
+  };
   asio::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
   std::function<void()> on_signal = [&] {
     signals.async_wait([&](beast::error_code ec, int signal) {
@@ -801,18 +819,18 @@ int Serve(ServeOptions options) {
         return;
       }
       spdlog::info("signal {}: finishing replies in flight, then stopping", signal);
-      state.draining = true;
-      listener->Stop();
-      ticker.cancel();
-      deadline = std::chrono::steady_clock::now() + kShutdownGrace;
-      finish();
+      stop_serving(0);
     });
   };
   on_signal();
   ioc.run();
   if (state.service != nullptr) fail(0);
-  spdlog::info("allot serve: stopped");
-  return 0;
+  if (exit_code != 0) {
+    spdlog::error("allot serve: stopped after a journal failure (exit {})", exit_code);
+  } else {
+    spdlog::info("allot serve: stopped");
+  }
+  return exit_code;
 }
 
 }  // namespace allot

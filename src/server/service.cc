@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -10,7 +11,9 @@
 #include "metering/usage_jsonl.h"
 #include "server/api_views.h"
 #include "server/config_store.h"
+#include "server/event_log.h"
 #include "server/metrics.h"
+#include "server/report_reader.h"
 #include "server/webhooks.h"
 
 namespace allot {
@@ -123,9 +126,14 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options, ServiceLo
   if (!journal.ok()) return journal.status();
   service->journal_ = std::move(journal).value();
   service->metrics_ = std::make_unique<ServerMetrics>(service->options_.version);
+  service->reports_ = std::make_unique<ReportReader>(kMaxQueuedReports);
+  // Event ids continue from the journal's numbering (event_log.h); before
+  // Recover, whose reload of a changed configuration publishes events.
+  service->events_ = std::make_unique<EventLog>(service->journal_->last_seq());
   Status recovered = service->Recover();
   if (!recovered.ok()) return recovered;
   service->ready_ = true;
+  service->MaybePruneUsage(service->loop_.now());
   return service;
 }
 
@@ -297,9 +305,13 @@ void Service::CancelNow(uint64_t request) {
   Execute(command, &outcome);
 }
 
-void Service::AfterDurable(int64_t seq, std::function<void()> fn) {
+void Service::AfterDurable(int64_t seq, std::function<void(const Status&)> fn) {
+  if (journal_failed_) {
+    fn(journal_error_);
+    return;
+  }
   if (seq <= durable_seq_ && after_durable_.empty()) {
-    fn();
+    fn(Status::Ok());
     return;
   }
   // Sequence numbers only grow, so the queue stays in order. The journal is
@@ -329,19 +341,14 @@ void Service::Flush() {
 
 void Service::OnDurable(int64_t seq, const Status& status) {
   if (!status.ok()) {
-    if (!journal_failed_) spdlog::error("journal commit failed: {}", status.message());
-    journal_failed_ = true;
-    // Nothing more is acknowledged: the replies waiting for it fail.
-    while (!after_durable_.empty()) {
-      after_durable_.pop_front();
-    }
+    OnJournalFailed(status);
     return;
   }
   durable_seq_ = std::max(durable_seq_, seq);
   while (!after_durable_.empty() && after_durable_.front().first <= durable_seq_) {
-    std::function<void()> fn = std::move(after_durable_.front().second);
+    std::function<void(const Status&)> fn = std::move(after_durable_.front().second);
     after_durable_.pop_front();
-    fn();
+    fn(Status::Ok());
   }
   Journal::CommitStats stats = journal_->TakeStats();
   for (size_t i = 0; i < stats.commit_seconds.size(); ++i) {
@@ -350,14 +357,31 @@ void Service::OnDurable(int64_t seq, const Status& status) {
   }
 }
 
-void Service::ReplyDurable(ServiceReply reply, Done done) {
-  if (journal_failed_) {
-    done(ErrorReply(Unavailable("the journal cannot be written: nothing is acknowledged")));
-    return;
+void Service::OnJournalFailed(const Status& status) {
+  bool first = !journal_failed_;
+  if (first) {
+    spdlog::error("journal commit failed: {}", status.message());
+    journal_failed_ = true;
+    // Fail-stop (docs/operations.md): the engine in memory holds commands
+    // the journal lost, so nothing more is answered from it; every waiting
+    // client hears why, and the process exits for its supervisor to restart
+    // it from what the journal holds.
+    journal_error_ = Unavailable(fmt::format(
+        "journal write failed: {}; the server accepts nothing more and restarts from its "
+        "journal",
+        status.message()));
   }
-  AfterDurable(journal_->last_seq(), [reply = std::move(reply), done = std::move(done)]() mutable {
-    done(std::move(reply));
-  });
+  std::deque<std::pair<int64_t, std::function<void(const Status&)>>> waiting;
+  waiting.swap(after_durable_);
+  for (auto& [seq, fn] : waiting) fn(journal_error_);
+  if (first && loop_.fail_stop) loop_.fail_stop(kJournalFailedExitCode);
+}
+
+void Service::ReplyDurable(ServiceReply reply, Done done) {
+  AfterDurable(journal_->last_seq(),
+               [reply = std::move(reply), done = std::move(done)](const Status& status) mutable {
+                 done(status.ok() ? std::move(reply) : ErrorReply(status));
+               });
 }
 
 void Service::Publish(const std::vector<Decision>& decisions, const std::optional<Decision>& answer,
@@ -367,16 +391,20 @@ void Service::Publish(const std::vector<Decision>& decisions, const std::optiona
     Duration waited =
         decision.kind == DecisionKind::kGranted ? host_->TakeGrantWait(decision.request.value) : 0;
     metrics_->ObserveDecision(decision, engine, waited);
-    if (subscribers_.empty() && webhooks_ == nullptr) return;
     std::string tenant;
     json event = DecisionEventJson(*host_, decision, &tenant);
-    event["seq"] = ++event_seq_;
+    // Every event gets an id and goes to the backlog, subscribers or not:
+    // a client reconnecting later resumes from it.
+    int64_t id = events_->NextId(seq);
+    event["seq"] = id;
     std::string kind(DecisionKindName(decision.kind));
     std::string data = DumpJson(event);
-    AfterDurable(seq, [this, kind, tenant, data, id = event_seq_] {
+    AfterDurable(seq, [this, kind, tenant, data, id](const Status& status) {
+      if (!status.ok()) return;  // never durable: never published
       std::string frame = fmt::format("event: {}\nid: {}\ndata: {}\n\n", kind, id, data);
+      events_->Add(id, tenant, frame);
       for (auto it = subscribers_.begin(); it != subscribers_.end();) {
-        bool visible = Covers(it->second.principal, tenant);
+        bool visible = Covers(it->second.principal, tenant) && !it->second.replaying;
         if (visible && !it->second.write(frame)) {
           it = subscribers_.erase(it);
         } else {
@@ -409,8 +437,9 @@ void Service::ResolveWaiters(const std::vector<Decision>& decisions, int64_t seq
           decision.kind == DecisionKind::kRejected
               ? RejectedReply(decision, LeaseView(decision.request.value, waiter->principal))
               : LeaseReply(decision.request.value, waiter->principal, waiter->created ? 201 : 200);
-      AfterDurable(seq, [reply = std::move(reply), done = std::move(waiter->done)]() mutable {
-        done(std::move(reply));
+      AfterDurable(seq, [reply = std::move(reply),
+                         done = std::move(waiter->done)](const Status& status) mutable {
+        done(status.ok() ? std::move(reply) : ErrorReply(status));
       });
     }
   }
@@ -469,14 +498,36 @@ Status Service::WriteSnapshot() {
   return Status::Ok();
 }
 
+void Service::MaybePruneUsage(Time now) {
+  if (now - last_usage_prune_ < Seconds(60)) return;
+  last_usage_prune_ = now;
+  // The journal's writer deletes them in chunks between commits.
+  journal_->PruneUsage(now - host_->config().server.usage_retention);
+}
+
 void Service::Tick() {
   if (shut_down_ || journal_failed_) return;
+  Time now = std::max(last_time_, loop_.now());
+  MaybePruneUsage(now);
+  ExportWebhookStats();
+  // Nothing due: nothing to journal. A Tick command every second cost an
+  // idle server ~86,400 commits (and fsyncs) a day that changed nothing.
+  if (host_->engine().NextWakeup() > now) return;
   Command command;
   command.kind = Command::Kind::kTick;
-  command.at = last_time_ = std::max(last_time_, loop_.now());
+  command.at = last_time_ = now;
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
-  ExportWebhookStats();
+}
+
+Duration Service::NextTickDelay() const {
+  Duration interval = host_->config().server.tick_interval;
+  Time wakeup = host_->engine().NextWakeup();
+  Time now = std::max(last_time_, loop_.now());
+  if (wakeup <= now) return 1000;  // due now: the next pass of the loop (1 ms)
+  // At most tick_interval away, so budgets and retention see the clock move
+  // even when the engine has no deadline.
+  return std::clamp<Duration>(wakeup - now, 1000, interval);
 }
 
 Status Service::Reload(std::string yaml_override) {
@@ -545,7 +596,7 @@ void Service::RecheckListeners() {
   }
   for (auto& [subscriber, why] : ended) {
     json error = ErrorJson(ApiCodeOf(why.code()), why.message());
-    subscriber.write("event: error\ndata: " + error.dump() + "\n\n");
+    subscriber.write("event: error\ndata: " + DumpJson(error) + "\n\n");
     subscriber.write(std::string());  // the end of the stream
   }
   // Long polls of a revoked key answer 401 now rather than at their end.
@@ -572,6 +623,8 @@ void Service::RecheckListeners() {
 void Service::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  // Reports read the journal: they stop before it closes.
+  if (reports_ != nullptr) reports_->Stop();
   if (journal_ == nullptr) return;
   if (!journal_failed_ && host_ != nullptr) {
     journal_->Snapshot(journal_->last_seq(), host_->SnapshotJson());
@@ -584,7 +637,8 @@ void Service::Shutdown() {
 }
 
 int64_t Service::Subscribe(const std::string& authorization,
-                           std::function<bool(const std::string&)> write, ServiceReply* error) {
+                           std::function<bool(const std::string&)> write, ServiceReply* error,
+                           const std::string& last_event_id) {
   Result<Principal> principal = keys_->Authenticate(authorization);
   if (!principal.ok()) {
     *error = ErrorReply(principal.status());
@@ -596,8 +650,36 @@ int64_t Service::Subscribe(const std::string& authorization,
     return 0;
   }
   int64_t id = next_subscriber_++;
-  subscribers_[id] = Subscriber{*principal, std::move(write)};
+  bool resume = !last_event_id.empty();
+  subscribers_[id] = Subscriber{*principal, std::move(write), resume};
+  if (resume) {
+    loop_.post([this, id, last = ParseLastEventId(last_event_id)] { Replay(id, last); });
+  }
   return id;
+}
+
+void Service::Replay(int64_t subscriber, int64_t last_id) {
+  // Looked up before each write: a write that ends the session may remove
+  // the subscriber (its destructor unsubscribes).
+  auto write = [&](const std::string& tenant, const std::string& frame) {
+    auto it = subscribers_.find(subscriber);
+    if (it == subscribers_.end() || !Covers(it->second.principal, tenant)) return;
+    if (!it->second.write(frame)) subscribers_.erase(subscriber);
+  };
+  auto it = subscribers_.find(subscriber);
+  if (it == subscribers_.end()) return;
+  it->second.replaying = false;
+  if (last_id < 0 || !events_->Covers(last_id)) {
+    // Gone from the backlog, from before a restart, or not an id of ours:
+    // the client must re-read state (GET /v1/leases) rather than trust the
+    // stream to be complete.
+    json missed = {{"kind", "missed"},
+                   {"last_event_id", last_id < 0 ? json(nullptr) : json(last_id)},
+                   {"oldest_event_id", events_->oldest_id()}};
+    write(it->second.principal.tenant_path,
+          fmt::format("event: missed\ndata: {}\n\n", DumpJson(missed)));
+  }
+  events_->ForEachAfter(std::max<int64_t>(last_id, 0), write);
 }
 
 void Service::Unsubscribe(int64_t id) { subscribers_.erase(id); }

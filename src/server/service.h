@@ -18,6 +18,8 @@
 
 namespace allot {
 
+class EventLog;
+class ReportReader;
 class ServerMetrics;
 class WebhookSender;
 
@@ -34,6 +36,8 @@ struct ServiceReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // Extra response headers (name, value), e.g. Allot-Next-Cursor.
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // An error reply in the API's one shape: {"error": {"code", "message", "field"}}.
@@ -57,7 +61,13 @@ struct ServiceLoop {
   std::function<void(std::function<void()>)> post;
   std::function<void(Duration, std::function<void()>)> schedule;
   std::function<Time()> now;  // wall clock, microseconds since the epoch
+  // Called once when the journal fails (after every waiting client got its
+  // 503): the server drains and exits with `exit_code`. Empty: nothing.
+  std::function<void(int exit_code)> fail_stop;
 };
+
+// The exit status of a server stopped by a journal failure (EX_TEMPFAIL).
+inline constexpr int kJournalFailedExitCode = 75;
 
 struct ServiceOptions {
   std::string data_dir = "allot-data";
@@ -85,13 +95,19 @@ class Service {
 
   // Server-Sent Events: authenticates, then calls `write` with each event's
   // text (already framed) until it returns false. Returns the subscription id,
-  // or an error reply (via *error) when refused.
+  // or an error reply (via *error) when refused. With `last_event_id` (the
+  // Last-Event-ID header; "" for none) the events after it still in the
+  // backlog come first, on a later pass of the loop (after the caller wrote
+  // its response head), preceded by a `missed` event when some are gone.
   int64_t Subscribe(const std::string& authorization, std::function<bool(const std::string&)> write,
-                    ServiceReply* error);
+                    ServiceReply* error, const std::string& last_event_id = {});
   void Unsubscribe(int64_t id);
 
   // Advances the engine clock (TTL expiry, budget periods, queued requests).
   void Tick();
+  // How long until the next Tick should run: the engine's next wakeup,
+  // at least 1 ms and at most server.tick_interval away.
+  Duration NextTickDelay() const;
   // Re-reads the configuration file (SIGHUP), or with a text (a pushed
   // YAML) checks it, writes it to the file of record (config_store.h) and
   // brings it into force. The error says why it was refused; then nothing
@@ -149,8 +165,11 @@ class Service {
   int64_t Execute(const Command& command, EngineHost::Outcome* outcome);
   // Journals a command already applied, with its usage rows.
   int64_t Record(const Command& command, const EngineHost::Outcome& outcome);
-  // Runs `fn` once the journal holds everything up to `seq`.
-  void AfterDurable(int64_t seq, std::function<void()> fn);
+  // Runs `fn(Ok)` once the journal holds everything up to `seq`, or
+  // fn(journal_error_) when the journal failed first.
+  void AfterDurable(int64_t seq, std::function<void(const Status&)> fn);
+  // A failed commit: answers every waiter 503 and stops (fail_stop).
+  void OnJournalFailed(const Status& status);
   // Posts Flush once per pass of the loop.
   void ScheduleFlush();
   // Wakes the journal's writer for the commands appended since the last
@@ -185,8 +204,13 @@ class Service {
   Status ReportScope(const ServiceRequest& request, const Principal& principal,
                      std::initializer_list<std::string_view> known, Target* target, Time* from,
                      Time* to);
-  ServiceReply Chargeback(const ServiceRequest& request, const Principal& principal);
-  ServiceReply Usage(const ServiceRequest& request, const Principal& principal);
+  void Chargeback(const ServiceRequest& request, const Principal& principal, Done done);
+  void Usage(const ServiceRequest& request, const Principal& principal, Done done);
+  // Runs `job` on the report thread and answers its reply on the loop
+  // (429 when too many reports wait).
+  void RunReport(std::function<ServiceReply()> job, Done done);
+  // Retention of usage rows (server.usage_retention), at most once a minute.
+  void MaybePruneUsage(Time now);
   ServiceReply Metrics();
 
   // Reply only once the journal holds what the reply shows.
@@ -203,6 +227,8 @@ class Service {
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<WebhookSender> webhooks_;
+  std::unique_ptr<ReportReader> reports_;
+  Time last_usage_prune_ = 0;
   Time last_time_ = 0;
   int64_t durable_seq_ = 0;
   int64_t last_snapshot_seq_ = 0;
@@ -215,16 +241,20 @@ class Service {
   bool ready_ = false;
   bool journal_failed_ = false;
   bool shut_down_ = false;
-  std::deque<std::pair<int64_t, std::function<void()>>> after_durable_;
+  std::deque<std::pair<int64_t, std::function<void(const Status&)>>> after_durable_;
+  Status journal_error_;  // what every request hears once journal_failed_
   std::unordered_map<uint64_t, std::vector<std::shared_ptr<Waiter>>> waiters_;
   int64_t waiter_count_ = 0;
   struct Subscriber {
     Principal principal;
     std::function<bool(const std::string&)> write;
+    bool replaying = false;  // live events wait: the replay includes them
   };
+  // Sends a resuming subscriber the backlog after `last_id`.
+  void Replay(int64_t subscriber, int64_t last_id);
   std::unordered_map<int64_t, Subscriber> subscribers_;
   int64_t next_subscriber_ = 1;
-  int64_t event_seq_ = 0;
+  std::unique_ptr<EventLog> events_;  // the events backlog (event ids, resume)
   std::unordered_map<std::string, std::array<uint64_t, 3>>
       webhook_seen_;  // delivered, failed, dropped
   std::function<void(const Decision&)> decision_listener_;

@@ -77,14 +77,13 @@ void Service::Handle(const ServiceRequest& request, Done done) {
     return;
   }
   const std::string& path = target->path;
-  if (path == "/healthz") {
-    done(JsonReply(200, {{"status", "ok"}}));
-    return;
-  }
-  if (path == "/readyz") {
-    done(ready() ? JsonReply(200, {{"status", "ready"}, {"durable_seq", durable_seq_}})
-                 : ErrorReply(Unavailable(journal_failed_ ? "the journal cannot be written"
-                                                          : "starting")));
+  if (path == "/healthz" || path == "/readyz") {
+    // A failed journal fails both: the process is about to exit and must not
+    // be sent traffic meanwhile.
+    if (journal_failed_) return done(ErrorReply(journal_error_));
+    if (path == "/healthz") return done(JsonReply(200, {{"status", "ok"}}));
+    done(ready() ? JsonReply(200, {{"status", "ready"}, {"durable_seq", journal_->durable_seq()}})
+                 : ErrorReply(Unavailable("starting")));
     return;
   }
   if (path == "/metrics") {
@@ -97,7 +96,7 @@ void Service::Handle(const ServiceRequest& request, Done done) {
     return;
   }
   if (!ready()) {
-    done(ErrorReply(Unavailable("the journal cannot be written: nothing is acknowledged")));
+    done(ErrorReply(journal_failed_ ? journal_error_ : Unavailable("starting")));
     return;
   }
   Dispatch(request, *principal, std::move(done));
@@ -160,10 +159,10 @@ void Service::Dispatch(const ServiceRequest& request, const Principal& principal
     return SetNode(s[2], request, principal, std::move(done));
   } else if (what == "reports" && s.size() == 3 && s[2] == "chargeback") {
     if (method != "GET") return method_not_allowed("GET");
-    return reply(Chargeback(request, principal));
+    return Chargeback(request, principal, std::move(done));
   } else if (what == "usage" && s.size() == 2) {
     if (method != "GET") return method_not_allowed("GET");
-    return reply(Usage(request, principal));
+    return Usage(request, principal, std::move(done));
   } else if (what == "admin" && s.size() == 3 && (s[2] == "reload" || s[2] == "snapshot")) {
     if (method != "POST") return method_not_allowed("POST");
     if (Status allowed = Allow(principal, Action::kReload); !allowed.ok()) {

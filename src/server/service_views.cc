@@ -12,6 +12,7 @@
 #include "server/chargeback.h"
 #include "server/metrics.h"
 #include "server/query.h"
+#include "server/report_reader.h"
 #include "server/service.h"
 
 namespace allot {
@@ -199,108 +200,96 @@ ServiceReply Service::Nodes(const ServiceRequest& request) {
   return JsonReply({{"nodes", std::move(nodes)}});
 }
 
-namespace {
-
-Result<std::vector<UsageRecord>> ReadRecords(Journal& journal, const ResourceCatalog& catalog,
-                                             Time from, Time to, const std::string& prefix) {
-  Result<std::vector<std::string>> rows = journal.ReadUsage(from, to, prefix);
-  if (!rows.ok()) return rows.status();
-  std::string text;
-  for (const std::string& row : *rows) {
-    text += row;
-    text += '\n';
-  }
-  return ReadUsageJsonl(text, catalog);
-}
-
-}  // namespace
-
 Status Service::ReportScope(const ServiceRequest& request, const Principal& principal,
                             std::initializer_list<std::string_view> known, Target* target,
                             Time* from, Time* to) {
   if (Status allowed = Allow(principal, Action::kReport); !allowed.ok()) return allowed;
   *target = ParseTarget(request.target).value();
   if (Status checked = CheckQuery(*target, known); !checked.ok()) return checked;
-  return Window(*target, host_->engine().now(), from, to);
+  // The wall clock too: an idle engine's clock moves only when a deadline
+  // is due (Tick), and the default window is the month holding now.
+  return Window(*target, std::max(host_->engine().now(), loop_.now()), from, to);
 }
 
-ServiceReply Service::Chargeback(const ServiceRequest& request, const Principal& principal) {
+void Service::RunReport(std::function<ServiceReply()> job, Done done) {
+  // The reply goes back to the loop thread, which alone writes to sockets.
+  bool taken = reports_->Submit([job = std::move(job), done, post = loop_.post]() mutable {
+    ServiceReply reply = job();
+    post([done = std::move(done), reply = std::move(reply)]() mutable { done(std::move(reply)); });
+  });
+  if (!taken) {
+    done(ErrorReply(ResourceExhausted(
+        fmt::format("reports: {} are already waiting; retry later", kMaxQueuedReports))));
+  }
+}
+
+void Service::Chargeback(const ServiceRequest& request, const Principal& principal, Done done) {
   Target target;
   Time from = 0;
   Time to = 0;
   Status scope =
       ReportScope(request, principal, {"from", "to", "by", "level"}, &target, &from, &to);
-  if (!scope.ok()) return ErrorReply(scope);
+  if (!scope.ok()) return done(ErrorReply(scope));
   const Engine& engine = host_->engine();
   std::string by = QueryString(target, "by");
   if (by.empty()) by = "tenant";
-  RollupDimension dimension = RollupDimension::kTenant;
-  std::string label_key;
-  if (by == "class") {
-    dimension = RollupDimension::kPriorityClass;
-  } else if (by == "pool") {
-    dimension = RollupDimension::kPool;
-  } else if (by.starts_with("label:") && by.size() > 6) {
-    dimension = RollupDimension::kLabel;
-    label_key = by.substr(6);
-  } else if (by != "tenant") {
-    return ErrorReply(InvalidArgument("by: must be tenant, class, pool or label:KEY"));
+  if (by != "tenant" && by != "class" && by != "pool" &&
+      !(by.starts_with("label:") && by.size() > 6)) {
+    return done(ErrorReply(InvalidArgument("by: must be tenant, class, pool or label:KEY")));
   }
   Result<int64_t> level = QueryInt(target, "level", -1, 0, 64);
-  if (!level.ok()) return ErrorReply(level.status());
-  Result<std::vector<UsageRecord>> records =
-      ReadRecords(*journal_, engine.inventory().resources, from, to, principal.tenant_path);
-  if (!records.ok()) return ErrorReply(records.status());
-  Result<std::vector<RollupRow>> rows = Rollup(*records);
-  if (!rows.ok()) return ErrorReply(rows.status());
-  json out_rows = json::array();
-  Money total = 0;
-  for (const RollupRow& row : *rows) {
-    if (row.dimension != dimension) continue;
-    if (dimension == RollupDimension::kLabel && row.key != label_key) continue;
-    if (dimension == RollupDimension::kTenant) {
-      if (!Under(row.key, principal.tenant_path)) continue;
-      // Default level: the leaves (rows whose path no other row extends).
-      if (*level >= 0 && row.level != *level) continue;
-      if (*level < 0 && row.key.empty()) continue;
-    }
-    json item = {{"key", dimension == RollupDimension::kLabel ? row.value : row.key},
-                 {"cost", FormatMoney(row.cost)},
-                 {"gpu_hours", static_cast<double>(row.resource_ms[kGpu]) / 3.6e9},
-                 {"tokens", row.tokens.total()},
-                 {"leases", row.leases}};
-    if (dimension == RollupDimension::kTenant) item["level"] = row.level;
-    out_rows.push_back(std::move(item));
-  }
-  for (const UsageRecord& record : *records) total += record.cost;
-  return JsonReply({{"currency", engine.prices().currency()},
-                    {"from", TimeJson(from)},
-                    {"to", TimeJson(to)},
-                    {"by", by},
-                    {"records", records->size()},
-                    {"rows", std::move(out_rows)},
-                    {"total", FormatMoney(total)}});
+  if (!level.ok()) return done(ErrorReply(level.status()));
+  // What the report thread needs of the engine, copied here: it never
+  // touches the engine itself.
+  ReportWindow window{from, to, principal.tenant_path, engine.inventory().resources,
+                      reports_->stopping()};
+  RunReport(
+      [journal = journal_.get(), window = std::move(window), by, level = *level,
+       currency = engine.prices().currency()] {
+        Result<json> body = ChargebackReport(*journal, window, by, level, currency);
+        return body.ok() ? JsonReply(*body) : ErrorReply(body.status());
+      },
+      std::move(done));
 }
 
-ServiceReply Service::Usage(const ServiceRequest& request, const Principal& principal) {
+void Service::Usage(const ServiceRequest& request, const Principal& principal, Done done) {
   Target target;
   Time from = 0;
   Time to = 0;
-  Status scope = ReportScope(request, principal, {"from", "to", "format"}, &target, &from, &to);
-  if (!scope.ok()) return ErrorReply(scope);
+  Status scope = ReportScope(request, principal, {"from", "to", "format", "limit", "cursor"},
+                             &target, &from, &to);
+  if (!scope.ok()) return done(ErrorReply(scope));
   const Engine& engine = host_->engine();
   std::string format = QueryString(target, "format");
   if (format.empty()) format = "jsonl";
   if (format != "jsonl" && format != "csv" && format != "focus") {
-    return ErrorReply(InvalidArgument("format: must be jsonl, csv or focus"));
+    return done(ErrorReply(InvalidArgument("format: must be jsonl, csv or focus")));
   }
-  Result<std::vector<UsageRecord>> records =
-      ReadRecords(*journal_, engine.inventory().resources, from, to, principal.tenant_path);
-  if (!records.ok()) return ErrorReply(records.status());
-  Result<std::string> text = ExportUsage(engine, *records, format);
-  if (!text.ok()) return ErrorReply(text.status(), "format");
-  return ServiceReply{200, std::move(text).value(),
-                      format == "jsonl" ? "application/x-ndjson" : "text/csv; charset=utf-8"};
+  Result<int64_t> limit = QueryInt(target, "limit", kDefaultUsagePage, 1, kMaxUsagePage);
+  if (!limit.ok()) return done(ErrorReply(limit.status()));
+  std::string cursor = QueryString(target, "cursor");
+  Time after_end = 0;
+  int64_t after_id = 0;
+  if (!cursor.empty()) {
+    if (Status valid = DecodeUsageCursor(cursor, &after_end, &after_id); !valid.ok()) {
+      return done(ErrorReply(valid));
+    }
+  }
+  ReportWindow window{from, to, principal.tenant_path, engine.inventory().resources,
+                      reports_->stopping()};
+  RunReport(
+      [journal = journal_.get(), window = std::move(window), format, cursor, limit = *limit,
+       currency = engine.prices().currency()] {
+        std::string next;
+        Result<std::string> text =
+            UsageExportPage(*journal, window, format, currency, cursor, limit, &next);
+        if (!text.ok()) return ErrorReply(text.status(), "format");
+        ServiceReply reply{200, std::move(text).value(),
+                           format == "jsonl" ? "application/x-ndjson" : "text/csv; charset=utf-8"};
+        if (!next.empty()) reply.headers.emplace_back("Allot-Next-Cursor", next);
+        return reply;
+      },
+      std::move(done));
 }
 
 ServiceReply Service::Metrics() {

@@ -19,25 +19,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using Clock = std::chrono::steady_clock;
 
-struct WebhookSender::Hook {
-  struct Event {
-    std::string kind;
-    std::shared_ptr<const std::string> body;  // shared by the hooks it goes to
-  };
-
-  WebhookSpec spec;
-  HttpUrl url;
-  std::deque<Event> waiting;     // at most spec.queue_limit
-  std::optional<Event> current;  // being sent, or waiting for its retry
-  int attempts = 0;              // failed attempts of `current`
-  Clock::time_point due;         // when `current` is sent next
-  Stats stats;
-
-  bool Subscribed(std::string_view kind) const {
-    return std::find(spec.events.begin(), spec.events.end(), kind) != spec.events.end();
-  }
-};
-
 // One HTTP/1.1 POST at a time over a fresh connection (webhooks are rare
 // enough that keep-alive would only add states to get wrong). The operations
 // are asynchronous only so that beast::tcp_stream's expiry bounds them and
@@ -131,6 +112,30 @@ class WebhookSender::Client {
   bool interrupted_ = false;
 };
 
+struct WebhookSender::Hook {
+  struct Event {
+    std::string kind;
+    std::shared_ptr<const std::string> body;  // shared by the hooks it goes to
+  };
+
+  WebhookSpec spec;
+  HttpUrl url;
+  std::deque<Event> waiting;     // at most spec.queue_limit
+  std::optional<Event> current;  // being sent, or waiting for its retry
+  int attempts = 0;              // failed attempts of `current`
+  Clock::time_point due;         // when `current` is sent next
+  Stats stats;
+  // Each webhook has its own sender thread and connection: a slow or dead
+  // endpoint holds up only its own queue (one thread sent to all, so a hook
+  // that hung for its whole timeout delayed every other).
+  std::unique_ptr<Client> client;
+  std::thread thread;
+
+  bool Subscribed(std::string_view kind) const {
+    return std::find(spec.events.begin(), spec.events.end(), kind) != spec.events.end();
+  }
+};
+
 namespace {
 
 // The delay before retry `attempt` (1 = the first retry): backoff x 2^(attempt-1),
@@ -184,9 +189,9 @@ Result<std::unique_ptr<WebhookSender>> WebhookSender::Create(std::vector<Webhook
   return std::unique_ptr<WebhookSender>(new WebhookSender(std::move(hooks)));
 }
 
-WebhookSender::WebhookSender(std::vector<std::unique_ptr<Hook>> hooks)
-    : hooks_(std::move(hooks)), client_(std::make_unique<Client>()) {
-  if (!hooks_.empty()) thread_ = std::thread([this] { Run(); });
+WebhookSender::WebhookSender(std::vector<std::unique_ptr<Hook>> hooks) : hooks_(std::move(hooks)) {
+  for (auto& hook : hooks_) hook->client = std::make_unique<Client>();
+  for (auto& hook : hooks_) hook->thread = std::thread([this, h = hook.get()] { Run(h); });
 }
 
 WebhookSender::~WebhookSender() { Stop(); }
@@ -212,46 +217,31 @@ void WebhookSender::Publish(std::string_view event, std::string json_body) {
       hook->waiting.push_back({std::string(event), body});
     }
   }
-  wake_.notify_one();
+  wake_.notify_all();  // the senders share one condition variable
 }
 
-WebhookSender::Hook* WebhookSender::NextDue(Clock::time_point* due) {
-  const Clock::time_point now = Clock::now();
-  Hook* next = nullptr;
-  for (const auto& hook : hooks_) {
-    if (!hook->current && !hook->waiting.empty()) {
+void WebhookSender::Run(Hook* hook) {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (!hook->current) {
+      if (hook->waiting.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
       hook->current = std::move(hook->waiting.front());
       hook->waiting.pop_front();
       hook->attempts = 0;
-      hook->due = now;
+      hook->due = Clock::now();
     }
-    // Earliest due first: a hook that just finished an event and takes its
-    // next one is due "now", after one that has waited, so a busy webhook
-    // does not starve the others.
-    if (hook->current && (next == nullptr || hook->due < next->due)) next = hook.get();
-  }
-  if (next != nullptr) *due = next->due;
-  return next;
-}
-
-void WebhookSender::Run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    Clock::time_point due;
-    Hook* hook = NextDue(&due);
-    if (hook == nullptr) {
-      wake_.wait(lock);
-      continue;
-    }
-    if (due > Clock::now()) {
-      // A backoff: new events or Stop wake it early; it then re-evaluates.
-      wake_.wait_until(lock, due);
+    if (hook->due > Clock::now()) {
+      // A backoff: Stop wakes it early; it then re-evaluates.
+      wake_.wait_until(lock, hook->due);
       continue;
     }
     Hook::Event event = *hook->current;
     lock.unlock();
     // The spec and URL never change, so they are read without the lock.
-    Status sent = client_->Post(hook->url, event.kind, *event.body, hook->spec.timeout);
+    Status sent = hook->client->Post(hook->url, event.kind, *event.body, hook->spec.timeout);
     lock.lock();
     if (stopping_) break;
     if (sent.ok()) {
@@ -285,16 +275,18 @@ bool WebhookSender::Drain(std::chrono::milliseconds timeout) {
 }
 
 void WebhookSender::Stop() {
-  std::thread thread;
+  std::vector<std::thread> threads;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
-    thread = std::move(thread_);
+    for (auto& hook : hooks_) threads.push_back(std::move(hook->thread));
   }
-  client_->Interrupt();
+  for (auto& hook : hooks_) hook->client->Interrupt();
   wake_.notify_all();
   drained_.notify_all();
-  if (thread.joinable()) thread.join();
+  for (std::thread& thread : threads) {
+    if (thread.joinable()) thread.join();
+  }
 }
 
 std::vector<WebhookSender::Stats> WebhookSender::stats() const {

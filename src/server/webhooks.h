@@ -23,10 +23,11 @@ namespace allot {
 // then dropped. Events reach each webhook in the order they were published.
 //
 // Threads: Publish never blocks on the network (it appends to a bounded
-// queue per webhook, dropping the oldest waiting event when full); one
-// background thread, started by Create, does all the sending. Publish, stats
+// queue per webhook, dropping the oldest waiting event when full); each
+// webhook has a sending thread of its own, started by Create, so a slow or
+// dead endpoint delays only its own events. Publish, stats
 // and Drain may be called from any thread. Stop (also run by the destructor)
-// ends the thread promptly, interrupting a backoff or a request in flight;
+// ends the threads promptly, interrupting backoffs and requests in flight;
 // events not yet delivered are lost, as they would be in a crash: webhooks are
 // notifications, the journal and the events stream are the record.
 class WebhookSender {
@@ -44,7 +45,7 @@ class WebhookSender {
   // InvalidArgument for an empty or duplicate name, a URL ParseHttpUrl
   // refuses, an unknown or missing event kind, max_attempts outside 1..20, a
   // timeout or backoff <= 0, or a queue_limit of 0; messages name
-  // "webhooks[i]". Starts the sending thread when there are webhooks.
+  // "webhooks[i]". Starts a sending thread per webhook.
   static Result<std::unique_ptr<WebhookSender>> Create(std::vector<WebhookSpec> specs);
 
   ~WebhookSender();
@@ -60,7 +61,7 @@ class WebhookSender {
   // out, and for tests.
   bool Drain(std::chrono::milliseconds timeout);
 
-  // Ends the sending thread; idempotent. Publish afterwards is a no-op.
+  // Ends the sending threads; idempotent. Publish afterwards is a no-op.
   void Stop();
 
   std::vector<Stats> stats() const;
@@ -70,18 +71,14 @@ class WebhookSender {
   class Client;
 
   explicit WebhookSender(std::vector<std::unique_ptr<Hook>> hooks);
-  void Run();
-  // The hook whose head event is next to send, or nullptr; `due` is when.
-  Hook* NextDue(std::chrono::steady_clock::time_point* due);
+  void Run(Hook* hook);  // one hook's sending thread
   bool Idle() const;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;     // sender: new events, or Stop
+  std::condition_variable wake_;     // senders: new events, or Stop
   std::condition_variable drained_;  // Drain: an event finished
   bool stopping_ = false;
   std::vector<std::unique_ptr<Hook>> hooks_;
-  std::unique_ptr<Client> client_;  // used by the sending thread (and Stop to interrupt it)
-  std::thread thread_;
 };
 
 }  // namespace allot

@@ -355,6 +355,27 @@ TEST(Webhooks, ADeadWebhookDoesNotHoldUpAnother) {
   EXPECT_FALSE(sender->Drain(milliseconds(1)));
 }
 
+TEST(Webhooks, AHangingWebhookDoesNotDelayAnother) {
+  Gate gate;
+  Receiver hanging([&](const Received&, int) {
+    gate.Wait();  // accepts, reads, never answers (until the test ends)
+    return 200;
+  });
+  Receiver fast([](const Received&, int) { return 200; });
+  WebhookSpec slow = Spec(hanging.url());
+  slow.name = "hanging";
+  slow.timeout = Seconds(10);
+  auto sender = Start({slow, Spec(fast.url())});
+  for (int i = 0; i < 3; ++i) sender->Publish("alert", std::to_string(i));
+  ASSERT_TRUE(hanging.WaitForRequests(1, milliseconds(2000)));
+  // One sender for all waited for the hanging answer (2 s here) first.
+  ASSERT_TRUE(fast.WaitForAccepted(3, milliseconds(1000)));
+  EXPECT_EQ(fast.accepted(), (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(sender->stats()[0].queued, 3u);
+  gate.Open();
+  sender->Stop();
+}
+
 TEST(Webhooks, StopIsPromptDuringABackoff) {
   auto sender = Start({Spec(ClosedUrl(), 20, milliseconds(10'000))});
   sender->Publish("alert", "{}");

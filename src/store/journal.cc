@@ -1,7 +1,14 @@
 // Opening the journal, its reads (on their own connection, see
 // journal_impl.h) and the public class's forwarding to Impl.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <string>
 
 #include "store/journal_impl.h"
 #include "store/journal_schema.h"
@@ -17,6 +24,7 @@ Status Journal::Impl::Start(const std::string& dir, JournalOptions options) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) return Internal("journal: cannot create directory " + dir + ": " + error.message());
+  ALLOT_RETURN_IF_ERROR(LockDirectory(dir));
   path_ = (std::filesystem::path(dir) / "allot.db").string();
 
   Result<SqliteDb> write = SqliteDb::Open(path_, /*create=*/true);
@@ -46,6 +54,9 @@ Status Journal::Impl::Start(const std::string& dir, JournalOptions options) {
        "DELETE FROM commands WHERE seq IN "
        "(SELECT seq FROM commands WHERE seq <= ?1 ORDER BY seq LIMIT ?2)"},
       {&prune_snapshots_, "DELETE FROM snapshots WHERE seq < ?1"},
+      {&prune_usage_,
+       "DELETE FROM usage WHERE id IN "
+       "(SELECT id FROM usage WHERE end_us < ?1 ORDER BY end_us LIMIT ?2)"},
   };
   for (const auto& [statement, sql] : statements) {
     Result<SqliteStatement> prepared = write_db_.Prepare(sql);
@@ -62,7 +73,39 @@ Status Journal::Impl::Start(const std::string& dir, JournalOptions options) {
   return Status::Ok();
 }
 
-Journal::Impl::~Impl() { Close(); }
+Status Journal::Impl::LockDirectory(const std::string& dir) {
+  std::string lock_path = (std::filesystem::path(dir) / "allot.lock").string();
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Internal("journal: cannot open " + lock_path + ": " + std::strerror(errno));
+  }
+  // flock, not fcntl locks: it belongs to this open file, so a second
+  // journal on the same directory in this process is refused too, and the
+  // kernel releases it when the process dies however it dies.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int why = errno;
+    char pid[32] = {};
+    ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+    ::close(fd);
+    std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "unknown";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    if (why == EWOULDBLOCK) {
+      return FailedPrecondition("data directory " + dir +
+                                " is in use by another allot process (pid " + holder +
+                                ", lock file " + lock_path + ")");
+    }
+    return Internal("journal: cannot lock " + lock_path + ": " + std::strerror(why));
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds without the pid; only the message of a refused second
+    // server loses its detail.
+  }
+  lock_fd_ = fd;
+  return Status::Ok();
+}
+
+Journal::Impl::~Impl() { Close(); }  // Close releases the lock
 
 Result<Journal::Recovery> Journal::Impl::Recover() {
   std::lock_guard lock(read_mutex_);
@@ -129,6 +172,40 @@ Result<std::vector<std::string>> Journal::Impl::ReadUsage(Time from, Time to,
   return rows;
 }
 
+Result<UsagePage> Journal::Impl::ReadUsagePage(const UsagePageQuery& query) {
+  std::lock_guard lock(read_mutex_);
+  // Keyset pagination on (end_us, id): usage_by_end holds the rowid, so
+  // each page is an index range scan from the cursor, not an OFFSET that
+  // re-reads every earlier row.
+  Result<SqliteStatement> statement = read_db_.Prepare(
+      "SELECT end_us, id, json FROM usage WHERE end_us >= ?1 AND end_us < ?2 AND "
+      "(?3 = '' OR tenant = ?3 OR substr(tenant, 1, length(?3) + 1) = ?3 || '/') AND "
+      "(?5 = 0 OR end_us > ?4 OR (end_us = ?4 AND id > ?5)) "
+      "ORDER BY end_us, id LIMIT ?6");
+  if (!statement.ok()) return statement.status();
+  int64_t limit = std::max<int64_t>(query.limit, 1);
+  statement->Bind(1, query.from);
+  statement->Bind(2, query.to);
+  statement->Bind(3, std::string_view(query.tenant_prefix));
+  statement->Bind(4, query.after_end);
+  statement->Bind(5, query.after_id);
+  statement->Bind(6, limit + 1);  // one more than asked: is there a next page?
+  UsagePage page;
+  while (true) {
+    Result<bool> row = statement->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int64_t>(page.rows.size()) == limit) {
+      page.more = true;
+      break;
+    }
+    page.last_end = statement->Int(0);
+    page.last_id = statement->Int(1);
+    page.rows.push_back(statement->Text(2));
+  }
+  return page;
+}
+
 // The public face forwards to Impl, which owns the thread and the handles.
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, JournalOptions options) {
@@ -156,6 +233,11 @@ Result<std::vector<std::string>> Journal::ReadUsage(Time from, Time to,
                                                     const std::string& tenant_prefix) {
   return impl_->ReadUsage(from, to, tenant_prefix);
 }
+Result<UsagePage> Journal::ReadUsagePage(const UsagePageQuery& query) {
+  return impl_->ReadUsagePage(query);
+}
+void Journal::PruneUsage(Time before) { impl_->PruneUsage(before); }
+int64_t Journal::usage_rows_pruned() const { return impl_->usage_rows_pruned(); }
 Journal::CommitStats Journal::TakeStats() { return impl_->TakeStats(); }
 void Journal::Close() { impl_->Close(); }
 

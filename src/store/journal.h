@@ -18,6 +18,10 @@ struct JournalOptions {
   bool fsync_each_commit = true;
   // A group commit takes every command pending when it starts, up to this many.
   int max_batch = 4096;
+  // Test seam for failure handling: called on the writer thread before each
+  // COMMIT; a non-OK status fails that commit as a full disk would. Empty:
+  // none.
+  std::function<Status()> before_commit = nullptr;
 };
 
 // One journaled command, as it is stored: its sequence number (1, 2, ...,
@@ -35,6 +39,27 @@ struct JournalUsage {
   std::string tenant_path;
   Time end = 0;      // microseconds since the epoch
   std::string json;  // the record as one JSON object (metering/usage_jsonl.h)
+};
+
+// A page of usage rows (Journal::ReadUsagePage): the rows that ended in
+// [from, to) under `tenant_prefix` (empty: all), after the row (after_end,
+// after_id) in (end_us, id) order, at most `limit` of them.
+struct UsagePageQuery {
+  Time from = 0;
+  Time to = 0;
+  std::string tenant_prefix = {};
+  Time after_end = 0;
+  int64_t after_id = 0;  // 0: from the start of the window
+  int64_t limit = 1000;
+};
+
+struct UsagePage {
+  std::vector<std::string> rows;  // JSON lines, in (end_us, id) order
+  // Where the next page starts (the last row's key); `more` is false when
+  // the window has no row after it.
+  Time last_end = 0;
+  int64_t last_id = 0;
+  bool more = false;
 };
 
 // The durable log of the server: a SQLite database file (WAL mode) holding
@@ -88,6 +113,17 @@ class Journal {
   // Usage rows that ended in [from, to), in end order, optionally only those
   // whose tenant path is `tenant_prefix` or below it (empty: all).
   Result<std::vector<std::string>> ReadUsage(Time from, Time to, const std::string& tenant_prefix);
+  // One page of them; memory is bounded by `limit`, so a report over
+  // millions of rows reads them a page at a time. Any thread.
+  Result<UsagePage> ReadUsagePage(const UsagePageQuery& query);
+
+  // Retention: deletes the usage rows that ended before `before`, on the
+  // writer thread, kUsagePruneChunk rows per transaction between group
+  // commits (a large delete never holds up a command's commit for long).
+  // Later calls move the bound; it never moves back.
+  void PruneUsage(Time before);
+  // Rows deleted by PruneUsage since Open.
+  int64_t usage_rows_pruned() const;
 
   // Commit latencies (seconds) and batch sizes since the last call, for metrics.
   struct CommitStats {

@@ -39,6 +39,9 @@ class Journal::Impl {
   int64_t durable_seq() const;
   void Snapshot(int64_t seq, std::string snapshot_json);
   Result<std::vector<std::string>> ReadUsage(Time from, Time to, const std::string& prefix);
+  Result<UsagePage> ReadUsagePage(const UsagePageQuery& query);
+  void PruneUsage(Time before);
+  int64_t usage_rows_pruned() const;
   CommitStats TakeStats();
   void Close();
 
@@ -60,12 +63,20 @@ class Journal::Impl {
   Status Write(const Item& item);
   // Deletes up to kPruneChunk commands a snapshot covers (all when `all`).
   Status Prune(bool all);
+  // One transaction deleting up to kUsagePruneChunk usage rows older than
+  // usage_prune_before_ (writer thread, nothing else pending).
+  void PruneUsageChunk();
+  // Takes an exclusive flock on DIR/allot.lock, writing our pid into it;
+  // FailedPrecondition naming the holder's pid when another process has it.
+  Status LockDirectory(const std::string& dir);
 
   // Commands covered by a snapshot are deleted a chunk per transaction, not
   // all in the snapshot's: deleting 50,000 rows at once held up the commit
   // of every command behind it for 25-50 ms. Recovery reads only the
   // commands after the latest snapshot, so rows left over are harmless.
   static constexpr int64_t kPruneChunk = 512;
+  // Usage rows deleted per retention transaction (about 1-3 ms of work).
+  static constexpr int64_t kUsagePruneChunk = 1000;
 
   JournalOptions options_;
   std::string path_;
@@ -74,7 +85,8 @@ class Journal::Impl {
   bool prune_pending_ = false;
   store::SqliteDb write_db_;
   store::SqliteStatement insert_command_, insert_usage_, insert_snapshot_, prune_commands_,
-      prune_snapshots_;
+      prune_snapshots_, prune_usage_;
+  int lock_fd_ = -1;  // the data directory's lock, held until Close (close_mutex_)
 
   std::mutex read_mutex_;
   store::SqliteDb read_db_;
@@ -86,8 +98,11 @@ class Journal::Impl {
   int64_t last_seq_ = 0;                      // last sequence number handed out
   int64_t accepted_seq_ = 0;  // last one queued for commit (Appends after Close are not)
   int64_t durable_seq_ = 0;
-  int64_t fired_seq_ = 0;  // waiters up to here have been called (<= durable_seq_)
-  Status failed_;          // the commit error that ended the journal
+  int64_t fired_seq_ = 0;        // waiters up to here have been called (<= durable_seq_)
+  Status failed_;                // the commit error that ended the journal
+  Time usage_prune_before_ = 0;  // retention: usage rows ended before this go
+  bool usage_prune_pending_ = false;
+  int64_t usage_pruned_ = 0;
   bool closing_ = false;
   CommitStats stats_;
 

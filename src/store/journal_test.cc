@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -31,6 +34,14 @@ class JournalTest : public ::testing::Test {
     Result<std::unique_ptr<Journal>> journal = Journal::Open(dir_, options);
     EXPECT_TRUE(journal.ok()) << journal.status().ToString();
     return journal.ok() ? std::move(journal).value() : nullptr;
+  }
+  // Options by position (designated initializers would have to name the
+  // before_commit hook, which has no default member initializer).
+  static JournalOptions Options(bool fsync, int max_batch = JournalOptions().max_batch) {
+    JournalOptions options;
+    options.fsync_each_commit = fsync;
+    options.max_batch = max_batch;
+    return options;
   }
   // Blocks until `seq` is durable (or failed) and returns the status.
   static Status Wait(Journal& journal, int64_t seq) {
@@ -97,7 +108,7 @@ TEST_F(JournalTest, CreatesNestedDirectories) {
 }
 
 TEST_F(JournalTest, GroupCommitBatches) {
-  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = true, .max_batch = 4096});
+  std::unique_ptr<Journal> journal = Open(Options(true, 4096));
   constexpr int kCommands = 10'000;
   for (int i = 1; i <= kCommands; ++i) journal->Append(Command(i), {});
   ASSERT_TRUE(Wait(*journal, kCommands).ok());
@@ -116,7 +127,7 @@ TEST_F(JournalTest, GroupCommitBatches) {
 }
 
 TEST_F(JournalTest, MaxBatchBoundsATransaction) {
-  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = false, .max_batch = 7});
+  std::unique_ptr<Journal> journal = Open(Options(false, 7));
   for (int i = 1; i <= 100; ++i) journal->Append(Command(i), {});
   ASSERT_TRUE(Wait(*journal, 100).ok());
   Journal::CommitStats stats = journal->TakeStats();
@@ -126,7 +137,7 @@ TEST_F(JournalTest, MaxBatchBoundsATransaction) {
 }
 
 TEST_F(JournalTest, WhenDurableFiresOnceInOrder) {
-  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = false});
+  std::unique_ptr<Journal> journal = Open(Options(false));
   std::mutex mutex;
   std::vector<int64_t> fired;
   auto record = [&](int64_t seq) {
@@ -255,7 +266,7 @@ TEST_F(JournalTest, SequenceContinuesFromASnapshotWithNoLaterCommand) {
 }
 
 TEST_F(JournalTest, UsageByTimeAndTenantPrefix) {
-  std::unique_ptr<Journal> journal = Open({.fsync_each_commit = false});
+  std::unique_ptr<Journal> journal = Open(Options(false));
   auto row = [](uint64_t lease, std::string tenant, Time end) {
     return JournalUsage{lease, tenant, end, R"({"lease":)" + std::to_string(lease) + "}"};
   };
@@ -283,6 +294,79 @@ TEST_F(JournalTest, UsageByTimeAndTenantPrefix) {
   EXPECT_EQ(leases(0, 1000, "ac%"), "7 ");  // a wildcard is a plain character
   EXPECT_EQ(leases(0, 1000, "acm_"), "");
   EXPECT_EQ(leases(0, 250, "acme"), "1 4 2 ");
+}
+
+TEST_F(JournalTest, UsagePagesFollowTheCursorThroughEqualEndTimes) {
+  std::unique_ptr<Journal> journal = Open(Options(false));
+  auto row = [](uint64_t lease, std::string tenant, Time end) {
+    return JournalUsage{lease, tenant, end, std::to_string(lease)};
+  };
+  // Three rows share end 200: a cursor on end_us alone would skip or repeat.
+  journal->Append(Command(1), {row(1, "a", 100), row(2, "a/x", 200), row(3, "b", 200)});
+  int64_t last = journal->Append(Command(2), {row(4, "a", 200), row(5, "a", 300)});
+  ASSERT_TRUE(Wait(*journal, last).ok());
+  UsagePageQuery query{.from = 0, .to = 1000, .tenant_prefix = "", .limit = 2};
+  std::string seen;
+  int pages = 0;
+  while (true) {
+    Result<UsagePage> page = journal->ReadUsagePage(query);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ++pages;
+    for (const std::string& json : page->rows) seen += json + " ";
+    if (!page->more) break;
+    query.after_end = page->last_end;
+    query.after_id = page->last_id;
+  }
+  EXPECT_EQ(seen, "1 2 3 4 5 ");
+  EXPECT_EQ(pages, 3);
+  query = {.from = 0, .to = 1000, .tenant_prefix = "a", .limit = 10};
+  Result<UsagePage> under_a = journal->ReadUsagePage(query);
+  ASSERT_TRUE(under_a.ok());
+  EXPECT_EQ(under_a->rows, (std::vector<std::string>{"1", "2", "4", "5"}));
+  EXPECT_FALSE(under_a->more);
+}
+
+TEST_F(JournalTest, RetentionPrunesOldUsageRowsInChunks) {
+  std::unique_ptr<Journal> journal = Open(Options(false));
+  std::vector<JournalUsage> rows;
+  for (int i = 0; i < 2500; ++i) rows.push_back({static_cast<uint64_t>(i + 1), "t", i, "{}"});
+  rows.push_back({9999, "t", 5000, "{}"});
+  int64_t seq = journal->Append(Command(1), std::move(rows));
+  ASSERT_TRUE(Wait(*journal, seq).ok());
+  journal->PruneUsage(2400);  // 2400 rows, in three transactions
+  for (int i = 0; i < 2000 && journal->usage_rows_pruned() < 2400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(journal->usage_rows_pruned(), 2400);
+  Result<UsagePage> left =
+      journal->ReadUsagePage({.from = 0, .to = 10000, .tenant_prefix = "", .limit = 1000});
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->rows.size(), 101u);
+  // Commands still commit after pruning.
+  EXPECT_TRUE(Wait(*journal, journal->Append(Command(2), {})).ok());
+}
+
+TEST_F(JournalTest, SecondOpenOfADirectoryIsRefusedNamingTheHolder) {
+  std::unique_ptr<Journal> first = Open();
+  Result<std::unique_ptr<Journal>> second = Journal::Open(dir_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("pid " + std::to_string(getpid())), std::string::npos)
+      << second.status().message();
+  first.reset();  // the lock goes with the journal
+  EXPECT_TRUE(Journal::Open(dir_).ok());
+}
+
+TEST_F(JournalTest, InjectedCommitFailureReachesEveryWaiter) {
+  std::atomic<bool> fail{false};
+  std::unique_ptr<Journal> journal = Open(
+      {.before_commit = [&] { return fail ? Internal("disk full (injected)") : Status::Ok(); }});
+  ASSERT_TRUE(Wait(*journal, journal->Append(Command(1), {})).ok());
+  fail = true;
+  Status failed = Wait(*journal, journal->Append(Command(2), {}));
+  EXPECT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("disk full"), std::string::npos);
+  EXPECT_EQ(journal->durable_seq(), 1);
 }
 
 TEST_F(JournalTest, GarbageFileIsDataLoss) {

@@ -2,6 +2,8 @@
 // mutex_, one thread takes up to max_batch items per transaction (group
 // commit: the fsync of one COMMIT covers every command in it), then calls the
 // durability callbacks of what it committed, in sequence order.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -68,6 +70,45 @@ void Journal::Impl::Snapshot(int64_t seq, std::string snapshot_json) {
   wake_.notify_one();
 }
 
+void Journal::Impl::PruneUsage(Time before) {
+  std::lock_guard lock(mutex_);
+  if (closing_ || !failed_.ok() || before <= usage_prune_before_) return;
+  usage_prune_before_ = before;
+  usage_prune_pending_ = true;
+  wake_.notify_one();
+}
+
+int64_t Journal::Impl::usage_rows_pruned() const {
+  std::lock_guard lock(mutex_);
+  return usage_pruned_;
+}
+
+void Journal::Impl::PruneUsageChunk() {
+  Time before = 0;
+  {
+    std::lock_guard lock(mutex_);
+    before = usage_prune_before_;
+  }
+  int64_t deleted = 0;
+  Status status = write_db_.Exec("BEGIN IMMEDIATE");
+  if (status.ok()) {
+    prune_usage_.Bind(1, before);
+    prune_usage_.Bind(2, kUsagePruneChunk);
+    status = prune_usage_.Run();
+    prune_usage_.Reset();
+    deleted = write_db_.changes();
+    status = status.ok() ? write_db_.Exec("COMMIT") : status;
+    if (!status.ok()) (void)write_db_.Exec("ROLLBACK");
+  }
+  std::lock_guard lock(mutex_);
+  if (status.ok()) usage_pruned_ += deleted;
+  // Done when a chunk came back short (or failed: retention is housekeeping,
+  // the next PruneUsage tries again), unless the bound moved meanwhile.
+  if ((!status.ok() || deleted < kUsagePruneChunk) && before == usage_prune_before_) {
+    usage_prune_pending_ = false;
+  }
+}
+
 Journal::CommitStats Journal::Impl::TakeStats() {
   std::lock_guard lock(mutex_);
   return std::exchange(stats_, CommitStats{});
@@ -81,6 +122,11 @@ void Journal::Impl::Close() {
     wake_.notify_one();
   }
   if (writer_.joinable()) writer_.join();
+  // Nothing more is written: another process may take the directory.
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
   // The writer drained everything accepted; what still waits was never
   // appended (or the writer stopped on an error and told its waiters).
   std::multimap<int64_t, Callback> left;
@@ -96,7 +142,13 @@ void Journal::Impl::Run() {
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return !pending_.empty() || closing_; });
+      wake_.wait(lock, [&] { return !pending_.empty() || closing_ || usage_prune_pending_; });
+      if (pending_.empty() && !closing_) {
+        // Retention, a chunk at a time, only while no command waits.
+        lock.unlock();
+        PruneUsageChunk();
+        continue;
+      }
       if (pending_.empty()) {
         // Closing, and everything is committed: what a snapshot covers goes now.
         if (prune_pending_ && failed_.ok()) {
@@ -169,6 +221,13 @@ Status Journal::Impl::Commit(const std::vector<Item>& batch) {
     if (!pruned.ok()) {
       (void)write_db_.Exec("ROLLBACK");
       return pruned;
+    }
+  }
+  if (options_.before_commit) {
+    Status injected = options_.before_commit();
+    if (!injected.ok()) {
+      (void)write_db_.Exec("ROLLBACK");
+      return injected;
     }
   }
   Status committed = write_db_.Exec("COMMIT");
