@@ -98,6 +98,21 @@ TEST(EngineReplayTest, SubmitThatCrossesABudgetPeriodServesTheQueueAtOnce) {
   EXPECT_EQ(engine->NextWakeup(), restored->NextWakeup());
 }
 
+// Restoring the snapshot of an engine that never moved its clock started
+// its budgets (the restore advanced to time 0), so the restored snapshot
+// differed. Found by ReplayPropertyTest (soak, seed 1031).
+TEST(EngineReplayTest, SnapshotOfAnUnusedEngineRestoresExactly) {
+  EngineOptions options = DailyBudgetOptions();
+  std::unique_ptr<Engine> engine = Engine::Create(GpuCluster(1, 8), options).value();
+  EngineSnapshot snapshot = engine->Snapshot();
+  std::unique_ptr<Engine> restored = Engine::Restore(GpuCluster(1, 8), options, snapshot).value();
+  EXPECT_EQ(restored->Snapshot(), snapshot);
+  Time noon = kDay0 + 12 * kHour;
+  EXPECT_EQ(engine->Submit(Gpu("a", "batch"), noon).kind, DecisionKind::kGranted);
+  EXPECT_EQ(restored->Submit(Gpu("a", "batch"), noon).kind, DecisionKind::kGranted);
+  EXPECT_EQ(restored->Snapshot(), engine->Snapshot());
+}
+
 // Pool "a": a node with one GPU, pool "b" one with four; 16 CPUs each.
 Inventory TwoPools() {
   Inventory inventory;
