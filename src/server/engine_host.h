@@ -75,7 +75,7 @@ class EngineHost {
   // restart keeps every answer (a release retried after a crash: 409 "already
   // ended", never 404). Bounded because the serving thread writes the whole
   // history into each snapshot: 10,000 entries (with their usage records) are
-  // 6.8 MB and took 330 ms on a loaded 2-core machine (EngineHostTest prints it).
+  // 6.8 MB and took 330 ms on a loaded 2-core machine (EngineHostHistoryTest prints it).
   static constexpr size_t kHistoryLimit = 10'000;
 
  private:

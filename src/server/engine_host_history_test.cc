@@ -1,11 +1,11 @@
-// EngineHost: a host restored from its snapshot answers like the live one.
-#include "server/engine_host.h"
-
+// EngineHost history: a host restored from its snapshot answers like the live one.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
+
+#include "server/engine_host.h"
 
 namespace allot {
 namespace {
@@ -43,7 +43,7 @@ Command Release(uint64_t id, Time at) {
 // The snapshot kept only the newest 1,000 finished requests while the live
 // server kept 100,000: after a restart, a release retried for a lease that
 // ended 1,001 requests ago was unknown (404) instead of "already ended".
-TEST(EngineHostTest, SnapshotKeepsTheWholeHistory) {
+TEST(EngineHostHistoryTest, SnapshotKeepsTheWholeHistory) {
   std::unique_ptr<EngineHost> host = EngineHost::Create(kConfig, "test").value();
   constexpr uint64_t kEnded = EngineHost::kHistoryLimit + 50;
   Time at = Seconds(1'800'000'000);
