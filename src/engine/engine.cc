@@ -110,6 +110,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(Inventory inventory, EngineOption
 
 void Engine::Advance(Time now) {
   Time target = std::max(now_, now);
+  bool freed = false;  // budget-held requests may go, or capacity was freed
   if (budgets_ != nullptr) {
     // Reservations that ran out before `target` are extended (or their
     // leases stopped) at the instant they ran out, in time order with the
@@ -121,13 +122,13 @@ void Engine::Advance(Time now) {
       reservation_ends_.pop_back();
       if (!LiveReservationEnd(entry)) continue;
       now_ = std::max(now_, entry.first);
-      AdvanceBudgets();
+      freed |= AdvanceBudgets();
       // The popped entry is replaced by the extension's (or dropped below).
-      ExtendReservation(entry.second, now_);
+      freed |= !ExtendReservation(entry.second, now_);
     }
   }
   now_ = target;
-  AdvanceBudgets();
+  freed |= AdvanceBudgets();
   while (!aging_deadlines_.empty() && aging_deadlines_.begin()->first <= now_) {
     RequestId id = aging_deadlines_.begin()->second;
     aging_deadlines_.erase(aging_deadlines_.begin());
@@ -135,17 +136,18 @@ void Engine::Advance(Time now) {
     fair_->Remove(id, pending.resolved.tenant, pending.resolved.priority_class);
     fair_->Add(id, pending.resolved.tenant, pending.resolved.priority_class, /*aged=*/true);
     pending.aged = true;
-    drain_saturated_ = false;  // the order changes
   }
+  // Served within the command that moved the clock, whichever it is: a
+  // "drain at the next Tick" flag would be state outside the snapshot, and
+  // a restored engine would not grant what the original then granted.
+  if (freed) DrainQueue();
 }
 
-void Engine::AdvanceBudgets() {
-  if (budgets_ == nullptr || budgets_->next_event() > now_) return;
-  if (budgets_->Advance(now_, &alerts_)) {
-    drain_pending_ = true;
-    drain_saturated_ = false;  // budget-held requests may go
-  }
+bool Engine::AdvanceBudgets() {
+  if (budgets_ == nullptr || budgets_->next_event() > now_) return false;
+  bool rolled = budgets_->Advance(now_, &alerts_);  // a new period: budget-held requests may go
   EmitAlerts();
+  return rolled;
 }
 
 bool Engine::BudgetWorkDue(Time at) const {
@@ -273,18 +275,6 @@ Decision Engine::Submit(const Request& request, Time now) {
   const Pending& waiting = Enqueue(id, request, std::move(resolved).value(), reason, now_);
   bool may_preempt = MayPreempt(waiting.resolved);
   bool drain = contested || (reason == QueueReason::kNoCapacity && may_preempt);
-  if (drain && !may_preempt && drain_saturated_ && waiting_with_estimate_ == 0 &&
-      fair_->Next() != id) {
-    // The last drain left every contested pool blocked and nothing freed
-    // capacity since; this request is not first, so on blocked pools it
-    // cannot start either.
-    bool all_blocked = true;
-    const std::vector<uint8_t>& pools = waiting.resolved.demand.allowed_pools;
-    for (size_t p = 0; p < pools.size() && all_blocked; ++p) {
-      all_blocked = !pools[p] || (blocked_scratch_[p] & 1);
-    }
-    drain = !all_blocked;
-  }
   if (drain) {
     // Fair share may rank it ahead of those waiting, or it may preempt: let
     // the queue decide.
@@ -491,7 +481,6 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
   lease.tenant = resolved.tenant;
   lease.priority_class = resolved.priority_class;
   lease.charge = resolved.charge;
-  drain_saturated_ = false;  // shares, and so the order, change
   ledger_->Apply(lease.tenant, lease.charge, +1);
   ApplyPoolCharges(lease, +1);
   fair_->OnUsageChanged(lease.tenant);
@@ -502,7 +491,6 @@ Lease& Engine::AddLease(RequestId id, const Request& request, const Resolved& re
 
 void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool announce,
                       const UsageReport* usage) {
-  drain_saturated_ = false;  // capacity frees
   auto it = leases_.find(id);
   ALLOT_CHECK(it != leases_.end());
   Lease& lease = it->second;
@@ -538,6 +526,7 @@ void Engine::EndLease(LeaseId id, EndReason reason, std::string message, bool an
                 lease.priority_class));
   }
   leases_.erase(it);
+  PruneReservationEnds();
 }
 
 Status Engine::Release(LeaseId lease, Time now, const UsageReport* usage) {
@@ -599,9 +588,7 @@ Status Engine::Cancel(RequestId request, Time now) {
 
 void Engine::Tick(Time now) {
   Advance(now);
-  // A new budget period, or leases stopped when their reservations ran out.
-  bool freed = drain_pending_;
-  drain_pending_ = false;
+  bool freed = false;  // Advance served the queue for budget periods and stopped leases
   while (!expiries_.empty() && expiries_.begin()->first <= now_) {
     LeaseId id = expiries_.begin()->second;
     EndLease(id, EndReason::kExpired, "not renewed within its ttl", /*announce=*/true);
@@ -630,7 +617,6 @@ Status Engine::SetNodeState(std::string_view node, NodeState state, Time now) {
     return NotFound("node: unknown node '" + std::string(node) + "'");
   }
   NodeIndex index = it->second;
-  drain_saturated_ = false;
   if (state == NodeState::kDown) {
     // Ending a lease edits node_leases_[index]; work on a sorted copy so the
     // order of the announcements is deterministic.
@@ -647,7 +633,6 @@ Status Engine::SetNodeState(std::string_view node, NodeState state, Time now) {
 }
 
 void Engine::DrainQueue() {
-  drain_saturated_ = false;
   if (queue_.empty()) return;
   // Consider waiting requests in fair order. One that does not fit blocks
   // its pools for the requests after it; one held only by its own tenant's
@@ -735,7 +720,6 @@ void Engine::DrainQueue() {
       bool no_guarantee_left = ledger_->Share(pending.resolved.tenant) >= 0;
       if (backfill_budget == 0 && (blocked_all >= contested_pools_ ||
                                    (blocked_any >= contested_pools_ && no_guarantee_left))) {
-        drain_saturated_ = blocked_all >= contested_pools_;
         break;  // it stays where it is
       }
       fair_->Remove(*next, pending.resolved.tenant, pending.resolved.priority_class, pending.aged);

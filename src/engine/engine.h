@@ -181,9 +181,12 @@ class Engine {
          std::unique_ptr<BudgetLedger> budgets);
 
   // Moves the clock forward and ages the requests whose class's aging has
-  // passed (so every command sees the same aged set, a restore too).
+  // passed (so every command sees the same aged set, a restore too). When a
+  // budget period rolled over or a lease was stopped for want of budget, it
+  // serves the queue at once: no pending work outlives the command.
   void Advance(Time now);
-  void AdvanceBudgets();  // budget periods and signals up to now_
+  // Budget periods and signals up to now_; true when a period rolled over.
+  bool AdvanceBudgets();
   // True when the clock reaching `at` has budget work: a period boundary, a
   // signal window or a reservation running out.
   bool BudgetWorkDue(Time at) const;
@@ -272,6 +275,10 @@ class Engine {
   void PushReservationEnd(Time at, LeaseId id);
   bool LiveReservationEnd(const std::pair<Time, LeaseId>& entry) const;
   void DropReservationEnd();  // a live entry went stale
+  // Pops stale entries off the front, so that the front is live after every
+  // command: NextWakeup and BudgetWorkDue read it, and an engine restored
+  // from a snapshot (which rebuilds only live entries) must read the same.
+  void PruneReservationEnds();
   // Settles the lease's cost and appends its usage record.
   void FinishMetering(Lease& lease, EndReason reason, const UsageReport* usage);
   // The record of a lease as of `end`, labels left to the caller.
@@ -306,12 +313,7 @@ class Engine {
   std::vector<int64_t> waiting_in_pool_;          // per class x pool: waiting requests
   std::vector<int64_t> any_waiting_in_pool_;      // per pool, all classes
   size_t contested_pools_ = 0;                    // pools with waiting requests
-  std::vector<uint8_t> blocked_scratch_;          // after a drain: the pools it left blocked
-  // True while the last drain ended with every contested pool blocked for
-  // everyone and nothing has freed capacity or changed the order since: a new
-  // request that is not first in order, on blocked pools, cannot start, and
-  // Submit need not drain again.
-  bool drain_saturated_ = false;
+  std::vector<uint8_t> blocked_scratch_;          // during a drain: the pools it blocked
   std::vector<Time> reservation_scratch_;
   std::unordered_map<std::string, std::string> infeasibility_cache_;
   std::unique_ptr<Tenancy> tenancy_;
@@ -343,9 +345,6 @@ class Engine {
   // live ones.
   std::vector<std::pair<Time, LeaseId>> reservation_ends_;
   size_t live_reservation_ends_ = 0;
-  // A budget period rolled over (budget-held requests may go) or a lease was
-  // stopped for want of budget while the clock advanced: Tick drains the queue.
-  bool drain_pending_ = false;
   std::vector<BudgetAlert> alerts_;
   std::vector<UsageRecord> usage_;
   std::vector<Decision> outbox_;

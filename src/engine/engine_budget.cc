@@ -118,6 +118,7 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
     lease.reserved_until = until;  // the old entry goes stale; this one replaces it
     reservation_ends_.emplace_back(until, id);
     std::push_heap(reservation_ends_.begin(), reservation_ends_.end(), std::greater<>());
+    PruneReservationEnds();  // a renewal leaves the old entry behind
     EmitAlerts();
     return true;
   }
@@ -127,12 +128,12 @@ bool Engine::ExtendReservation(LeaseId id, Time target) {
     EndLease(id, EndReason::kBudgetExhausted,
              "ran past its budget reservation with no budget left: " + verdict.message,
              /*announce=*/true);
-    drain_pending_ = true;  // capacity freed: the next Tick drains the queue
     return false;
   }
   // Let it finish: it runs on unreserved, and its settlement may pass the limit.
   DropReservationEnd();
   lease.overrun = true;
+  PruneReservationEnds();
   budgets_->NoteOverrun(verdict.budget, id.value, tenancy_->tenant(lease.tenant).path, &alerts_);
   EmitAlerts();
   return true;
@@ -147,6 +148,13 @@ void Engine::PushReservationEnd(Time at, LeaseId id) {
 bool Engine::LiveReservationEnd(const std::pair<Time, LeaseId>& entry) const {
   auto it = leases_.find(entry.second);
   return it != leases_.end() && !it->second.overrun && it->second.reserved_until == entry.first;
+}
+
+void Engine::PruneReservationEnds() {
+  while (!reservation_ends_.empty() && !LiveReservationEnd(reservation_ends_.front())) {
+    std::pop_heap(reservation_ends_.begin(), reservation_ends_.end(), std::greater<>());
+    reservation_ends_.pop_back();
+  }
 }
 
 void Engine::DropReservationEnd() {

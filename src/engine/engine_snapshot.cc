@@ -152,7 +152,9 @@ Result<std::unique_ptr<Engine>> Engine::Restore(Inventory inventory, EngineOptio
     engine.Enqueue(entry.id, entry.request, std::move(resolved).value(), entry.reason,
                    entry.enqueued_at);
   }
-  engine.Advance(snapshot.now);  // ages what had aged
+  // Ages what had aged. An engine whose clock never moved (now 0) has
+  // nothing to age, and advancing would start budgets it had not started.
+  if (snapshot.now > 0) engine.Advance(snapshot.now);
   for (const WorkloadModel::Entry& entry : snapshot.workload) {
     if (entry.count < 0 || entry.shape.gpu_milli < 0) {
       return DataLoss("snapshot.workload: negative count or shape");

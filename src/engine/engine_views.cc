@@ -8,7 +8,6 @@
 namespace allot {
 
 Time Engine::NextWakeup() const {
-  if (drain_pending_) return now_;
   Time next = kNever;
   for (const auto* deadlines : {&wait_deadlines_, &aging_deadlines_}) {
     if (!deadlines->empty()) next = std::min(next, deadlines->begin()->first);

@@ -16,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// The history a snapshot carries (the newest); older entries are only in the
-// usage table. Small: the snapshot is built on the serving thread, and the
-// load benchmark saw 10,000 entries stall it for 100-200 ms (as nlohmann DOM).
-constexpr size_t kSnapshotHistory = 1'000;
-
 }  // namespace
 
 Result<std::unique_ptr<EngineHost>> EngineHost::Create(std::string yaml, std::string source) {
@@ -51,9 +46,9 @@ std::string EngineHost::SnapshotJson() const {
   writer.Key("history");
   writer.BeginArray();
   UsageJsonlWriter usage_writer;
-  size_t skip =
-      history_order_.size() > kSnapshotHistory ? history_order_.size() - kSnapshotHistory : 0;
-  for (size_t i = skip; i < history_order_.size(); ++i) {
+  // The whole history (Remember bounds it): a restarted server must answer
+  // for an ended or rejected request exactly as the one that crashed.
+  for (size_t i = 0; i < history_order_.size(); ++i) {
     auto it = history_.find(history_order_[i]);
     if (it == history_.end()) continue;
     const FinishedRequest& f = it->second;

@@ -132,6 +132,10 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options, ServiceLo
   service->events_ = std::make_unique<EventLog>(service->journal_->last_seq());
   Status recovered = service->Recover();
   if (!recovered.ok()) return recovered;
+  // Before the first request: a journaled tick at the current time, so that
+  // leases whose TTL ran out while the server was down end now instead of
+  // reading "granted" (and holding capacity) until the first timer tick.
+  service->Tick();
   service->ready_ = true;
   service->MaybePruneUsage(service->loop_.now());
   return service;
