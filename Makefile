@@ -2,10 +2,15 @@
 # missing (scripts/install-deps.sh), configure, build and run.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+# Seconds each fuzz target runs in `make fuzz` and in the test pass (fuzz-smoke).
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: deps build run test unit-test asan-test format format-check bench bench-smoke experiment sim-experiments clean
+.PHONY: deps build run test unit-test asan-test fuzz-build fuzz fuzz-smoke format format-check bench bench-smoke \
+	experiment sim-experiments clean
 
 deps:
 	@scripts/install-deps.sh
@@ -30,9 +35,28 @@ asan-test: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
-# Everything CI checks: formatting, the tests, the tests under ASan+UBSan, and a
-# short smoke run of every benchmark.
-test: format-check unit-test asan-test bench-smoke
+# The libFuzzer targets (fuzz/, docs/fuzzing.md): clang, ASan+UBSan, only the
+# fuzz programs and the libraries they link.
+$(FUZZ_BUILD)/build.ninja: | deps
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DALLOT_FUZZ=ON \
+	  -DALLOT_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Each target for FUZZ_SECONDS, one after another; new corpus entries and
+# crashes go under $(FUZZ_BUILD)/, never into fuzz/corpus/.
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The short pass of `make test`: each target over its seed corpus, then
+# fuzzing to FUZZ_SMOKE_SECONDS in all.
+fuzz-smoke: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+
+# Everything CI checks: formatting, the tests, the tests under ASan+UBSan, a
+# short smoke run of every benchmark and of every fuzz target.
+test: format-check unit-test asan-test bench-smoke fuzz-smoke
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
@@ -75,4 +99,4 @@ sim-experiments: build
 	  --trace examples/sim/agents.yaml --policy fifo,priority,fair_share --out sim-out/agents
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

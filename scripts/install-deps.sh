@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   clang-format
+  # clang and libFuzzer: the fuzz targets (make fuzz, docs/fuzzing.md)
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
   libfmt-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
   libhowardhinnant-date-dev tzdata
   rapidjson-dev nlohmann-json3-dev

@@ -40,7 +40,9 @@ bool SseScanner::Feed(std::string_view bytes) {
     if (discard_line_) {
       discard_line_ = false;  // the overlong line ends here; it is dropped
     } else if (line_.empty()) {
-      Line(piece, /*in_input=*/true);
+      // Measured like a carried line (data so far + the whole line <= limit),
+      // so that where the stream was cut changes nothing.
+      if (Fits(piece.size())) Line(piece, /*in_input=*/true);
     } else if (Fits(line_.size() + piece.size())) {
       line_.append(piece);
       Line(line_, /*in_input=*/false);

@@ -339,5 +339,29 @@ TEST(SseScannerTest, OverlongEventsAreDroppedAndScanningGoesOn) {
   EXPECT_TRUE(lines.done());
 }
 
+TEST(SseScannerTest, TheLimitHoldsWhereverTheStreamIsCut) {
+  // Found by fuzz/sse_scanner_fuzz: a line that arrived whole in one Feed was
+  // never measured against the limit (a long first data line, a long comment),
+  // while the same line carried over between Feed calls was: the findings
+  // depended on where the stream was cut.
+  const std::string big =
+      R"(data: {"choices":[{"delta":{"content":")" + std::string(200, 'x') + "\"}}]}\n\n";
+  const std::string comment = ": " + std::string(100, 'c') + "\ndata: {\"choices\":[]}\n\n";
+  for (const std::string& stream : {big, comment}) {
+    SseScanner whole(/*max_event_bytes=*/64);
+    whole.Feed(stream);
+    whole.Finish();
+    SseScanner cut(/*max_event_bytes=*/64);
+    cut.Feed(stream.substr(0, 20));
+    cut.Feed(stream.substr(20));
+    cut.Finish();
+    EXPECT_TRUE(whole.overflow()) << stream;
+    EXPECT_EQ(whole.overflow(), cut.overflow()) << stream;
+    EXPECT_EQ(whole.events(), cut.events()) << stream;
+    EXPECT_EQ(whole.first_content_seen(), cut.first_content_seen()) << stream;
+    EXPECT_EQ(whole.output_text_bytes(), cut.output_text_bytes()) << stream;
+  }
+}
+
 }  // namespace
 }  // namespace allot::gateway
