@@ -137,7 +137,9 @@ TEST_F(ClusterCommandTest, UsageExportIsPassedThroughByteForByte) {
   ClientContext ctx = Context(OutputFormat::kJson);  // no effect on an export
   EXPECT_EQ(ShowUsageExport(ctx, "2026-11-01", "2026-12-01", "csv"), kExitOk);
   EXPECT_EQ(out_.str(), csv);
-  EXPECT_EQ(api_.requests()[0].target, "/v1/usage?from=2026-11-01&to=2026-12-01&format=csv");
+  // The largest page the server gives (docs/api.md, "Usage pages").
+  EXPECT_EQ(api_.requests()[0].target,
+            "/v1/usage?from=2026-11-01&to=2026-12-01&format=csv&limit=20000");
 }
 
 TEST_F(ClusterCommandTest, EventsPrintOneLineEach) {
