@@ -229,7 +229,14 @@ def churn_phase(port, seconds, pid):
     end = time.monotonic() + seconds
     opened = 0
     abandoned = []
+    # RSS once a minute (and at the start), so a long soak shows whether it levels off.
+    samples = [(0, rss_before)]
+    start = time.monotonic()
+    next_sample = start + 60
     while time.monotonic() < end:
+        if pid and time.monotonic() >= next_sample:
+            samples.append((round(time.monotonic() - start), rss_kib(pid)))
+            next_sample += 60
         try:
             s = connect(port)
             opened += 1
@@ -253,6 +260,7 @@ def churn_phase(port, seconds, pid):
         "connections_opened": opened,
         "rss_kib_before": rss_before,
         "rss_kib_after": rss_kib(pid) if pid else None,
+        "rss_kib_samples": samples if pid else [],
     }
 
 
