@@ -161,13 +161,9 @@ Decision Decision::Preempt(RequestId request, LeaseId lease, RequestId for_reque
 
 Decision Decision::PreemptWithdrawn(RequestId request, LeaseId lease, RequestId for_request,
                                     std::string message, Time at) {
-  Decision decision;
+  // The preemption it takes back, without a grace period.
+  Decision decision = Preempt(request, lease, for_request, 0, std::move(message), at);
   decision.kind = DecisionKind::kPreemptWithdrawn;
-  decision.request = request;
-  decision.lease = lease;
-  decision.for_request = for_request;
-  decision.message = std::move(message);
-  decision.at = at;
   return decision;
 }
 
