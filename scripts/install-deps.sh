@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build ccache pkg-config
+  build-essential cmake ninja-build ccache pkg-config lld
   clang-format
   # clang and libFuzzer: the fuzz targets (make fuzz, docs/fuzzing.md)
   clang-14 libclang-rt-14-dev libfuzzer-14-dev

@@ -8,7 +8,7 @@ namespace allot {
 namespace {
 
 constexpr int64_t kPartsPerMillion = 1'000'000;
-constexpr __int128 kMicrosPerHour = __int128{3'600'000'000};
+constexpr __int128 kMicrosPerHourWide = __int128{3'600'000'000};
 // The largest rate a node (or the cluster) may cost: keeps every lease's rate
 // times any duration below ten years within __int128.
 constexpr __int128 kMaxRate = std::numeric_limits<int64_t>::max() / 4;
@@ -159,7 +159,7 @@ Money PriceCatalog::Cost(int64_t rate, Duration d) {
     // The common case in 64 bits: a division by a constant is a multiplication.
     return static_cast<Money>((product + kDenominator - 1) / kDenominator);
   }
-  __int128 denominator = kMicrosPerHour * kRateScale;
+  __int128 denominator = kMicrosPerHourWide * kRateScale;
   __int128 numerator = __int128{rate} * d;
   return static_cast<Money>((numerator + denominator - 1) / denominator);
 }

@@ -41,7 +41,7 @@ std::string Quantity(const RowContext& c) {
   return IsModelCall(r) ? std::to_string(r.tokens.total()) : DecimalMicros(r.end - r.start);
 }
 std::string Unit(const RowContext& c) { return IsModelCall(c.record) ? "Tokens" : "Seconds"; }
-std::string Bool(bool value) { return value ? "true" : "false"; }
+std::string FocusBool(bool value) { return value ? "true" : "false"; }
 
 // The charge period widened to whole seconds (FOCUS date-times have no
 // fraction), at least one second long so that start < end.
@@ -115,8 +115,8 @@ constexpr Column kCustomColumns[] = {
     {"x_TokensCachedInput",
      [](const RowContext& c) { return std::to_string(c.record.tokens.cached_input); }},
     {"x_TokensOutput", [](const RowContext& c) { return std::to_string(c.record.tokens.output); }},
-    {"x_TokensEstimated", [](const RowContext& c) { return Bool(c.record.tokens_estimated); }},
-    {"x_Overrun", [](const RowContext& c) { return Bool(c.record.overrun); }},
+    {"x_TokensEstimated", [](const RowContext& c) { return FocusBool(c.record.tokens_estimated); }},
+    {"x_Overrun", [](const RowContext& c) { return FocusBool(c.record.overrun); }},
 };
 
 // "gpu_memory" -> "GpuMemory", "nvidia.com/mig-1g" -> "NvidiaComMig1g":

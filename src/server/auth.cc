@@ -143,13 +143,13 @@ bool Covers(const Tenancy& tenancy, const Principal& principal, int tenant) {
 }
 
 bool Covers(const Principal& principal, std::string_view tenant_path) {
-  const std::string& own = principal.tenant_path;
-  if (own.empty()) return true;
-  if (tenant_path.size() < own.size() || tenant_path.compare(0, own.size(), own) != 0) {
-    return false;
-  }
+  return PathUnder(tenant_path, principal.tenant_path);
+}
+
+bool PathUnder(std::string_view path, std::string_view prefix) {
+  if (prefix.empty()) return true;
   // A prefix only at a '/' boundary: "acme/re" is not a parent of "acme/research".
-  return tenant_path.size() == own.size() || tenant_path[own.size()] == '/';
+  return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
 }
 
 std::string_view ActionName(Action action) {

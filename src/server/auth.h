@@ -67,6 +67,8 @@ bool Covers(const Tenancy& tenancy, const Principal& principal, int tenant);
 // The same by path, for names that are not (or no longer) in a Tenancy:
 // "acme/research" covers itself and "acme/research/x", not "acme/researchers".
 bool Covers(const Principal& principal, std::string_view tenant_path);
+// True when `path` is `prefix` or below it ("" is above every path).
+bool PathUnder(std::string_view path, std::string_view prefix);
 
 // What a call does, as far as roles are concerned (subtree checks are Covers).
 enum class Action {

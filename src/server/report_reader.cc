@@ -11,6 +11,7 @@
 #include "metering/rollup.h"
 #include "metering/usage_jsonl.h"
 #include "server/api_views.h"
+#include "server/auth.h"
 #include "server/chargeback.h"
 
 namespace allot {
@@ -57,12 +58,6 @@ void ReportReader::Run() {
 }
 
 namespace {
-
-bool Under(std::string_view path, std::string_view prefix) {
-  if (prefix.empty()) return true;
-  return path == prefix ||
-         (path.size() > prefix.size() && path.starts_with(prefix) && path[prefix.size()] == '/');
-}
 
 // Adds b's sums to a; InvalidArgument on int64 overflow (as Rollup).
 Status Merge(RollupRow& a, const RollupRow& b) {
@@ -138,7 +133,7 @@ Result<json> ChargebackReport(Journal& journal, const ReportWindow& window, cons
       if (row.dimension != dimension) continue;
       if (dimension == RollupDimension::kLabel && row.key != label_key) continue;
       if (dimension == RollupDimension::kTenant) {
-        if (!Under(row.key, window.tenant_prefix)) continue;
+        if (!PathUnder(row.key, window.tenant_prefix)) continue;
         // Default level: every row but the root.
         if (level >= 0 && row.level != level) continue;
         if (level < 0 && row.key.empty()) continue;

@@ -35,12 +35,6 @@ Result<std::string> TenantFilter(const Target& target, const Engine& engine,
   return path;
 }
 
-bool Under(std::string_view path, std::string_view prefix) {
-  if (prefix.empty()) return true;
-  return path == prefix ||
-         (path.size() > prefix.size() && path.starts_with(prefix) && path[prefix.size()] == '/');
-}
-
 // [from, to) from the query; default: the current UTC month.
 Status Window(const Target& target, Time now, Time* from, Time* to) {
   PeriodSpec month;
@@ -83,7 +77,7 @@ ServiceReply Service::ListLeases(const ServiceRequest& request, const Principal&
   if (state.empty() || state == "granted") {
     for (const Lease* lease : engine.Leases()) {
       if (count >= *limit) break;
-      if (!Under(engine.tenancy().tenant(lease->tenant).path, *prefix)) continue;
+      if (!PathUnder(engine.tenancy().tenant(lease->tenant).path, *prefix)) continue;
       std::string tenant;
       leases.push_back(LeaseJson(*host_, lease->id.value, &tenant));
       ++count;
@@ -92,7 +86,7 @@ ServiceReply Service::ListLeases(const ServiceRequest& request, const Principal&
   if (state.empty() || state == "queued") {
     for (const Engine::QueuedView& queued : engine.QueuedRequests()) {
       if (count >= *limit) break;
-      if (!Under(engine.tenancy().tenant(queued.tenant).path, *prefix)) continue;
+      if (!PathUnder(engine.tenancy().tenant(queued.tenant).path, *prefix)) continue;
       leases.push_back(QueuedJson(*host_, queued, /*with_eta=*/false));
       ++count;
     }
@@ -118,7 +112,7 @@ ServiceReply Service::ListQueue(const ServiceRequest& request, const Principal& 
   std::vector<std::pair<int64_t, Engine::QueuedView>> visible;
   for (const Engine::QueuedView& queued : engine.QueuedRequests()) {
     if (cls >= 0 && queued.priority_class != cls) continue;
-    if (!Under(engine.tenancy().tenant(queued.tenant).path, *prefix)) continue;
+    if (!PathUnder(engine.tenancy().tenant(queued.tenant).path, *prefix)) continue;
     visible.emplace_back(engine.QueuePosition(queued.id), queued);
   }
   std::sort(visible.begin(), visible.end(),
@@ -158,7 +152,7 @@ ServiceReply Service::Budgets(const Principal& principal) {
       // A key sees the budgets of its subtree and those above it that
       // constrain it (a team sees the org's budget).
       const std::string& owner_path = engine.tenancy().tenant(owner).path;
-      if (!Covers(principal, owner_path) && !Under(principal.tenant_path, owner_path)) continue;
+      if (!Covers(principal, owner_path) && !PathUnder(principal.tenant_path, owner_path)) continue;
       budgets.push_back(BudgetJson(engine, static_cast<int>(b)));
     }
   }

@@ -19,7 +19,7 @@ namespace {
 
 using config_internal::Reader;
 
-constexpr int64_t kMaxMembers = 4096;
+constexpr int64_t kMaxSyntheticMembers = 4096;
 
 Result<int64_t> ParseGpus(std::string_view text, std::string_view field) {
   return ParseScaled(text, 1000, field);
@@ -128,7 +128,7 @@ void ReadSizes(Reader& reader, const YAML::Node& parent, const std::string& pare
       return reader.Fail(entry["gpu"], path + ".gpu",
                          "must be a fraction of one GPU (below 1) or whole GPUs");
     }
-    size.members = reader.Integer(entry, "members", path, 1, kMaxMembers);
+    size.members = reader.Integer(entry, "members", path, 1, kMaxSyntheticMembers);
     if (reader.ok() && size.members < 1) {
       return reader.Fail(entry["members"], path + ".members", "must be >= 1");
     }
