@@ -74,6 +74,7 @@ struct ServiceOptions {
   std::string config_path;  // empty: the embedded default configuration
   JournalOptions journal;
   std::string version = "dev";
+  std::string commit = "unknown";  // reported by /healthz and allot_build_info
 };
 
 // The allocator as a service: owns the engine (through EngineHost), the

@@ -81,7 +81,10 @@ void Service::Handle(const ServiceRequest& request, Done done) {
     // A failed journal fails both: the process is about to exit and must not
     // be sent traffic meanwhile.
     if (journal_failed_) return done(ErrorReply(journal_error_));
-    if (path == "/healthz") return done(JsonReply(200, {{"status", "ok"}}));
+    if (path == "/healthz") {
+      return done(JsonReply(
+          200, {{"status", "ok"}, {"version", options_.version}, {"commit", options_.commit}}));
+    }
     done(ready() ? JsonReply(200, {{"status", "ready"}, {"durable_seq", journal_->durable_seq()}})
                  : ErrorReply(Unavailable("starting")));
     return;
