@@ -58,3 +58,10 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_STRIP_FILES ON)
 include(CPack)
 
+# The package installed into an empty root, its unit verified and the service
+# started as the unit says (packaging/test_install.sh). Skipped (77) when not
+# root or a tool is missing.
+add_test(NAME package_install
+  COMMAND ${ALLOT_PACKAGING_DIR}/test_install.sh ${CMAKE_BINARY_DIR}
+    ${CMAKE_BINARY_DIR}/package_install_test)
+set_tests_properties(package_install PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
