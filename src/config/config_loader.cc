@@ -113,18 +113,20 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
   }
 }
 
-// Seconds with up to six decimals ("0.25" for a realtime class); false on error.
-bool ReadObjective(Reader& reader, const YAML::Node& entry, const std::string& key,
-                   const std::string& path, Duration* out) {
-  const YAML::Node objective = entry[key];
-  if (!objective) return true;
-  std::string field = path + "." + key;
-  Result<int64_t> micros = ParseScaled(reader.Scalar(objective, field), kMicrosPerSecond, field);
-  if (!micros.ok() || *micros > Seconds(int64_t{366} * 86400)) {
-    reader.Fail(objective, field, "must be seconds, 0 to 31622400, at most 6 decimals");
+// A class's duration (ParseDuration: "0.25", "250ms", "10m", "1d"), at most
+// `max`; 0 when absent or on error. False on error.
+bool ReadClassDuration(Reader& reader, const YAML::Node& entry, const std::string& key,
+                       const std::string& path, Duration max, Duration* out) {
+  const YAML::Node node = entry[key];
+  if (!node) return true;
+  const std::string field = path + "." + key;
+  Duration value = reader.ParsedNode(node, field, ParseDuration);
+  if (!reader.ok()) return false;
+  if (value > max) {
+    reader.Fail(node, field, fmt::format("must be at most {}d", max / Seconds(86400)));
     return false;
   }
-  *out = *micros;
+  *out = value;
   return true;
 }
 
@@ -158,14 +160,16 @@ void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityCla
       return reader.Fail(entry["queueing"], path + ".queueing", "must be wait or reject");
     }
     c.reject_when_busy = queueing == "reject";
-    c.max_wait = Seconds(reader.Integer(entry, "max_wait", path, 0, int64_t{10} * 366 * 86400));
-    c.preemption_grace = Seconds(reader.Integer(entry, "grace", path, 0, int64_t{366} * 86400));
-    c.aging = Seconds(reader.Integer(entry, "aging", path, 0, int64_t{366} * 86400));
-    // wait_objective: the wait its requests should start within (allot sim);
-    // latency_objective: the gateway's cheapest routing takes endpoints whose
-    // latency is within it.
-    if (!ReadObjective(reader, entry, "wait_objective", path, &c.wait_objective) ||
-        !ReadObjective(reader, entry, "latency_objective", path, &c.latency_objective)) {
+    // Durations in ParseDuration's one form; a plain number is seconds, as
+    // these fields always took. wait_objective: the wait its requests should
+    // start within (allot sim); latency_objective: the gateway's cheapest
+    // routing takes endpoints whose latency is within it.
+    constexpr Duration kYear = Seconds(int64_t{366} * 86400);
+    if (!ReadClassDuration(reader, entry, "max_wait", path, 10 * kYear, &c.max_wait) ||
+        !ReadClassDuration(reader, entry, "grace", path, kYear, &c.preemption_grace) ||
+        !ReadClassDuration(reader, entry, "aging", path, kYear, &c.aging) ||
+        !ReadClassDuration(reader, entry, "wait_objective", path, kYear, &c.wait_objective) ||
+        !ReadClassDuration(reader, entry, "latency_objective", path, kYear, &c.latency_objective)) {
       return;
     }
     std::string over_budget = reader.String(entry, "over_budget", path, false);
