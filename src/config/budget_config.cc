@@ -245,29 +245,35 @@ void ReadBudgets(Reader& reader, const YAML::Node& list, const Inventory& invent
 
 void ReadBudgetConfig(Reader& reader, const YAML::Node& root, const Inventory& inventory,
                       BudgetOptions* options) {
-  if (!reader.ok()) return;
+  // Each key's first error in a scope of its own: a bad currency does not
+  // hide a bad budget (`allot check-config` lists both).
   if (const YAML::Node currency = root["currency"]) {
+    Reader::Scope scope(reader);
     options->prices.currency = reader.Scalar(currency, "currency");
     if (reader.ok() && !IsKnownCurrency(options->prices.currency)) {
-      return reader.Fail(
+      reader.Fail(
           currency, "currency",
           "'" + options->prices.currency + "' is not an ISO 4217 currency code (such as USD, EUR)");
     }
   }
   if (const YAML::Node zone = root["time_zone"]) {
+    Reader::Scope scope(reader);
     Result<TimeZone> loaded = TimeZone::Load(reader.Scalar(zone, "time_zone"), "time_zone");
     if (!loaded.ok()) {
-      return reader.Fail(zone, "time_zone", loaded.status().message().substr(11));
+      reader.Fail(zone, "time_zone", loaded.status().message().substr(11));
+    } else {
+      options->time_zone = *loaded;
     }
-    options->time_zone = *loaded;
   }
   if (const YAML::Node estimate = root["default_estimate"]) {
+    Reader::Scope scope(reader);
     options->default_estimate = reader.ParsedNode(estimate, "default_estimate", ParseDuration);
     if (reader.ok() && options->default_estimate <= 0) {
-      return reader.Fail(estimate, "default_estimate", "must be > 0");
+      reader.Fail(estimate, "default_estimate", "must be > 0");
     }
   }
-  if (const YAML::Node prices = root["prices"]; prices && reader.ok()) {
+  if (const YAML::Node prices = root["prices"]) {
+    Reader::Scope scope(reader);
     reader.OnlyKeys(prices, "prices", {"pools", "models"});
     if (prices["pools"] && reader.ok()) {
       ReadPoolPrices(reader, prices["pools"], inventory, &options->prices);
@@ -275,7 +281,8 @@ void ReadBudgetConfig(Reader& reader, const YAML::Node& root, const Inventory& i
     if (prices["models"] && reader.ok())
       ReadModelPrices(reader, prices["models"], &options->prices);
   }
-  if (const YAML::Node budgets = root["budgets"]; budgets && reader.ok()) {
+  if (const YAML::Node budgets = root["budgets"]) {
+    Reader::Scope scope(reader);
     ReadBudgets(reader, budgets, inventory, options);
   }
 }

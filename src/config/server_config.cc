@@ -358,15 +358,19 @@ bool IsSha256Hex(std::string_view text) {
 
 namespace config_internal {
 
-void ReadServerConfig(Reader& reader, const YAML::Node& root, const Tenancy& tenancy,
+void ReadServerConfig(Reader& reader, const YAML::Node& root, const Tenancy* tenancy,
                       ServerConfig* config) {
-  if (const YAML::Node server = root["server"]; server && reader.ok()) {
+  // Each block's first error in a scope of its own.
+  if (const YAML::Node server = root["server"]) {
+    Reader::Scope scope(reader);
     ReadServer(reader, server, config);
   }
-  if (const YAML::Node keys = root["api_keys"]; keys && reader.ok()) {
-    ReadApiKeys(reader, keys, tenancy, &config->api_keys);
+  if (const YAML::Node keys = root["api_keys"]; keys && tenancy != nullptr) {
+    Reader::Scope scope(reader);
+    ReadApiKeys(reader, keys, *tenancy, &config->api_keys);
   }
-  if (const YAML::Node hooks = root["webhooks"]; hooks && reader.ok()) {
+  if (const YAML::Node hooks = root["webhooks"]) {
+    Reader::Scope scope(reader);
     ReadWebhooks(reader, hooks, &config->webhooks);
   }
 }
