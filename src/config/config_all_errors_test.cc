@@ -72,6 +72,41 @@ TEST(ConfigAllErrorsTest, EveryIndependentErrorInFileOrder) {
   EXPECT_EQ(config.status().message(), kExpected);
 }
 
+// Two bad entries in each of budgets, api_keys and webhooks: each listed.
+constexpr char kBadEntries[] = R"(pools:
+  - name: cpu
+    nodes:
+      - {name_prefix: cpu-, count: 2, cpu: 64, memory: 256Gi}
+tenants:
+  - {name: org}
+budgets:
+  - {name: a, tenant: org, money: "10", period: fortnightly}
+  - {name: b, tenant: org, money: "ten", period: daily}
+api_keys:
+  - {name: k1, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef,
+     tenant: "", role: root}
+  - {name: k2, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee,
+     tenant: nobody, role: agent}
+webhooks:
+  - {name: h1, url: "http://127.0.0.1:9/x", events: [alert], max_attempts: 99}
+  - {name: h2, url: "http://127.0.0.1:9/x", events: [sometimes]}
+)";
+
+TEST(ConfigAllErrorsTest, EachBadEntryOfAListIsListed) {
+  Result<Config> config = ParseConfig(kBadEntries, "e.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "e.yaml:8:49: budgets[0].period: must be none, daily, weekly, monthly or a duration "
+            "such as 14d\n"
+            "e.yaml:9:35: budgets[1].money: 'ten' is not a plain decimal amount such as 2.50\n"
+            "e.yaml:12:24: api_keys[0].role: must be agent, tenant_admin or admin\n"
+            "e.yaml:14:14: api_keys[1].tenant: unknown tenant 'nobody' (a path, a unique name, or "
+            "\"\" for the root)\n"
+            "e.yaml:16:76: webhooks[0].max_attempts: must be at most 20\n"
+            "e.yaml:17:54: webhooks[1].events[0]: must be alert, granted, queued, rejected, "
+            "lease_ended, preempt or preempt_withdrawn");
+}
+
 TEST(ConfigAllErrorsTest, CheckConfigPrintsEveryErrorAndExitsOne) {
   std::string dir = testing::MakeTempDir("allot-check-config");
   ASSERT_FALSE(dir.empty());
