@@ -291,10 +291,10 @@ void ReadTenants(Reader& reader, const YAML::Node& list, const ResourceCatalog& 
 
 // Reads `root` into *config; every error goes to `reader` (ParseConfig
 // positions and orders them). Independent parts are read in scopes of their
-// own, so that one run reports each: the top-level keys, each GPU model,
-// pool, class and tenant, the gateway, each of currency, time_zone,
-// default_estimate, prices and budgets, and each of server, api_keys and
-// webhooks. A check that needs the parts before it (the inventory's, the
+// own, so that one run reports each: the top-level keys, each entry of
+// gpu_models, pools, classes, tenants, budgets, api_keys and webhooks, and
+// each of the gateway, currency, time_zone, default_estimate, prices and
+// server. A check that needs the parts before it (the inventory's, the
 // tenant tree's, the budgets', the API keys' tenants) runs only when those
 // had no error, so it reports no echo of theirs.
 void ParseConfigTree(const YAML::Node& root, std::string_view source, Reader& reader, Config* out) {
