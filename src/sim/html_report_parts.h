@@ -23,6 +23,11 @@ std::string TenantTable(const Json& result);
 std::string FillTable(const Json& result);
 std::string BudgetEvents(const Json& result);
 
+// The row header cell of run `index`: its colour key and policy name, with
+// data-policy="NAME" (the browser test checks these cells are in view).
+// `attributes` go into the <th> (e.g. " rowspan=\"3\"").
+std::string PolicyRowHeader(const Json& result, size_t index, const std::string& attributes);
+
 // Charts, in page order: html_report_charts.cc (time series, with the wait
 // CDF after the queues) and html_report_figures.cc (the rest).
 std::string TimeSeriesCharts(const Json& result);

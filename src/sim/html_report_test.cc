@@ -247,6 +247,50 @@ TEST(RenderHtmlReport, SinglePolicyShadesTheArea) {
   EXPECT_EQ(html.find("Bold green"), std::string::npos);  // nothing to compare
 }
 
+// The header rows of every table in `html`: the text between <thead> and </thead>.
+std::vector<std::string> TableHeads(const std::string& html) {
+  std::vector<std::string> heads;
+  for (size_t at = html.find("<thead>"); at != std::string::npos;
+       at = html.find("<thead>", at + 1)) {
+    heads.push_back(html.substr(at, html.find("</thead>", at) - at));
+  }
+  return heads;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(RenderHtmlReport, TablesDoNotWidenWithThePolicies) {
+  // Eight policies: each table has as many columns as with one, a row per
+  // policy instead (the browser test checks they fit 1280 px).
+  testing::SampleOptions options;
+  options.policies = 8;
+  options.long_policy_names = true;
+  std::string html = RenderHtmlReport(testing::SampleReplayResult(options));
+  EXPECT_EQ(CheckWellFormed(html), "");
+  std::vector<std::string> heads = TableHeads(html);
+  ASSERT_GE(heads.size(), 5u);  // 3 summary tables, classes, tenants
+  for (const std::string& head : heads) {
+    EXPECT_LE(Count(head, "</th>"), 9u) << head;
+    EXPECT_EQ(Count(head, "data-policy"), 0u) << head;
+  }
+  // Every policy heads a row in each summary table, a class or a tenant.
+  std::string summary = html.substr(html.find("id=\"summary\""));
+  summary = summary.substr(0, summary.find("</section>"));
+  EXPECT_EQ(Count(summary, "data-policy=\"priority+frag_aware/fgd\""), 3u);
+  std::string classes = html.substr(html.find("id=\"classes\""));
+  classes = classes.substr(0, classes.find("</section>"));
+  EXPECT_EQ(Count(classes, "data-policy=\"priority+best_fit\""), 3u);  // 3 classes
+  EXPECT_EQ(Count(classes, "rowspan=\"8\""), 6u);  // each class's name and objective
+  // The best policy is marked in its column.
+  EXPECT_NE(summary.find("<td class=\"num best\">82,000</td>"), std::string::npos);
+}
+
 TEST(RenderHtmlReport, LargeComparisonStaysSmall) {
   // An 80k-job Philly replay: 100 days at 10-minute steps, 3 policies.
   testing::SampleOptions options;
