@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "sim/html_report_parts.h"
 
@@ -199,6 +200,27 @@ std::string DemandChart(const Json& result, const TimeAxis& time) {
   return RenderFigure(figure);
 }
 
+// True when two limit lines disagree at a time both have a value. Runs of
+// one result share the sampling step, so sample i is the same time in both
+// (a run that ends earlier simply has fewer samples).
+bool LimitsDiffer(const LineSeries& a, const LineSeries& b) {
+  size_t count = std::min({a.x.size(), a.y.size(), b.x.size(), b.y.size()});
+  for (size_t i = 0; i < count; ++i) {
+    if (a.x[i] != b.x[i] || !std::isfinite(a.y[i]) || !std::isfinite(b.y[i])) continue;
+    if (std::abs(a.y[i] - b.y[i]) > 1e-9 * std::max(1.0, std::abs(a.y[i]))) return true;
+  }
+  return false;
+}
+
+// The last time at which `series` has a value (-inf when none).
+double LastTime(const LineSeries& series) {
+  double last = -std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < series.x.size() && i < series.y.size(); ++i) {
+    if (std::isfinite(series.y[i])) last = std::max(last, series.x[i]);
+  }
+  return last;
+}
+
 std::string SpendChart(const Json& result, const TimeAxis& time) {
   const Json& runs = ArrayAt(result, {"runs"});
   std::vector<std::string> budgets;
@@ -229,24 +251,32 @@ std::string SpendChart(const Json& result, const TimeAxis& time) {
       std::vector<double> times = time.Times(runs[i]);
       std::string policy = PolicyName(result, i);
       int colour = static_cast<int>(i);
-      limits.push_back(
-          {"limit (" + policy + ")", times, NumbersAt(*entry, {"limit"}), colour, true, false});
-      chart.series.push_back({policy, times, NumbersAt(*entry, {"spent"}), colour, false, false});
+      LineSeries limit{
+          "limit (" + policy + ")", times, NumbersAt(*entry, {"limit"}), colour, true, false};
+      if (HasData(limit.y)) limits.push_back(std::move(limit));
+      LineSeries spent{policy, times, NumbersAt(*entry, {"spent"}), colour, false, false};
+      if (HasData(spent.y)) chart.series.push_back(std::move(spent));
     }
-    // One black limit line when every run has the same limit over time.
-    bool same = std::all_of(limits.begin(), limits.end(),
-                            [&](const LineSeries& l) { return l.y == limits.front().y; });
-    if (same && !limits.empty() && HasData(limits.front().y)) {
-      limits.resize(1);
-      limits.front().name = "limit";
-      limits.front().colour = kColourBlack;
+    // A budget's limit comes from the config, so it is the same under every
+    // policy: one black line, taken from the run that lasted longest (runs
+    // that end earlier have fewer samples). Only limits that really differ at
+    // the same time get a line per policy, each named in the legend.
+    bool differ = false;
+    for (size_t k = 1; k < limits.size(); ++k)
+      differ = differ || LimitsDiffer(limits[0], limits[k]);
+    if (!limits.empty() && !differ) {
+      size_t longest = 0;
+      for (size_t k = 1; k < limits.size(); ++k) {
+        if (LastTime(limits[k]) > LastTime(limits[longest])) longest = k;
+      }
+      LineSeries limit = std::move(limits[longest]);
+      limit.name = "limit";
+      limit.colour = kColourBlack;
+      chart.series.push_back(std::move(limit));
+    } else {
+      for (LineSeries& limit : limits) chart.series.push_back(std::move(limit));
     }
-    for (LineSeries& limit : limits) {
-      if (HasData(limit.y)) chart.series.push_back(std::move(limit));
-    }
-    bool any = std::any_of(chart.series.begin(), chart.series.end(),
-                           [](const LineSeries& s) { return HasData(s.y); });
-    if (any) charts.push_back(std::move(chart));
+    if (!chart.series.empty()) charts.push_back(std::move(chart));
   }
   if (charts.empty()) return "";
   std::string caption =
@@ -259,8 +289,21 @@ std::string SpendChart(const Json& result, const TimeAxis& time) {
   SizePanels(charts);
   Figure figure{"spend", "Spend vs budget over time", caption, "", {}};
   for (const LineChart& chart : charts) figure.panels.push_back(RenderLineChart(chart));
-  std::vector<LegendEntry> entries = PolicyEntries(result);
-  entries.push_back({"limit", kColourBlack, true});
+  // The legend names exactly the lines drawn: spend lines first, then limits,
+  // each once, in run order (a line's colour is its run's index).
+  std::vector<LegendEntry> entries;
+  for (bool dashed : {false, true}) {
+    for (int colour = kColourBlack; colour < static_cast<int>(runs.size()); ++colour) {
+      for (const LineChart& chart : charts) {
+        auto drawn = std::find_if(
+            chart.series.begin(), chart.series.end(),
+            [&](const LineSeries& line) { return line.dashed == dashed && line.colour == colour; });
+        if (drawn == chart.series.end()) continue;
+        entries.push_back({drawn->name, colour, dashed});
+        break;
+      }
+    }
+  }
   figure.legend = HtmlLegend(entries);
   return RenderFigure(figure);
 }

@@ -291,6 +291,65 @@ TEST(RenderHtmlReport, TablesDoNotWidenWithThePolicies) {
   EXPECT_NE(summary.find("<td class=\"num best\">82,000</td>"), std::string::npos);
 }
 
+// The names in a figure's HTML legend (escaped, as in the page).
+std::set<std::string> LegendNames(const std::string& figure) {
+  std::set<std::string> names;
+  size_t begin = figure.find("<div class=\"legend\">");
+  if (begin == std::string::npos) return names;
+  std::string legend = figure.substr(begin, figure.find("</div>", begin) - begin);
+  std::regex name("</svg>([^<]*)</span>");
+  for (auto it = std::sregex_iterator(legend.begin(), legend.end(), name);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1]);
+  }
+  return names;
+}
+
+// The names of the series drawn in a figure (data-points above zero).
+std::set<std::string> DrawnNames(const std::string& figure) {
+  std::set<std::string> names;
+  std::regex drawn("data-series=\"([^\"]*)\" data-points=\"[1-9]");
+  for (auto it = std::sregex_iterator(figure.begin(), figure.end(), drawn);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1]);
+  }
+  return names;
+}
+
+TEST(RenderHtmlReport, SpendLegendNamesTheLinesDrawn) {
+  // fifo's run ends at half the time of fair_share's: its series are shorter,
+  // its budgets' limits the same. One black limit line per budget.
+  Json result = testing::SampleReplayResult({});
+  Json& series = result["runs"][1]["series"];
+  series["t_s"].erase(series["t_s"].begin() + 250, series["t_s"].end());
+  for (Json& spend : series["spend"]) {
+    spend["limit"].erase(spend["limit"].begin() + 250, spend["limit"].end());
+    spend["spent"].erase(spend["spent"].begin() + 250, spend["spent"].end());
+  }
+  std::string spend = Figure(RenderHtmlReport(result), "spend");
+  EXPECT_EQ(Count(spend, "data-series=\"limit\""), 3u) << "one limit per budget";
+  EXPECT_EQ(spend.find("data-series=\"limit ("), std::string::npos);
+  EXPECT_EQ(LegendNames(spend), (std::set<std::string>{"fair_share", "fifo", "limit"}));
+  EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
+
+  // A policy that spent nothing on any budget is not in the legend.
+  result["runs"][1]["series"]["spend"] = Json::array();
+  spend = Figure(RenderHtmlReport(result), "spend");
+  EXPECT_EQ(LegendNames(spend), (std::set<std::string>{"fair_share", "limit"}));
+  EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
+
+  // Limits that differ at the same time: a dashed line per policy, each named.
+  result = testing::SampleReplayResult({});
+  for (Json& limit : result["runs"][1]["series"]["spend"][0]["limit"]) {
+    limit = limit.get<double>() * 2;
+  }
+  spend = Figure(RenderHtmlReport(result), "spend");
+  EXPECT_EQ(Count(spend, "data-series=\"limit\""), 2u);  // the other two budgets
+  EXPECT_EQ(LegendNames(spend), (std::set<std::string>{"fair_share", "fifo", "limit",
+                                                       "limit (fair_share)", "limit (fifo)"}));
+  EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
+}
+
 TEST(RenderHtmlReport, LargeComparisonStaysSmall) {
   // An 80k-job Philly replay: 100 days at 10-minute steps, 3 policies.
   testing::SampleOptions options;
