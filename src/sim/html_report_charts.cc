@@ -63,18 +63,33 @@ std::string PolicyMultiples(const Json& result, Figure figure, const LineChart& 
 
 namespace {
 
-// Gives panels that compare policies on one quantity the same y range.
-void ShareYAxis(std::vector<LineChart>& charts) {
+// The largest finite y of a chart's series (0 when none).
+double Peak(const LineChart& chart) {
   double high = 0;
-  for (const LineChart& chart : charts) {
-    for (const LineSeries& series : chart.series) {
-      for (double y : series.y) {
-        if (std::isfinite(y)) high = std::max(high, y);
-      }
+  for (const LineSeries& series : chart.series) {
+    for (double y : series.y) {
+      if (std::isfinite(y)) high = std::max(high, y);
     }
   }
+  return high;
+}
+
+// Gives panels that compare policies on one quantity the same y range,
+// unless one panel peaks more than kDwarfRatio times higher than another
+// (the others would be flat lines): then each keeps its own range and the
+// function returns false.
+bool ShareYAxis(std::vector<LineChart>& charts) {
+  double high = 0;
+  double low = std::numeric_limits<double>::infinity();
+  for (const LineChart& chart : charts) {
+    double peak = Peak(chart);
+    high = std::max(high, peak);
+    if (peak > 0) low = std::min(low, peak);
+  }
+  if (std::isfinite(low) && high > low * kDwarfRatio) return false;
   double top = NiceTicks(0, high).high;
   for (LineChart& chart : charts) chart.y_axis.max = top;
+  return true;
 }
 
 // The x axis of every time chart: one unit for the whole report.
@@ -138,6 +153,7 @@ std::string QueueChart(const Json& result, const TimeAxis& time) {
   LineChart base;
   base.x_axis = time.axis;
   base.y_axis.label = "jobs waiting";
+  base.y_axis.log_above_ratio = kDwarfRatio;
   base.step = true;
   Figure figure{"queue_length",
                 "Queue length over time, per class",
@@ -193,7 +209,12 @@ std::string DemandChart(const Json& result, const TimeAxis& time) {
     charts.resize(kMaxPanels);
   }
   SizePanels(charts);
-  ShareYAxis(charts);
+  if (!ShareYAxis(charts)) {
+    caption += fmt::format(
+        " Each panel has its own y scale: one policy's GPUs peak over {:g} times higher than "
+        "another's.",
+        kDwarfRatio);
+  }
   Figure figure{"gpu_allocated_arrived", "GPU allocated vs arrived", caption, "", {}};
   for (const LineChart& chart : charts) figure.panels.push_back(RenderLineChart(chart));
   figure.legend = HtmlLegend({{"allocated", kColourBlack, false}, {"arrived", kColourBlack, true}});
@@ -238,6 +259,7 @@ std::string SpendChart(const Json& result, const TimeAxis& time) {
     chart.legend = false;
     chart.x_axis = time.axis;
     chart.y_axis.label = currency.empty() ? "spend" : "spend (" + currency + ")";
+    chart.y_axis.log_above_ratio = kDwarfRatio;
     std::vector<LineSeries> limits;
     for (size_t i = 0; i < runs.size(); ++i) {
       const Json* entry = nullptr;

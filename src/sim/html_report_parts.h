@@ -60,6 +60,11 @@ std::vector<LegendEntry> PolicyEntries(const Json& result);
 // The policy name of run `index` ("policy N" when it has none).
 std::string PolicyName(const Json& result, size_t index);
 
+// When one policy's line peaks this many times higher than another's, a
+// shared linear axis would flatten the smaller one: such charts turn to a log
+// scale (ChartAxis::log_above_ratio) or give each panel its own scale.
+inline constexpr double kDwarfRatio = 50;
+
 // Small multiples beyond this many panels are left out (the caption says so).
 inline constexpr size_t kMaxPanels = 12;
 

@@ -350,6 +350,25 @@ TEST(RenderHtmlReport, SpendLegendNamesTheLinesDrawn) {
   EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
 }
 
+TEST(RenderHtmlReport, OnePolicyDwarfingTheOthersGetsALogScaleOrItsOwnPanelScale) {
+  Json result = testing::SampleReplayResult({});
+  std::string html = RenderHtmlReport(result);
+  EXPECT_EQ(Figure(html, "queue_length").find("log scale"), std::string::npos);
+  EXPECT_EQ(Figure(html, "gpu_allocated_arrived").find("own y scale"), std::string::npos);
+  // fifo's queues and demand 1,000 times fair_share's.
+  Json& series = result["runs"][1]["series"];
+  for (Json& queue : series["queue_length"]) {
+    for (Json& value : queue["values"]) value = value.get<double>() * 1000 + 1000;
+  }
+  for (const char* key : {"gpu_arrived", "gpu_allocated"}) {
+    for (Json& value : series[key]) value = value.get<double>() * 1000;
+  }
+  html = RenderHtmlReport(result);
+  EXPECT_EQ(Count(Figure(html, "queue_length"), ">jobs waiting (log scale)</text>"), 3u);
+  EXPECT_NE(Figure(html, "gpu_allocated_arrived").find("own y scale"), std::string::npos);
+  EXPECT_EQ(CheckWellFormed(html), "");
+}
+
 TEST(RenderHtmlReport, LargeComparisonStaysSmall) {
   // An 80k-job Philly replay: 100 days at 10-minute steps, 3 policies.
   testing::SampleOptions options;

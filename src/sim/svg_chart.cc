@@ -140,6 +140,37 @@ void DrawMarkers(const LineChart& chart, const svg::ResolvedAxis& x_axis,
   }
 }
 
+// The y axis to draw: `axis`, or a log version of it when one series dwarfs
+// another. With peaks p_i > 0 (the largest value of each series), the axis
+// turns log when max p_i / min p_i > axis.log_above_ratio; its floor is the
+// power of ten at or below min p_i / 10, so the smallest series spans at
+// least a decade, and values under the floor (zeros) are drawn on it.
+ChartAxis ChooseYAxis(const LineChart& chart) {
+  const ChartAxis& axis = chart.y_axis;
+  if (!(axis.log_above_ratio > 0) || axis.scale != AxisScale::kLinear || !axis.ticks.empty()) {
+    return axis;
+  }
+  double smallest = kInf;
+  double largest = 0;
+  for (const LineSeries& series : chart.series) {
+    double peak = 0;
+    for (double y : series.y) {
+      if (std::isfinite(y)) peak = std::max(peak, y);
+    }
+    if (peak <= 0) continue;
+    smallest = std::min(smallest, peak);
+    largest = std::max(largest, peak);
+  }
+  if (smallest == kInf || largest <= smallest * axis.log_above_ratio) return axis;
+  ChartAxis log = axis;
+  log.scale = AxisScale::kLog;
+  log.log_floor = std::pow(10.0, std::floor(std::log10(smallest / 10)));
+  log.min = NAN;
+  log.max = NAN;
+  log.label += " (log scale)";
+  return log;
+}
+
 }  // namespace
 
 std::string RenderLineChart(const LineChart& chart) {
@@ -158,7 +189,8 @@ std::string RenderLineChart(const LineChart& chart) {
     y_extent.Add(marker.y);
   }
   svg::ResolvedAxis x_axis = svg::ResolveAxis(chart.x_axis, x_extent.Low(), x_extent.High());
-  svg::ResolvedAxis y_axis = svg::ResolveAxis(chart.y_axis, y_extent.Low(), y_extent.High());
+  ChartAxis y_scale = ChooseYAxis(chart);
+  svg::ResolvedAxis y_axis = svg::ResolveAxis(y_scale, y_extent.Low(), y_extent.High());
 
   std::string out = svg::SvgOpen(chart.width, chart.height, chart.title);
   svg::PlotBox box;
@@ -175,7 +207,7 @@ std::string RenderLineChart(const LineChart& chart) {
     box.top += svg::LegendHeight(items, box.left, box.right);
   }
   box.top += 8;
-  svg::DrawYAxis(y_axis, box, chart.y_axis.label, out);
+  svg::DrawYAxis(y_axis, box, y_scale.label, out);
   svg::DrawXAxis(x_axis, box, chart.x_axis.label, chart.height - 6, out);
   for (const LineSeries& series : chart.series) {
     DrawSeries(chart, series, x_axis, y_axis, box, out);

@@ -38,6 +38,10 @@ struct ChartAxis {
   double log_floor = 1;
   // Replaces the computed ticks when not empty (values in data units).
   std::vector<Tick> ticks;
+  // Line charts' y axis, when > 0: a linear axis turns logarithmic (and its
+  // label says so) when the largest series peaks more than this many times
+  // higher than the smallest positive one, which a linear axis would flatten.
+  double log_above_ratio = 0;
 };
 
 struct LineSeries {

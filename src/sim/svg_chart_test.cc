@@ -181,6 +181,47 @@ TEST(RenderLineChart, LogAxisDrawsZerosAtTheFloor) {
   for (const char* bad : {"nan", "inf", "-0.0"}) EXPECT_EQ(svg.find(bad), std::string::npos);
 }
 
+// The highest point (smallest y coordinate) of the path drawing `name`.
+double TopOfSeries(const std::string& svg, const std::string& name) {
+  size_t path = svg.find("data-series=\"" + name + "\"");
+  if (path == std::string::npos) return NAN;
+  size_t begin = svg.find("d=\"", path) + 3;
+  std::string d = svg.substr(begin, svg.find('"', begin) - begin);
+  std::regex point("[ML][0-9.]+,([0-9.]+)");
+  double top = INFINITY;
+  for (auto it = std::sregex_iterator(d.begin(), d.end(), point); it != std::sregex_iterator();
+       ++it) {
+    top = std::min(top, std::stod((*it)[1]));
+  }
+  return top;
+}
+
+TEST(RenderLineChart, TurnsLogWhenOneSeriesDwarfsTheOthers) {
+  LineChart chart;
+  chart.y_axis.label = "jobs waiting";
+  chart.y_axis.log_above_ratio = 50;
+  chart.series.push_back({"fifo", {0, 1, 2}, {0, 20000, 5000}, 0, false, false});
+  chart.series.push_back({"fair_share", {0, 1, 2}, {0, 30, 12}, 1, false, false});
+  std::string svg = RenderLineChart(chart);
+  EXPECT_NE(svg.find(">jobs waiting (log scale)</text>"), std::string::npos);
+  // Decades from 1 (the power of ten at or below 30 / 10).
+  EXPECT_NE(svg.find(">1</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">1k</text>"), std::string::npos);
+  // The small series is drawn well clear of the x axis (at y = 278): on a
+  // linear axis up to 20,000 its peak of 30 would be under a unit above it.
+  EXPECT_LT(TopOfSeries(svg, "fair_share"), 278 - 50);
+
+  // Peaks within the ratio (1,000 / 30 < 50): linear, labelled as given.
+  chart.series[0].y = {0, 1000, 500};
+  svg = RenderLineChart(chart);
+  EXPECT_NE(svg.find(">jobs waiting</text>"), std::string::npos);
+  EXPECT_EQ(svg.find("log scale"), std::string::npos);
+  // And without log_above_ratio, never.
+  chart.series[0].y = {0, 20000, 5000};
+  chart.y_axis.log_above_ratio = 0;
+  EXPECT_EQ(RenderLineChart(chart).find("log scale"), std::string::npos);
+}
+
 TEST(RenderLineChart, StepSeriesDrawStairs) {
   LineChart chart;
   chart.step = true;
