@@ -54,6 +54,7 @@ figure.chart figcaption span { color: #4b5563; font-size: 14px; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 13px; color: #374151; margin: 2px 0 8px; }
 .legend span { display: inline-flex; align-items: center; gap: 6px; }
 svg.key { flex: none; }
+p.empty-chart { color: #6b7280; font-style: italic; margin: 10px 0 6px; }
 footer { margin-top: 40px; color: #9ca3af; font-size: 13px; }
 )css";
 
@@ -64,11 +65,21 @@ std::string RenderFigure(const Figure& figure) {
       "<figure class=\"chart\" data-chart=\"{}\"><figcaption><strong>{}</strong><span>{}</span>"
       "</figcaption>",
       EscapeXml(figure.id), EscapeXml(figure.title), EscapeXml(figure.caption));
+  if (figure.panels.empty()) {
+    return out + fmt::format("<p class=\"empty-chart\">{}</p></figure>\n", EscapeXml(figure.empty));
+  }
   out += figure.legend;
   out += "<div class=\"panels\">";
   for (const std::string& panel : figure.panels) out += panel;
   out += "</div></figure>\n";
   return out;
+}
+
+std::string NothingToShow(const Json& result, const Figure& figure) {
+  if (ArrayAt(result, {"runs"}).empty() || TextAt(result, {"inputs", "mode"}) == "fill") return "";
+  Figure empty = figure;
+  empty.panels.clear();
+  return RenderFigure(empty);
 }
 
 std::string HtmlLegend(const std::vector<LegendEntry>& entries) {

@@ -35,7 +35,7 @@ std::string PolicyMultiples(const Json& result, Figure figure, const LineChart& 
       }
     }
   }
-  if (keys.empty()) return "";
+  if (keys.empty()) return NothingToShow(result, figure);
   if (keys.size() > kMaxPanels) {
     figure.caption += fmt::format(" The first {} of {} are shown.", kMaxPanels, keys.size());
     keys.resize(kMaxPanels);
@@ -137,7 +137,8 @@ std::string UtilizationChart(const Json& result, const TimeAxis& time) {
                 "Share of each pool's capacity in use (mean per step). Dips while jobs wait in "
                 "the queue chart are capacity the policy left idle.",
                 "",
-                {}};
+                {},
+                "Nothing to show: no run recorded the utilisation of a pool."};
   return PolicyMultiples(result, figure, base, [&time](const Json& run) {
     std::vector<KeyedLine> lines;
     std::vector<double> times = time.Times(run);
@@ -160,7 +161,8 @@ std::string QueueChart(const Json& result, const TimeAxis& time) {
                 "Jobs waiting (mean per step). A queue that keeps growing is a class starved by "
                 "the policy or a cluster short of capacity.",
                 "",
-                {}};
+                {},
+                "Nothing to show: no run recorded queue lengths."};
   return PolicyMultiples(result, figure, base, [&time](const Json& run) {
     return NamedSeries(run, time, "queue_length", "class");
   });
@@ -176,7 +178,8 @@ std::string FragmentationChart(const Json& result, const TimeAxis& time) {
                 "all GPU capacity, at the end of each step; lower is better. Peaks that match "
                 "queue build-ups mean jobs wait for capacity that is free but scattered.",
                 "",
-                {}};
+                {},
+                "Nothing to show: no run recorded fragmentation (it is measured on GPUs)."};
   return PolicyMultiples(result, figure, base, [&time](const Json& run) {
     return std::vector<KeyedLine>{
         {"", time.Times(run), NumbersAt(run, {"series", "fragmentation"})}};
@@ -200,7 +203,14 @@ std::string DemandChart(const Json& result, const TimeAxis& time) {
     chart.series.push_back({"arrived", time.Times(runs[i]), arrived, colour, true, false});
     charts.push_back(std::move(chart));
   }
-  if (charts.empty()) return "";
+  if (charts.empty()) {
+    return NothingToShow(result, {"gpu_allocated_arrived",
+                                  "GPU allocated vs arrived",
+                                  "",
+                                  "",
+                                  {},
+                                  "Nothing to show: no run recorded GPUs arrived or allocated."});
+  }
   std::string caption =
       "GPUs asked for by the jobs present, waiting or running (dashed), against the GPUs held "
       "by running jobs (solid, shaded). The gap between them is demand left waiting.";
@@ -300,7 +310,17 @@ std::string SpendChart(const Json& result, const TimeAxis& time) {
     }
     if (!chart.series.empty()) charts.push_back(std::move(chart));
   }
-  if (charts.empty()) return "";
+  if (charts.empty()) {
+    return NothingToShow(
+        result, {"spend",
+                 "Spend vs budget over time",
+                 "",
+                 "",
+                 {},
+                 budgets.empty() ? "Nothing to show: the config has no budgets."
+                                 : "Nothing to show: no run recorded spend or a limit for its "
+                                   "budgets."});
+  }
   std::string caption =
       "Money spent (solid) against each budget's limit (dashed). Where a solid line meets its "
       "limit, the budget is spent and its jobs are held or rejected.";

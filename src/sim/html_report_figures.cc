@@ -36,7 +36,14 @@ std::string ShareChart(const Json& result) {
     }
     if (HasData(series.values)) chart.series.push_back(std::move(series));
   }
-  if (chart.series.empty()) return "";
+  if (chart.series.empty()) {
+    return NothingToShow(result, {"share",
+                                  "Share vs entitlement, per tenant",
+                                  "",
+                                  "",
+                                  {},
+                                  "Nothing to show: no run recorded a tenant's share."});
+  }
   for (size_t t = 0; t < tenants.size(); ++t) {
     if (std::isfinite(entitlement[t])) largest[t] = std::max(largest[t], entitlement[t]);
   }
@@ -95,7 +102,16 @@ std::string FillChart(const Json& result) {
     chart.markers.push_back({100, at_100, label, static_cast<int>(i)});
     ++drawn;
   }
-  if (drawn == 0) return "";
+  if (drawn == 0) {
+    // The mirror of NothingToShow: in fill mode this is the chart to show.
+    if (runs.empty() || TextAt(result, {"inputs", "mode"}) != "fill") return "";
+    return RenderFigure({"fill",
+                         "Fill experiment: GPU allocated vs arrived",
+                         "",
+                         "",
+                         {},
+                         "Nothing to show: no run has a fill curve."});
+  }
   chart.series.insert(chart.series.begin(),
                       {"y = x", {0, right}, {0, right}, kColourGrey, true, false});
   for (int percent = 0; percent <= right + 1e-9; percent += 10) {
@@ -135,7 +151,8 @@ std::string WaitCdfChart(const Json& result) {
                 "Share of each class's jobs that waited at most x. Up and to the left is "
                 "better; the height at 1 s is the share that started (almost) at once.",
                 "",
-                {}};
+                {},
+                "Nothing to show: no job started in any run, so there are no waits."};
   return PolicyMultiples(result, figure, base, [](const Json& run) {
     std::vector<KeyedLine> lines;
     for (const Json& entry : ArrayAt(run, {"wait_cdf"})) {

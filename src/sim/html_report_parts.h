@@ -43,8 +43,16 @@ struct Figure {
   std::string caption;
   std::string legend;  // HTML, may be empty
   std::vector<std::string> panels;
+  // Why there is nothing to draw, said in place of the panels when there are
+  // none ("Nothing to show: the config has no budgets.").
+  std::string empty = "";
 };
 std::string RenderFigure(const Figure& figure);
+
+// A chart with no data: the figure with its title and figure.empty in place
+// of a blank plot, in a replay with runs; "" in fill mode (whose page has
+// only the fill chart) or when there are no runs at all.
+std::string NothingToShow(const Json& result, const Figure& figure);
 
 // An HTML legend: one key per entry.
 struct LegendEntry {

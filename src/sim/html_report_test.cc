@@ -225,6 +225,11 @@ TEST(RenderHtmlReport, FillModeDrawsTheFillCurve) {
   EXPECT_NE(html.find("id=\"fill\""), std::string::npos);      // the fill table
   for (const std::string& id : kReplayCharts) EXPECT_TRUE(Figure(html, id).empty()) << id;
   EXPECT_EQ(html.find("nan"), std::string::npos);
+  // A fill result without curves says so in place of the chart.
+  Json result = testing::SampleFillResult(2);
+  for (Json& run : result["runs"]) run["fill"]["curve"] = Json::object();
+  EXPECT_NE(Figure(RenderHtmlReport(result), "fill").find("no run has a fill curve"),
+            std::string::npos);
 }
 
 TEST(RenderHtmlReport, SurvivesEmptyAndOddDocuments) {
@@ -367,6 +372,39 @@ TEST(RenderHtmlReport, OnePolicyDwarfingTheOthersGetsALogScaleOrItsOwnPanelScale
   EXPECT_EQ(Count(Figure(html, "queue_length"), ">jobs waiting (log scale)</text>"), 3u);
   EXPECT_NE(Figure(html, "gpu_allocated_arrived").find("own y scale"), std::string::npos);
   EXPECT_EQ(CheckWellFormed(html), "");
+}
+
+TEST(RenderHtmlReport, AnEmptyChartSaysWhyThereIsNothingToShow) {
+  Json result = testing::SampleReplayResult({});
+  for (Json& run : result["runs"]) {
+    run["series"]["spend"] = Json::array();  // no budgets
+    for (Json& value : run["series"]["fragmentation"]) value = nullptr;
+    run["wait_cdf"] = Json::array();
+  }
+  std::string html = RenderHtmlReport(result);
+  EXPECT_EQ(CheckWellFormed(html), "");
+  for (const auto& [id, why] : std::vector<std::pair<std::string, std::string>>{
+           {"spend", "Nothing to show: the config has no budgets."},
+           {"fragmentation", "Nothing to show: no run recorded fragmentation"},
+           {"wait_cdf", "Nothing to show: no job started in any run"}}) {
+    std::string figure = Figure(html, id);
+    ASSERT_FALSE(figure.empty()) << id << " left out instead of saying why";
+    EXPECT_NE(figure.find("<p class=\"empty-chart\">" + why), std::string::npos) << id;
+    EXPECT_EQ(figure.find("<svg"), std::string::npos) << id << ": blank axes drawn";
+  }
+  // Budgets without a spend sample say so instead.
+  result = testing::SampleReplayResult({});
+  for (Json& run : result["runs"]) {
+    for (Json& budget : run["series"]["spend"]) {
+      budget["spent"] = Json::array();
+      budget["limit"] = Json::array();
+    }
+  }
+  EXPECT_NE(Figure(RenderHtmlReport(result), "spend").find("no run recorded spend"),
+            std::string::npos);
+  // Charts with data say nothing of the kind.
+  EXPECT_EQ(RenderHtmlReport(testing::SampleReplayResult({})).find("empty-chart\""),
+            std::string::npos);
 }
 
 TEST(RenderHtmlReport, LargeComparisonStaysSmall) {
