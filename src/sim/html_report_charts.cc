@@ -114,6 +114,8 @@ TimeAxis MakeTimeAxis(const Json& runs) {
   time.unit = ChooseTimeUnit(span);
   time.axis.label = fmt::format("time since first arrival ({})", time.unit.name);
   time.axis.min = 0;
+  // Every time chart ends when the longest run ends.
+  if (span > 0) time.axis.max = span / time.unit.seconds;
   return time;
 }
 

@@ -407,6 +407,23 @@ TEST(RenderHtmlReport, AnEmptyChartSaysWhyThereIsNothingToShow) {
             std::string::npos);
 }
 
+TEST(RenderHtmlReport, TimeAxesEndWhenTheLongestRunEnds) {
+  // 500 hourly samples: 20.8 days. The one-panel fragmentation chart (960
+  // wide, plot right edge at 942) ends at the last sample, for both runs
+  // when one ends earlier.
+  Json result = testing::SampleReplayResult({});
+  Json& series = result["runs"][1]["series"];
+  series["t_s"].erase(series["t_s"].begin() + 400, series["t_s"].end());
+  std::string fragmentation = Figure(RenderHtmlReport(result), "fragmentation");
+  size_t path = fragmentation.find("data-series=\"fair_share\"");
+  ASSERT_NE(path, std::string::npos);
+  std::string d = fragmentation.substr(path, fragmentation.find("</path>", path) - path);
+  EXPECT_NE(d.find("L942.0,"), std::string::npos) << "the axis runs past the last sample";
+  path = fragmentation.find("data-series=\"fifo\"");
+  d = fragmentation.substr(path, fragmentation.find("</path>", path) - path);
+  EXPECT_EQ(d.find("L942.0,"), std::string::npos) << "the shorter run ends before the axis";
+}
+
 TEST(RenderHtmlReport, LargeComparisonStaysSmall) {
   // An 80k-job Philly replay: 100 days at 10-minute steps, 3 policies.
   testing::SampleOptions options;

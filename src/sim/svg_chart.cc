@@ -188,7 +188,14 @@ std::string RenderLineChart(const LineChart& chart) {
     x_extent.Add(marker.x);
     y_extent.Add(marker.y);
   }
-  svg::ResolvedAxis x_axis = svg::ResolveAxis(chart.x_axis, x_extent.Low(), x_extent.High());
+  // The x axis ends at the last point (a run's end), not at a round number
+  // beyond it: a 124-day replay on an axis to 150 days left a blank band.
+  ChartAxis x_scale = chart.x_axis;
+  if (x_scale.scale == AxisScale::kLinear && std::isnan(x_scale.max) && x_scale.ticks.empty() &&
+      std::isfinite(x_extent.High())) {
+    x_scale.max = x_extent.High();
+  }
+  svg::ResolvedAxis x_axis = svg::ResolveAxis(x_scale, x_extent.Low(), x_extent.High());
   ChartAxis y_scale = ChooseYAxis(chart);
   svg::ResolvedAxis y_axis = svg::ResolveAxis(y_scale, y_extent.Low(), y_extent.High());
 

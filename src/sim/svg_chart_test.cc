@@ -222,6 +222,43 @@ TEST(RenderLineChart, TurnsLogWhenOneSeriesDwarfsTheOthers) {
   EXPECT_EQ(RenderLineChart(chart).find("log scale"), std::string::npos);
 }
 
+// The x coordinate of the last point of the path drawing `name`.
+std::string LastX(const std::string& svg, const std::string& name) {
+  size_t path = svg.find("data-series=\"" + name + "\"");
+  if (path == std::string::npos) return "";
+  size_t begin = svg.find("d=\"", path) + 3;
+  std::string d = svg.substr(begin, svg.find('"', begin) - begin);
+  size_t last = d.find_last_of("ML");
+  return d.substr(last + 1, d.find(',', last) - last - 1);
+}
+
+TEST(RenderLineChart, AxesEndAtTheData) {
+  // Plot right edge: width 760 - 18.
+  LineChart chart;
+  chart.series.push_back({"utilisation", {0, 50, 103}, {0.2, 0.9, 0.5}, 0, false, false});
+  std::string svg = RenderLineChart(chart);
+  EXPECT_EQ(LastX(svg, "utilisation"), "742.0") << "x axis rounded up past the last point";
+  // y: the top tick is at most one step above the data's maximum (0.9 -> 1).
+  EXPECT_NE(svg.find(">1.0</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">1.2</text>"), std::string::npos);
+
+  // A log axis with custom ticks ends at the longest wait (2 days), not at
+  // the next tick (1 wk).
+  LineChart cdf;
+  cdf.x_axis.scale = AxisScale::kLog;
+  cdf.x_axis.ticks = {{1, "1 s"}, {60, "1 min"}, {3600, "1 h"}, {86400, "1 d"}, {604800, "1 wk"}};
+  cdf.series.push_back({"batch", {0, 30, 4000, 172800}, {0.1, 0.5, 0.9, 1}, 0, false, false});
+  svg = RenderLineChart(cdf);
+  EXPECT_EQ(LastX(svg, "batch"), "742.0");
+  EXPECT_NE(svg.find(">1 d</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">1 wk</text>"), std::string::npos);
+  // Data short of a second tick: the axis grows to it, to be readable.
+  cdf.series[0].x = {0, 1, 2, 5};
+  svg = RenderLineChart(cdf);
+  EXPECT_NE(svg.find(">1 min</text>"), std::string::npos);
+  EXPECT_NE(LastX(svg, "batch"), "742.0");
+}
+
 TEST(RenderLineChart, StepSeriesDrawStairs) {
   LineChart chart;
   chart.step = true;
