@@ -143,8 +143,9 @@ std::string RenderHtmlReport(const Json& result) {
     out += "<section id=\"budget-events\"><h2>Budget events</h2>" + events + "</section>\n";
   }
   out +=
-      "<footer>Written by allot sim. This page is self-contained: it needs no network, and "
-      "hovering a line or bar shows its name and value.</footer>\n";
+      "<footer>Written by allot sim. This page is self-contained: it needs no network. Hover "
+      "over a chart to see each line's value at that time, or over a bar or dot to see its "
+      "own.</footer>\n";
   out += "</main>\n</body>\n</html>\n";
   return out;
 }

@@ -114,6 +114,7 @@ TimeAxis MakeTimeAxis(const Json& runs) {
   time.unit = ChooseTimeUnit(span);
   time.axis.label = fmt::format("time since first arrival ({})", time.unit.name);
   time.axis.min = 0;
+  time.axis.unit = time.unit.name;
   // Every time chart ends when the longest run ends.
   if (span > 0) time.axis.max = span / time.unit.seconds;
   return time;
@@ -156,6 +157,7 @@ std::string QueueChart(const Json& result, const TimeAxis& time) {
   LineChart base;
   base.x_axis = time.axis;
   base.y_axis.label = "jobs waiting";
+  base.y_axis.unit = "jobs";
   base.y_axis.log_above_ratio = kDwarfRatio;
   base.step = true;
   Figure figure{"queue_length",
@@ -200,6 +202,7 @@ std::string DemandChart(const Json& result, const TimeAxis& time) {
     chart.legend = false;
     chart.x_axis = time.axis;
     chart.y_axis.label = "GPUs";
+    chart.y_axis.unit = "GPUs";
     int colour = static_cast<int>(i);
     chart.series.push_back({"allocated", time.Times(runs[i]), allocated, colour, false, true});
     chart.series.push_back({"arrived", time.Times(runs[i]), arrived, colour, true, false});
@@ -272,6 +275,7 @@ std::string SpendChart(const Json& result, const TimeAxis& time) {
     chart.x_axis = time.axis;
     chart.y_axis.label = currency.empty() ? "spend" : "spend (" + currency + ")";
     chart.y_axis.log_above_ratio = kDwarfRatio;
+    chart.y_axis.unit = currency;
     std::vector<LineSeries> limits;
     for (size_t i = 0; i < runs.size(); ++i) {
       const Json* entry = nullptr;

@@ -83,6 +83,8 @@ std::string FillChart(const Json& result) {
   chart.legend = false;
   chart.x_axis = LinearAxis("GPU requested by arrived pods (% of capacity)", false);
   chart.y_axis = LinearAxis("GPU allocated (% of capacity)", false);
+  chart.x_axis.unit = "% arrived";
+  chart.y_axis.unit = "% allocated";
   double right = 100;
   size_t drawn = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
@@ -140,6 +142,7 @@ std::string WaitCdfChart(const Json& result) {
   base.x_axis.label = "wait (log scale; waits under 1 s drawn at 1 s)";
   base.x_axis.scale = AxisScale::kLog;
   base.x_axis.log_floor = kWaitFloorSeconds;
+  base.x_axis.unit = "s";
   base.x_axis.min = kWaitFloorSeconds;
   base.x_axis.ticks = {{1, "1 s"},          {10, "10 s"},        {60, "1 min"},
                        {600, "10 min"},     {3600, "1 h"},       {6 * 3600, "6 h"},

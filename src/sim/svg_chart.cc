@@ -140,6 +140,59 @@ void DrawMarkers(const LineChart& chart, const svg::ResolvedAxis& x_axis,
   }
 }
 
+// A value as hover text: a percentage, a duration (unit "s") or a number
+// with its unit.
+std::string HoverValue(double value, const ChartAxis& axis) {
+  if (axis.percent) return FormatFixed(value * 100, 1) + "%";
+  if (axis.unit == "s") return FormatDuration(value);
+  return FormatSignificant(value) + (axis.unit.empty() ? "" : " " + axis.unit);
+}
+
+// Tooltips without scripts: the plot is cut into `hover_bands` vertical
+// bands, each an invisible rectangle whose <title> lists, for every series,
+// the sample in force at the band's centre (the last one at or before it):
+// "NAME: VALUE UNIT at X UNIT". Drawn under the lines, so that hovering a
+// line itself still shows its name.
+void DrawHoverBands(const LineChart& chart, const svg::ResolvedAxis& x_axis,
+                    const svg::PlotBox& box, std::string& out) {
+  if (chart.hover_bands == 0 || chart.series.empty()) return;
+  double width = (box.right - box.left) / static_cast<double>(chart.hover_bands);
+  // The data value at pixel `pixel` on the x axis (inverse of MapValue).
+  auto value_at = [&](double pixel) {
+    double fraction = (pixel - box.left) / (box.right - box.left);
+    if (!x_axis.log) return x_axis.low + fraction * (x_axis.high - x_axis.low);
+    double low = std::log10(std::max(x_axis.low, x_axis.log_floor));
+    double high = std::log10(std::max(x_axis.high, x_axis.log_floor));
+    return std::pow(10.0, low + fraction * (high - low));
+  };
+  std::string bands;
+  for (size_t band = 0; band < chart.hover_bands; ++band) {
+    double left = box.left + width * static_cast<double>(band);
+    double centre = value_at(left + width / 2);
+    std::string text;
+    for (const LineSeries& series : chart.series) {
+      size_t count = std::min(series.x.size(), series.y.size());
+      size_t found = count;
+      for (size_t i = 0; i < count; ++i) {
+        if (!std::isfinite(series.x[i]) || series.x[i] > centre) continue;
+        if (found == count || series.x[i] >= series.x[found]) found = i;
+      }
+      if (found == count || !std::isfinite(series.y[found])) continue;
+      text += fmt::format("{}{}: {} at {}", text.empty() ? "" : "\n", series.name,
+                          HoverValue(series.y[found], chart.y_axis),
+                          HoverValue(series.x[found], chart.x_axis));
+    }
+    if (text.empty()) continue;
+    bands +=
+        fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}</title></rect>",
+                    Coordinate(left), Coordinate(box.top), Coordinate(width),
+                    Coordinate(box.bottom - box.top), EscapeXml(text));
+  }
+  if (!bands.empty()) {
+    out += "<g class=\"hover\" fill=\"#000\" fill-opacity=\"0\">" + bands + "</g>";
+  }
+}
+
 // The y axis to draw: `axis`, or a log version of it when one series dwarfs
 // another. With peaks p_i > 0 (the largest value of each series), the axis
 // turns log when max p_i / min p_i > axis.log_above_ratio; its floor is the
@@ -216,6 +269,7 @@ std::string RenderLineChart(const LineChart& chart) {
   box.top += 8;
   svg::DrawYAxis(y_axis, box, y_scale.label, out);
   svg::DrawXAxis(x_axis, box, chart.x_axis.label, chart.height - 6, out);
+  DrawHoverBands(chart, x_axis, box, out);
   for (const LineSeries& series : chart.series) {
     DrawSeries(chart, series, x_axis, y_axis, box, out);
   }

@@ -259,6 +259,37 @@ TEST(RenderLineChart, AxesEndAtTheData) {
   EXPECT_NE(LastX(svg, "batch"), "742.0");
 }
 
+TEST(RenderLineChart, HoverShowsEachSeriesValueAndTime) {
+  LineChart chart;
+  chart.x_axis.unit = "h";
+  chart.y_axis.unit = "jobs";
+  chart.hover_bands = 4;  // centres at 0.25, 0.75, 1.25, 1.75 h
+  chart.series.push_back({"fifo <1>", {0, 0.5, 1, 1.5, 2}, {0, 12, 30, NAN, 7}, 0, false, false});
+  chart.series.push_back({"fair_share", {0, 1, 2}, {1, 2, 3}, 1, false, false});
+  std::string svg = RenderLineChart(chart);
+  std::regex title("<rect [^>]*><title>([^<]*)</title></rect>");
+  std::vector<std::string> titles;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), title); it != std::sregex_iterator();
+       ++it) {
+    titles.push_back((*it)[1]);
+  }
+  // The value in force at each band's centre: the last sample at or before
+  // it; a missing value (fifo at 1.5 h) leaves that series out.
+  EXPECT_EQ(titles, (std::vector<std::string>{
+                        "fifo &lt;1&gt;: 0 jobs at 0 h\nfair_share: 1.00 jobs at 0 h",
+                        "fifo &lt;1&gt;: 12.0 jobs at 0.500 h\nfair_share: 1.00 jobs at 0 h",
+                        "fifo &lt;1&gt;: 30.0 jobs at 1.00 h\nfair_share: 2.00 jobs at 1.00 h",
+                        "fair_share: 2.00 jobs at 1.00 h"}));
+  // Percent axes show percentages, "s" durations.
+  chart.y_axis.percent = true;
+  chart.x_axis.unit = "s";
+  chart.series = {{"cdf", {0, 3600, 7200}, {0.5, 0.75, 1}, 0, false, false}};
+  svg = RenderLineChart(chart);
+  EXPECT_NE(svg.find("<title>cdf: 75.0% at 1.00 h</title>"), std::string::npos);
+  chart.hover_bands = 0;
+  EXPECT_EQ(RenderLineChart(chart).find("<rect"), std::string::npos);
+}
+
 TEST(RenderLineChart, StepSeriesDrawStairs) {
   LineChart chart;
   chart.step = true;

@@ -2,7 +2,8 @@
 # Opens sample sim reports in headless Chromium (CTest: sim_report_in_chromium).
 #   report_in_chromium.sh ALLOT_REPORT_SAMPLE WORK_DIR
 # For each sample it checks that the DOM Chromium builds holds every chart
-# (data-chart) with drawn SVG paths, and that a full-page screenshot is not
+# (data-chart) with drawn SVG paths and hover texts (SVG <title>s naming
+# series, value and time), and that a full-page screenshot is not
 # blank (a PNG of some size). Then, in a 1280-pixel window, that every table
 # cell naming a policy is in view (report_layout_check.js), for the samples
 # with 3 and with 8 policies. Exits 77 (CTest: skipped) when Chromium is not
@@ -47,6 +48,14 @@ check_sample() {
     echo "FAIL: $kind: only $series drawn series (<path data-series) for $# charts"
     failures=$((failures + 1))
   fi
+  # Hovering a chart shows "SERIES: VALUE UNIT at TIME" (the footer says so).
+  local hovers
+  # (A title's first line is enough: grep reads lines, tooltips have one per series.)
+  hovers=$({ grep -o '<title>[^<:]*: [^<]* at ' "$work/$kind.dom.html" || true; } | wc -l)
+  if [ "$hovers" -lt "$#" ]; then
+    echo "FAIL: $kind: only $hovers hover texts (<title>NAME: VALUE at TIME) for $# charts"
+    failures=$((failures + 1))
+  fi
   if grep -qi '\bnan\b' "$work/$kind.dom.html"; then
     echo "FAIL: $kind: 'nan' in the DOM"
     failures=$((failures + 1))
@@ -59,7 +68,7 @@ check_sample() {
     echo "FAIL: $kind: screenshot $work/$kind.png is $size bytes (blank page?)"
     failures=$((failures + 1))
   fi
-  echo "$kind: $series series drawn, screenshot $work/$kind.png ($size bytes)"
+  echo "$kind: $series series drawn, $hovers hover texts, screenshot $work/$kind.png ($size bytes)"
 }
 
 # check_layout KIND POLICIES: every data-policy cell of the KIND sample lies
