@@ -37,7 +37,8 @@ tbody th:first-child { position: sticky; left: 0; background: #fff; }
 thead th:first-child { position: sticky; left: 0; }
 td.best { font-weight: 700; color: #065f46; }
 caption { text-align: left; font-weight: 600; padding: 7px 14px 3px; }
-th.policy { white-space: normal; overflow-wrap: anywhere; min-width: 9em; max-width: 17em; font-weight: 600; }
+th.policy { font-weight: 600; }
+thead th { white-space: normal; vertical-align: bottom; }
 th[rowspan], td[rowspan] { vertical-align: top; }
 tr.group-start th, tr.group-start td { border-top: 2px solid #e5e7eb; }
 .summary { display: flex; flex-direction: column; align-items: flex-start; gap: 12px; }

@@ -87,7 +87,7 @@ check_layout() {
     >"$work/$kind.layout.dom.html" 2>>"$work/$kind.log"
   local verdict
   verdict=$(grep -o '<pre id="layout-check">[^<]*' "$work/$kind.layout.dom.html" | tail -n 1 | cut -d'>' -f2)
-  if [[ "$verdict" != "width=1280 policies=$policies "*" hidden=0" ]]; then
+  if [[ "$verdict" != "width=1280 policies=$policies "*" clipped=0 hidden=0" ]]; then
     echo "FAIL: $kind: not every policy's cell is in view at 1280 px: ${verdict:-no verdict}"
     failures=$((failures + 1))
   else

@@ -4,7 +4,8 @@
 // the window and is not clipped by a scrolled container (a table wider than
 // its box), and writes the verdict into a new pre element, #layout-check, which
 // Chromium's --dump-dom prints:
-//   width=1280 policies=8 cells=120 hidden=0 [NAME@LEFT-RIGHT ...]
+//   width=1280 policies=8 cells=120 clipped=0 hidden=0 [NAME@LEFT-RIGHT ...]
+// (clipped: tables wider than their box, some column scrolled out of sight).
 (function () {
   const width = document.documentElement.clientWidth;
   const cells = Array.from(document.querySelectorAll('[data-policy]'));
@@ -24,9 +25,12 @@
       hidden.push(cell.dataset.policy + '@' + Math.round(box.left) + '-' + Math.round(box.right));
     }
   }
+  // Tables wider than their box (a column scrolled out of sight).
+  const clipped = Array.from(document.querySelectorAll('.table-wrap'))
+      .filter((wrap) => wrap.offsetWidth > 0 && wrap.scrollWidth > wrap.clientWidth + 1).length;
   const out = document.createElement('pre');
   out.id = 'layout-check';
   out.textContent = 'width=' + width + ' policies=' + policies.size + ' cells=' + cells.length +
-      ' hidden=' + hidden.length + (hidden.length ? ' ' + hidden.slice(0, 20).join(' ') : '');
+      ' clipped=' + clipped + ' hidden=' + hidden.length + (hidden.length ? ' ' + hidden.slice(0, 20).join(' ') : '');
   document.body.appendChild(out);
 })();
