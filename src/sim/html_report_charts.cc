@@ -41,6 +41,7 @@ std::string PolicyMultiples(const Json& result, Figure figure, const LineChart& 
     keys.resize(kMaxPanels);
   }
   std::vector<LineChart> charts;
+  std::vector<bool> drawn(runs.size(), false);
   for (const std::string& key : keys) {
     LineChart chart = base;
     chart.title = key;
@@ -48,6 +49,7 @@ std::string PolicyMultiples(const Json& result, Figure figure, const LineChart& 
     for (size_t i = 0; i < per_run.size(); ++i) {
       for (const KeyedLine& line : per_run[i]) {
         if (line.key != key) continue;
+        drawn[i] = drawn[i] || HasData(line.y);
         chart.series.push_back(
             {PolicyName(result, i), line.x, line.y, static_cast<int>(i), false, runs.size() == 1});
         break;
@@ -57,7 +59,12 @@ std::string PolicyMultiples(const Json& result, Figure figure, const LineChart& 
   }
   SizePanels(charts);
   for (const LineChart& chart : charts) figure.panels.push_back(RenderLineChart(chart));
-  figure.legend = HtmlLegend(PolicyEntries(result));
+  // The legend names the policies drawn in some panel, no others.
+  std::vector<LegendEntry> entries;
+  for (const LegendEntry& entry : PolicyEntries(result)) {
+    if (drawn[static_cast<size_t>(entry.colour)]) entries.push_back(entry);
+  }
+  figure.legend = HtmlLegend(entries);
   return RenderFigure(figure);
 }
 

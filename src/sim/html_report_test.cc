@@ -321,7 +321,7 @@ std::set<std::string> DrawnNames(const std::string& figure) {
   return names;
 }
 
-TEST(RenderHtmlReport, SpendLegendNamesTheLinesDrawn) {
+TEST(RenderHtmlReport, LegendsNameTheLinesDrawn) {
   // fifo's run ends at half the time of fair_share's: its series are shorter,
   // its budgets' limits the same. One black limit line per budget.
   Json result = testing::SampleReplayResult({});
@@ -336,6 +336,13 @@ TEST(RenderHtmlReport, SpendLegendNamesTheLinesDrawn) {
   EXPECT_EQ(spend.find("data-series=\"limit ("), std::string::npos);
   EXPECT_EQ(LegendNames(spend), (std::set<std::string>{"fair_share", "fifo", "limit"}));
   EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
+
+  // A policy without a line in a chart is not in its legend.
+  Json no_queues = testing::SampleReplayResult({});
+  no_queues["runs"][1]["series"]["queue_length"] = Json::array();
+  std::string queues = Figure(RenderHtmlReport(no_queues), "queue_length");
+  EXPECT_EQ(LegendNames(queues), (std::set<std::string>{"fair_share"}));
+  EXPECT_EQ(DrawnNames(queues), LegendNames(queues));
 
   // A policy that spent nothing on any budget is not in the legend.
   result["runs"][1]["series"]["spend"] = Json::array();
