@@ -179,6 +179,20 @@ std::string QueueChart(const Json& result, const TimeAxis& time) {
   });
 }
 
+// True when some run had a job asking for GPUs. Without one, the GPU charts
+// would draw flat zero lines (a cluster of model slots, say): they say so
+// instead.
+bool AnyGpuDemand(const Json& result) {
+  for (const Json& run : ArrayAt(result, {"runs"})) {
+    for (double gpus : NumbersAt(run, {"series", "gpu_arrived"})) {
+      if (gpus > 0) return true;
+    }
+  }
+  return false;
+}
+
+constexpr const char* kNoGpuDemand = "Nothing to show: no job asked for GPUs.";
+
 std::string FragmentationChart(const Json& result, const TimeAxis& time) {
   LineChart base;
   base.x_axis = time.axis;
@@ -191,6 +205,10 @@ std::string FragmentationChart(const Json& result, const TimeAxis& time) {
                 "",
                 {},
                 "Nothing to show: no run recorded fragmentation (it is measured on GPUs)."};
+  if (!AnyGpuDemand(result)) {
+    figure.empty = kNoGpuDemand;
+    return NothingToShow(result, figure);
+  }
   return PolicyMultiples(result, figure, base, [&time](const Json& run) {
     return std::vector<KeyedLine>{
         {"", time.Times(run), NumbersAt(run, {"series", "fragmentation"})}};
@@ -199,6 +217,10 @@ std::string FragmentationChart(const Json& result, const TimeAxis& time) {
 
 std::string DemandChart(const Json& result, const TimeAxis& time) {
   const Json& runs = ArrayAt(result, {"runs"});
+  if (!AnyGpuDemand(result)) {
+    return NothingToShow(
+        result, {"gpu_allocated_arrived", "GPU allocated vs arrived", "", "", {}, kNoGpuDemand});
+  }
   std::vector<LineChart> charts;
   for (size_t i = 0; i < runs.size(); ++i) {
     std::vector<double> arrived = NumbersAt(runs[i], {"series", "gpu_arrived"});

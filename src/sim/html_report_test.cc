@@ -399,6 +399,19 @@ TEST(RenderHtmlReport, AnEmptyChartSaysWhyThereIsNothingToShow) {
     EXPECT_NE(figure.find("<p class=\"empty-chart\">" + why), std::string::npos) << id;
     EXPECT_EQ(figure.find("<svg"), std::string::npos) << id << ": blank axes drawn";
   }
+  // A workload without GPUs (model slots): the GPU charts would be flat zeros.
+  result = testing::SampleReplayResult({});
+  for (Json& run : result["runs"]) {
+    for (const char* key : {"gpu_arrived", "gpu_allocated", "fragmentation"}) {
+      for (Json& value : run["series"][key]) value = 0;
+    }
+  }
+  html = RenderHtmlReport(result);
+  for (const char* id : {"gpu_allocated_arrived", "fragmentation"}) {
+    EXPECT_NE(Figure(html, id).find("Nothing to show: no job asked for GPUs."), std::string::npos)
+        << id;
+    EXPECT_EQ(Figure(html, id).find("<svg"), std::string::npos) << id;
+  }
   // Budgets without a spend sample say so instead.
   result = testing::SampleReplayResult({});
   for (Json& run : result["runs"]) {
