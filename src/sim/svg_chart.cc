@@ -148,6 +148,31 @@ std::string HoverValue(double value, const ChartAxis& axis) {
   return FormatSignificant(value) + (axis.unit.empty() ? "" : " " + axis.unit);
 }
 
+// For each of the increasing `centres`, the index of the sample of `series`
+// in force there: the last one with the largest x at or before it (size()
+// when none). Sorted x (time) takes one pass; other x a scan per centre.
+std::vector<size_t> SamplesInForce(const LineSeries& series, const std::vector<double>& centres) {
+  size_t count = std::min(series.x.size(), series.y.size());
+  std::vector<size_t> found(centres.size(), count);
+  bool sorted = true;
+  for (size_t i = 0; i < count && sorted; ++i) {
+    sorted = std::isfinite(series.x[i]) && (i == 0 || series.x[i - 1] <= series.x[i]);
+  }
+  size_t next = 0;  // sorted: the first sample after the previous centre
+  for (size_t c = 0; c < centres.size(); ++c) {
+    if (sorted) {
+      while (next < count && series.x[next] <= centres[c]) ++next;
+      if (next > 0) found[c] = next - 1;
+      continue;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(series.x[i]) || series.x[i] > centres[c]) continue;
+      if (found[c] == count || series.x[i] >= series.x[found[c]]) found[c] = i;
+    }
+  }
+  return found;
+}
+
 // Tooltips without scripts: the plot is cut into `hover_bands` vertical
 // bands, each an invisible rectangle whose <title> lists, for every series,
 // the sample in force at the band's centre (the last one at or before it):
@@ -157,36 +182,37 @@ void DrawHoverBands(const LineChart& chart, const svg::ResolvedAxis& x_axis,
                     const svg::PlotBox& box, std::string& out) {
   if (chart.hover_bands == 0 || chart.series.empty()) return;
   double width = (box.right - box.left) / static_cast<double>(chart.hover_bands);
-  // The data value at pixel `pixel` on the x axis (inverse of MapValue).
-  auto value_at = [&](double pixel) {
-    double fraction = (pixel - box.left) / (box.right - box.left);
-    if (!x_axis.log) return x_axis.low + fraction * (x_axis.high - x_axis.low);
+  // The data value at the centre of each band (MapValue inverted).
+  std::vector<double> centres;
+  for (size_t band = 0; band < chart.hover_bands; ++band) {
+    double fraction = (static_cast<double>(band) + 0.5) / static_cast<double>(chart.hover_bands);
+    if (!x_axis.log) {
+      centres.push_back(x_axis.low + fraction * (x_axis.high - x_axis.low));
+      continue;
+    }
     double low = std::log10(std::max(x_axis.low, x_axis.log_floor));
     double high = std::log10(std::max(x_axis.high, x_axis.log_floor));
-    return std::pow(10.0, low + fraction * (high - low));
-  };
-  std::string bands;
-  for (size_t band = 0; band < chart.hover_bands; ++band) {
-    double left = box.left + width * static_cast<double>(band);
-    double centre = value_at(left + width / 2);
-    std::string text;
-    for (const LineSeries& series : chart.series) {
-      size_t count = std::min(series.x.size(), series.y.size());
-      size_t found = count;
-      for (size_t i = 0; i < count; ++i) {
-        if (!std::isfinite(series.x[i]) || series.x[i] > centre) continue;
-        if (found == count || series.x[i] >= series.x[found]) found = i;
-      }
-      if (found == count || !std::isfinite(series.y[found])) continue;
-      text += fmt::format("{}{}: {} at {}", text.empty() ? "" : "\n", series.name,
-                          HoverValue(series.y[found], chart.y_axis),
-                          HoverValue(series.x[found], chart.x_axis));
+    centres.push_back(std::pow(10.0, low + fraction * (high - low)));
+  }
+  std::vector<std::string> texts(chart.hover_bands);
+  for (const LineSeries& series : chart.series) {
+    std::vector<size_t> found = SamplesInForce(series, centres);
+    for (size_t band = 0; band < found.size(); ++band) {
+      size_t i = found[band];
+      if (i >= series.y.size() || !std::isfinite(series.y[i])) continue;
+      std::string& text = texts[band];
+      text +=
+          fmt::format("{}{}: {} at {}", text.empty() ? "" : "\n", series.name,
+                      HoverValue(series.y[i], chart.y_axis), HoverValue(series.x[i], chart.x_axis));
     }
-    if (text.empty()) continue;
+  }
+  std::string bands;
+  for (size_t band = 0; band < texts.size(); ++band) {
+    if (texts[band].empty()) continue;
     bands +=
         fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}</title></rect>",
-                    Coordinate(left), Coordinate(box.top), Coordinate(width),
-                    Coordinate(box.bottom - box.top), EscapeXml(text));
+                    Coordinate(box.left + width * static_cast<double>(band)), Coordinate(box.top),
+                    Coordinate(width), Coordinate(box.bottom - box.top), EscapeXml(texts[band]));
   }
   if (!bands.empty()) {
     out += "<g class=\"hover\" fill=\"#000\" fill-opacity=\"0\">" + bands + "</g>";
