@@ -53,15 +53,37 @@ std::string ShortTime(const Json& value) {
   return text;
 }
 
+// The LEASES cell of a node: the ids of the leases on it ("42, 57"), at most
+// kShownLeases of them and then how many more ("..., +3"); "-" when none.
+// The server sends lease objects ({"id", ...}); a bare id or a count (older
+// servers) is shown as it is.
+std::string NodeLeases(const Json& node) {
+  constexpr size_t kShownLeases = 6;
+  const Json* leases = Field(node, "leases");
+  if (leases == nullptr) return "-";
+  if (!leases->is_array()) return FormatNumber(*leases);
+  if (leases->empty()) return "-";
+  std::string text;
+  for (size_t i = 0; i < leases->size() && i < kShownLeases; ++i) {
+    const Json& lease = (*leases)[i];
+    if (!text.empty()) text += ", ";
+    text += lease.is_object() ? Text(lease, "id") : FormatNumber(lease);
+  }
+  if (leases->size() > kShownLeases) {
+    text += ", +" + std::to_string(leases->size() - kShownLeases);
+  }
+  return text;
+}
+
 void PrintNodes(ClientContext& ctx, const std::vector<const Json*>& nodes) {
   Table table({"NODE", "POOL", "STATE", "GPU", "CPU", "MEMORY", "LEASES"});
-  for (size_t column : {3, 4, 5, 6}) table.RightAlign(column);
+  for (size_t column : {3, 4, 5}) table.RightAlign(column);
   for (const Json* node : nodes) {
     const Json allocated = node->value("allocated", Json::object());
     const Json capacity = node->value("capacity", Json::object());
     table.AddRow({Text(*node, "name"), Text(*node, "pool"), Text(*node, "state"),
                   FormatUsed("gpu", allocated, capacity), FormatUsed("cpu", allocated, capacity),
-                  FormatUsed("memory", allocated, capacity), Count(*node, "leases")});
+                  FormatUsed("memory", allocated, capacity), NodeLeases(*node)});
   }
   table.Print(ctx.out);
 }

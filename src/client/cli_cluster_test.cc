@@ -74,7 +74,12 @@ TEST_F(ClusterCommandTest, PoolsAndNodes) {
   api_.On("GET", "/v1/nodes", 200, R"({"nodes": [
     {"name": "node-3", "pool": "h100-reserved", "state": "draining",
      "capacity": {"gpu": 8, "cpu": 96, "memory": 1048576},
-     "allocated": {"gpu": 0.5, "cpu": 4, "memory": 16384}, "leases": [42]}]})");
+     "allocated": {"gpu": 0.5, "cpu": 4, "memory": 16384},
+     "leases": [{"id": 42, "tenant": "acme/a", "class": "batch", "placement": []},
+                {"id": 57, "tenant": "acme/b", "class": "batch", "placement": []}]},
+    {"name": "node-4", "pool": "h100-reserved", "state": "up",
+     "capacity": {"gpu": 8, "cpu": 96, "memory": 1048576},
+     "allocated": {"gpu": 0, "cpu": 0, "memory": 0}, "leases": []}]})");
   ClientContext ctx = Context();
   EXPECT_EQ(ShowPools(ctx), kExitOk);
   EXPECT_EQ(ShowNodes(ctx, "h100-reserved"), kExitOk);
@@ -82,8 +87,25 @@ TEST_F(ClusterCommandTest, PoolsAndNodes) {
             "POOL           TIER      NODES      GPU     CPU         MEMORY  GPU UTIL\n"
             "h100-reserved  reserved      4  12.5/32  40/384  512 GiB/4 TiB     39.1%\n"
             "NODE    POOL           STATE       GPU   CPU        MEMORY  LEASES\n"
-            "node-3  h100-reserved  draining  0.5/8  4/96  16 GiB/1 TiB       1\n");
+            "node-3  h100-reserved  draining  0.5/8  4/96  16 GiB/1 TiB  42, 57\n"
+            "node-4  h100-reserved  up          0/8  0/96       0/1 TiB  -\n");
   EXPECT_EQ(api_.requests()[1].target, "/v1/nodes?pool=h100-reserved");
+}
+
+TEST_F(ClusterCommandTest, NodesListAtMostSixLeaseIds) {
+  Json leases = Json::array();
+  for (int id = 1; id <= 9; ++id) leases.push_back({{"id", id}, {"tenant", "t"}});
+  Json nodes = {{"nodes",
+                 {{{"name", "n"},
+                   {"pool", "p"},
+                   {"state", "up"},
+                   {"capacity", {{"gpu", 4}}},
+                   {"allocated", {{"gpu", 4}}},
+                   {"leases", leases}}}}};
+  api_.On("GET", "/v1/nodes", 200, nodes.dump());
+  ClientContext ctx = Context();
+  EXPECT_EQ(ShowNodes(ctx, ""), kExitOk);
+  EXPECT_NE(out_.str().find("  1, 2, 3, 4, 5, 6, +3\n"), std::string::npos) << out_.str();
 }
 
 TEST_F(ClusterCommandTest, SetNodeState) {

@@ -91,7 +91,9 @@ std::string FormatUsed(std::string_view resource, const Json& allocated, const J
   const Json* used = Field(allocated, resource);
   const Json* total = Field(capacity, resource);
   if (total == nullptr) return "-";
-  std::string used_text = used == nullptr ? "0" : FormatQuantity(resource, *used);
+  // Nothing used is "0" in any unit ("0/1 TiB", not "0 MiB/1 TiB").
+  bool none = used == nullptr || (used->is_number() && used->get<double>() == 0);
+  std::string used_text = none ? "0" : FormatQuantity(resource, *used);
   std::string total_text = FormatQuantity(resource, *total);
   // "20 GiB/80 GiB" reads better as "20/80 GiB" when the units agree.
   size_t space = total_text.find(' ');

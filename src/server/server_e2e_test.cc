@@ -290,6 +290,24 @@ TEST_F(ServerE2ETest, TenantIsolationOnEveryEndpoint) {
   EXPECT_EQ(status, 200);
   Call(*team_a, "GET", "/v1/classes", &status);
   EXPECT_EQ(status, 200);
+  // Nodes list the leases on them (docs/api.md), but only the key's subtree's.
+  auto node_leases = [&](HttpClient& client) {
+    json nodes = Call(client, "GET", "/v1/nodes", &status);
+    EXPECT_EQ(status, 200) << nodes.dump();
+    json leases = json::array();
+    for (const json& node : nodes["nodes"]) {
+      EXPECT_TRUE(node.contains("leases")) << node.dump();
+      for (const json& lease : node.value("leases", json::array())) leases.push_back(lease);
+    }
+    return leases;
+  };
+  EXPECT_EQ(node_leases(*team_a), json::array());
+  json b_node_leases = node_leases(*team_b);
+  ASSERT_EQ(b_node_leases.size(), 1u) << b_node_leases.dump();
+  EXPECT_EQ(b_node_leases[0]["id"], b_lease["id"]);
+  EXPECT_EQ(b_node_leases[0]["tenant"], "org/team-b");
+  EXPECT_EQ(b_node_leases[0]["class"], b_lease["class"]);
+  EXPECT_EQ(b_node_leases[0]["placement"], b_lease["placement"]);
   // The event stream of team A carries none of team B's decisions.
   std::vector<std::string> seen;
   std::thread stream([&] {

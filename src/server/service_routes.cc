@@ -153,7 +153,7 @@ void Service::Dispatch(const ServiceRequest& request, const Principal& principal
     if (what == "budgets") return reply(Budgets(principal));
     if (what == "classes") return reply(Classes());
     if (what == "pools") return reply(Pools());
-    return reply(Nodes(request));
+    return reply(Nodes(request, principal));
   } else if (what == "nodes" && s.size() == 4 && s[3] == "state") {
     if (method != "POST") return method_not_allowed("POST");
     return SetNode(s[2], request, principal, std::move(done));
@@ -405,7 +405,10 @@ void Service::SetNode(std::string_view node, const ServiceRequest& request,
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
   if (!outcome.status.ok()) return ReplyDurable(ErrorReply(outcome.status), std::move(done));
-  ReplyDurable(JsonReply(200, NodeJson(host_->engine(), index)), std::move(done));
+  // Only admin keys set a node's state, and they see every lease.
+  ReplyDurable(JsonReply(200, NodeJson(host_->engine(), index,
+                                       LeasesByNode(host_->engine())[static_cast<size_t>(index)])),
+               std::move(done));
 }
 
 }  // namespace allot
