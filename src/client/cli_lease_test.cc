@@ -97,7 +97,7 @@ TEST_F(LeaseCommandTest, AcquireGrantedPrintsTheLease) {
   EXPECT_EQ(LeaseAcquire(ctx, o), kExitOk);
   EXPECT_EQ(out_.str(),
             "ID  STATE    TENANT                 CLASS  DETAIL\n"
-            "42  granted  acme/research/agent-7  batch  node-3/dev1 0.5 GPU 20 GiB, until "
+            "42  granted  acme/research/agent-7  batch  node-3 dev1, 0.5 GPU, 20 GiB, until "
             "2026-11-21T10:01:00Z\n");
   EXPECT_EQ(err_.str(), "");
   std::vector<FakeRequest> requests = api_.requests();
@@ -219,7 +219,7 @@ TEST_F(LeaseCommandTest, ListShowsEveryState) {
             "ID  STATE    TENANT  CLASS        DETAIL\n"
             " 7  ended    a/b     batch        preempted: for request 51 (exit 143)\n"
             " 8  queued   a/c     interactive  position 0 (quota), eta 2026-11-21T12:00:00Z\n"
-            " 9  granted  a/c     batch        #0 n1/dev0 3g.40gb, #1 n2 0 GPU, PREEMPTED by "
+            " 9  granted  a/c     batch        #0 n1 dev0, MIG 3g.40gb; #1 n2, PREEMPTED by "
             "2026-11-21T10:05:00Z\n");
   EXPECT_EQ(api_.requests()[0].target, "/v1/leases?state=queued&tenant=acme%2Fresearch");
 }
