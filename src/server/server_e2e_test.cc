@@ -553,6 +553,32 @@ TEST_F(ServerE2ETest, CommandLineClientAndAllotRun) {
   EXPECT_EQ(RunAllot("queue --server http://127.0.0.1:1 --timeout 2", &out), 3) << out;
 }
 
+TEST_F(ServerE2ETest, ReleasingAQueuedRequestNamesLeaseCancel) {
+  std::string common = "--server " + server_->base_url() + " --key " + kTeamAKey;
+  std::string out;
+  // Two 4-GPU leases fill both nodes; the third waits.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 4", &out), 0) << out;
+  }
+  out.clear();
+  ASSERT_EQ(
+      RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 4 --output json", &out), 0)
+      << out;
+  json queued = json::parse(out, nullptr, false);
+  ASSERT_EQ(queued.value("state", ""), "queued") << out;
+  std::string id = std::to_string(queued["id"].get<uint64_t>());
+  out.clear();
+  EXPECT_EQ(RunAllot("lease release " + id + " " + common, &out), 1) << out;
+  EXPECT_NE(out.find("error: failed_precondition: lease " + id + ": still queued"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("allot lease cancel " + id), std::string::npos) << out;
+  // Nothing changed: the request still waits, and cancel ends it.
+  out.clear();
+  EXPECT_EQ(RunAllot("lease cancel " + id + " " + common, &out), 0) << out;
+  EXPECT_NE(out.find("cancelled"), std::string::npos) << out;
+}
+
 TEST_F(ServerE2ETest, BudgetAlertsReachTheWebhookAndTheMetricsLint) {
   // A receiver that fails the first delivery: the server retries.
   std::mutex mu;

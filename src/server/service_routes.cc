@@ -341,7 +341,9 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
     }
     if (state == "queued") {
       return done(ErrorReply(FailedPrecondition(
-          fmt::format("lease {}: still queued; cancel it with DELETE instead", id))));
+          fmt::format("lease {0}: still queued, so there is nothing to release; cancel the "
+                      "request instead (DELETE /v1/leases/{0}, or allot lease cancel {0})",
+                      id))));
     }
   } else if (!request.body.empty()) {
     json body;
