@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -577,6 +579,41 @@ TEST_F(ServerE2ETest, ReleasingAQueuedRequestNamesLeaseCancel) {
   out.clear();
   EXPECT_EQ(RunAllot("lease cancel " + id + " " + common, &out), 0) << out;
   EXPECT_NE(out.find("cancelled"), std::string::npos) << out;
+}
+
+TEST_F(ServerE2ETest, ReportByLabelHasAnUnlabelledRowSoRowsAddUpToTheTotal) {
+  auto admin = Client(kAdminKey);
+  int status = 0;
+  for (std::string labels : {R"({"team": "x"})", R"({"team": "y"})", R"({"other": "z"})", "{}"}) {
+    json lease =
+        Call(*admin, "POST", "/v1/leases", &status,
+             R"({"tenant": "org/team-a", "resources": {"gpu": 1}, "labels": )" + labels + "}");
+    ASSERT_EQ(status, 201) << lease.dump();
+    Call(*admin, "POST", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()) + "/release",
+         &status);
+    ASSERT_EQ(status, 200);
+  }
+  json report = Call(*admin, "GET", "/v1/reports/chargeback?by=label:team", &status);
+  ASSERT_EQ(status, 200) << report.dump();
+  std::map<std::string, int64_t> leases;
+  for (const json& row : report["rows"]) leases[row["key"].get<std::string>()] = row["leases"];
+  EXPECT_EQ(leases, (std::map<std::string, int64_t>{{"x", 1}, {"y", 1}, {"(unlabelled)", 2}}))
+      << report.dump();
+  EXPECT_EQ(report["records"], 4);
+  // The cost column adds up to the total too (in micro-units, as sent).
+  auto micros = [](const json& money) {
+    return std::llround(std::stod(money.get<std::string>()) * 1e6);
+  };
+  int64_t sum = 0;
+  for (const json& row : report["rows"]) sum += micros(row["cost"]);
+  EXPECT_EQ(sum, micros(report["total"])) << report.dump();
+  std::string out;
+  EXPECT_EQ(
+      RunAllot("report --by label:team --server " + server_->base_url() + " --key " + kAdminKey,
+               &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("\n(unlabelled)  "), std::string::npos) << out;
 }
 
 TEST_F(ServerE2ETest, BudgetAlertsReachTheWebhookAndTheMetricsLint) {
