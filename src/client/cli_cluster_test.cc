@@ -108,6 +108,26 @@ TEST_F(ClusterCommandTest, NodesListAtMostSixLeaseIds) {
   EXPECT_NE(out_.str().find("  1, 2, 3, 4, 5, 6, +3\n"), std::string::npos) << out_.str();
 }
 
+TEST_F(ClusterCommandTest, GatewayPoolsShowTheirSlots) {
+  api_.On("GET", "/v1/pools", 200, R"({"pools": [
+    {"name": "h100", "tier": "reserved", "nodes": 1, "capacity": {"gpu": 8},
+     "allocated": {"gpu": 2, "slots": 0}, "utilisation": {"gpu": 0.25}},
+    {"name": "llama-70b", "tier": "on_demand", "nodes": 2, "capacity": {"slots": 16},
+     "allocated": {"gpu": 0, "slots": 3}, "utilisation": {"slots": 0.1875}}]})");
+  api_.On("GET", "/v1/nodes", 200, R"({"nodes": [
+    {"name": "llama-70b-0", "pool": "llama-70b", "state": "up", "capacity": {"slots": 8},
+     "allocated": {"slots": 3}, "leases": [{"id": 9}]}]})");
+  ClientContext ctx = Context();
+  EXPECT_EQ(ShowPools(ctx), kExitOk);
+  EXPECT_EQ(ShowNodes(ctx, ""), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "POOL       TIER       NODES  GPU  CPU  MEMORY  SLOTS  GPU UTIL  SLOT UTIL\n"
+            "h100       reserved       1  2/8    -       -      -     25.0%          -\n"
+            "llama-70b  on_demand      2    -    -       -   3/16         -      18.8%\n"
+            "NODE         POOL       STATE  GPU  CPU  MEMORY  SLOTS  LEASES\n"
+            "llama-70b-0  llama-70b  up       -    -       -    3/8  9\n");
+}
+
 TEST_F(ClusterCommandTest, SetNodeState) {
   api_.On("POST", "/v1/nodes/node%203/state", 200,
           R"({"name": "node 3", "pool": "p", "state": "down", "capacity": {}, "allocated": {},
