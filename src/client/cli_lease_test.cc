@@ -119,6 +119,17 @@ TEST_F(LeaseCommandTest, AcquireRejectedExits4WithTheReason) {
   EXPECT_EQ(out_.str(), "");
 }
 
+TEST_F(LeaseCommandTest, BadInputInALeaseRequestExits1LikeOnAnyOtherCall) {
+  // The same unknown tenant that `lease list --tenant` or `queue --tenant`
+  // answers with 1: a refused call, not a decision against the request.
+  api_.On("POST", "/v1/leases", 400,
+          R"({"error": {"code": "invalid_argument", "message": "tenant: unknown tenant 'x'"},
+              "lease": {"id": 0, "state": "rejected", "reject_code": "invalid_argument"}})");
+  ClientContext ctx = Context();
+  EXPECT_EQ(LeaseAcquire(ctx, AcquireOptions()), kExitRefused);
+  EXPECT_EQ(err_.str(), "error: invalid_argument: tenant: unknown tenant 'x'\n");
+}
+
 TEST_F(LeaseCommandTest, RejectedLeaseMergedIntoTheErrorBodyAlsoExits4) {
   api_.On("POST", "/v1/leases", 422,
           R"({"error": {"code": "infeasible", "message": "no pool has 9 GPUs on a node"},

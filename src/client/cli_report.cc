@@ -3,12 +3,30 @@
 #include <functional>
 #include <string_view>
 
+#include "budget/calendar.h"
 #include "client/commands.h"
 #include "client/exit_codes.h"
 
 namespace allot {
 
+namespace {
+
+// --from and --to as the server reads them (RFC 3339 or a date), checked
+// before anything is sent so a malformed time is a usage error (exit 2) like
+// every other malformed value. 0 when both are well formed or empty.
+int CheckWindow(ClientContext& ctx, const std::string& from, const std::string& to) {
+  for (auto [option, text] : {std::pair("--from", &from), std::pair("--to", &to)}) {
+    if (text->empty()) continue;
+    Result<Time> parsed = ParseTimestamp(*text, TimeZone::Utc(), option);
+    if (!parsed.ok()) return UsageError(ctx, parsed.status().message());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int ShowReport(ClientContext& ctx, const ReportOptions& options) {
+  if (int code = CheckWindow(ctx, options.from, options.to); code != kExitOk) return code;
   std::string target =
       "/v1/reports/chargeback" +
       Query({{"from", options.from},
@@ -95,6 +113,7 @@ int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::stri
 
 int ShowUsage(ClientContext& ctx, const std::string& from, const std::string& to,
               const std::string& format) {
+  if (int code = CheckWindow(ctx, from, to); code != kExitOk) return code;
   if (!format.empty()) return ShowUsageExport(ctx, from, to, format);
   // --output json: the records as the server's JSON lines.
   if (ctx.output == OutputFormat::kJson) return ShowUsageExport(ctx, from, to, "jsonl");

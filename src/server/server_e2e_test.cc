@@ -616,6 +616,37 @@ TEST_F(ServerE2ETest, ReportByLabelHasAnUnlabelledRowSoRowsAddUpToTheTotal) {
   EXPECT_NE(out.find("\n(unlabelled)  "), std::string::npos) << out;
 }
 
+// docs/cli.md, "Exit codes": one mistake, one exit code, whichever
+// subcommand makes it.
+TEST_F(ServerE2ETest, TheSameMistakeGivesTheSameExitCodeAcrossSubcommands) {
+  std::string admin = " --server " + server_->base_url() + " --key " + kAdminKey;
+  auto expect_all = [&](int want, const std::vector<std::string>& commands) {
+    for (const std::string& command : commands) {
+      std::string out;
+      EXPECT_EQ(RunAllot(command, &out), want) << "allot " << command << "\n" << out;
+    }
+  };
+  // An unknown tenant: the server refuses the call (1), a lease request too.
+  expect_all(1, {"lease acquire --tenant org/nobody --gpu 1" + admin,
+                 "run --tenant org/nobody --gpu 1" + admin + " -- true",
+                 "lease list --tenant org/nobody" + admin, "queue --tenant org/nobody" + admin});
+  // An unknown lease id: 1 for every lease command.
+  expect_all(1, {"lease get 999999" + admin, "lease renew 999999" + admin,
+                 "lease release 999999" + admin, "lease cancel 999999" + admin});
+  // A key the server does not know: 1.
+  std::string stranger = " --server " + server_->base_url() + " --key allot_nobody_knows_me";
+  expect_all(1, {"lease list" + stranger, "queue" + stranger, "tenants" + stranger,
+                 "report" + stranger, "lease acquire --gpu 1" + stranger});
+  // A malformed value: a usage error (2), found before anything is sent.
+  expect_all(2, {"lease acquire --gpu 1 --ttl 5x" + admin, "report --from yesterday" + admin,
+                 "usage --to 2026-13-45" + admin, "run --memory 3Qi" + admin + " -- true",
+                 "lease list --state sideways" + admin});
+  // Nobody listening: 3.
+  std::string nowhere = " --server http://127.0.0.1:1 --timeout 2";
+  expect_all(3, {"lease get 1" + nowhere, "queue" + nowhere, "report" + nowhere, "usage" + nowhere,
+                 "run --gpu 1" + nowhere + " -- true"});
+}
+
 TEST_F(ServerE2ETest, BudgetAlertsReachTheWebhookAndTheMetricsLint) {
   // A receiver that fails the first delivery: the server retries.
   std::mutex mu;
