@@ -161,6 +161,14 @@ int ShowTenants(ClientContext& ctx) {
                     quota.empty() ? "-" : quota, budgets.empty() ? "-" : budgets});
     }
     table.Print(ctx.out);
+    // What the columns mean, in their units (docs/tenancy.md has the maths).
+    ctx.out << "SHARE: weighted dominant share above guarantees, the largest over resources of "
+               "(usage - guaranteed) / (cluster capacity x WEIGHT); below 0 while under its "
+               "guarantees; waiting work of the lowest share is served first.\n"
+               "WEIGHT: fair-share weight beyond guarantees. RUNNING: granted leases. QUEUED: "
+               "waiting requests. USAGE: what its leases hold now (GPUs, cores, memory).\n"
+               "QUOTA (GUAR/LIMIT): guaranteed/limit per resource, same units; - is no limit. "
+               "BUDGETS: the budgets set on this tenant (allot budgets).\n";
   });
 }
 

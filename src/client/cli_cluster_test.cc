@@ -40,7 +40,14 @@ TEST_F(ClusterCommandTest, Tenants) {
             "TENANT         WEIGHT  RUNNING  QUEUED  SHARE  USAGE                   "
             "QUOTA (GUAR/LIMIT)         BUDGETS\n"
             "acme/research       2        3       1  0.312  gpu 2.5, memory 40 GiB  "
-            "gpu 4/8, memory 100 GiB/-  research-monthly\n");
+            "gpu 4/8, memory 100 GiB/-  research-monthly\n"
+            "SHARE: weighted dominant share above guarantees, the largest over resources of "
+            "(usage - guaranteed) / (cluster capacity x WEIGHT); below 0 while under its "
+            "guarantees; waiting work of the lowest share is served first.\n"
+            "WEIGHT: fair-share weight beyond guarantees. RUNNING: granted leases. QUEUED: "
+            "waiting requests. USAGE: what its leases hold now (GPUs, cores, memory).\n"
+            "QUOTA (GUAR/LIMIT): guaranteed/limit per resource, same units; - is no limit. "
+            "BUDGETS: the budgets set on this tenant (allot budgets).\n");
 }
 
 TEST_F(ClusterCommandTest, BudgetsShowMoneyWithCurrency) {
