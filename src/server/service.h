@@ -197,7 +197,7 @@ class Service {
   ServiceReply Budgets(const Principal& principal);
   ServiceReply Classes();
   ServiceReply Pools();
-  ServiceReply Nodes(const ServiceRequest& request);
+  ServiceReply Nodes(const ServiceRequest& request, const Principal& principal);
   void SetNode(std::string_view node, const ServiceRequest& request, const Principal& principal,
                Done done);
   // The checks both report calls start with: role, known query parameters
