@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 .PHONY: deps build run test unit-test asan-test fuzz-build fuzz fuzz-smoke format format-check bench bench-smoke \
-	experiment sim-experiments clean
+	experiment sim-experiments package clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +29,13 @@ build: deps $(BUILD)/build.ninja
 # state in ./allot-data (docs/operations.md). Ctrl-C stops it cleanly.
 run: build
 	$(BUILD)/allot serve --data allot-data
+
+# The Debian package, $(BUILD)/allot_<version>_<arch>.deb: the binaries built
+# in $(BUILD) (RelWithDebInfo, stripped in the package), the conffile, the
+# systemd unit, the man page and the docs (packaging/, docs/operations.md).
+package: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target allot allot-fake-upstream
+	cd $(BUILD) && cpack -G DEB
 
 unit-test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -18,6 +18,9 @@ packages=(
   libssl-dev wrk
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
+  # make package and its test (packaging/): dpkg-shlibdeps computes the
+  # package's Depends; systemd-analyze verifies the unit; curl asks it /healthz
+  dpkg-dev systemd curl
 )
 
 missing=()

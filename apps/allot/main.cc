@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "build_info.h"
 #include "client/cli.h"
 #include "config/config_loader.h"
 #include "demo.h"
@@ -28,6 +29,9 @@ allot::Result<allot::Config> LoadOrDefault(const std::string& path) {
 int Main(int argc, char** argv) {
   CLI::App app{"allot: a compute allocator for AI agents and workloads"};
   app.require_subcommand(1);
+  // CLI11 prints it and exits 0 before it checks for a subcommand.
+  app.set_version_flag("--version", allot::VersionLine(allot::GetBuildInfo()),
+                       "print the version, commit and build date");
 
   std::string config_path;
   std::string placement;
@@ -123,7 +127,8 @@ int Main(int argc, char** argv) {
 
   if (*serve) {
     serve_options.service.journal.fsync_each_commit = journal_sync == "full";
-    serve_options.service.version = ALLOT_VERSION;
+    serve_options.service.version = allot::GetBuildInfo().version;
+    serve_options.service.commit = allot::GetBuildInfo().commit;
     if (!port_file.empty()) {
       serve_options.on_listening = [port_file](int port) {
         // Written to a temporary name and renamed: a reader never sees half a number.

@@ -60,6 +60,11 @@ int ReportFailure(ClientContext& ctx, const Result<ApiReply>& reply) {
     PrintJson(ctx.out, reply->body);
   }
   if (reply->status >= 500 || reply->status < 400) return kExitUnavailable;
+  // A lease request the server could not take as asked (bad input, a reused
+  // idempotency key) is the same mistake as on any other call: refused, 1.
+  // Exit 4 is for a well-formed request that was decided against (budget,
+  // limits, infeasible, would wait, timed out).
+  if (code == "invalid_argument" || code == "idempotency_conflict") return kExitRefused;
   return reply->rejected_lease() ? kExitRejected : kExitRefused;
 }
 

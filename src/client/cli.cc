@@ -176,17 +176,24 @@ void AddReportCommands(CLI::App& app, int* exit_code) {
        [report](ClientContext& ctx) { return ShowReport(ctx, *report); });
 
   struct Usage {
-    std::string from, to, format = "jsonl";
+    std::string from, to, format;
   };
   auto usage = std::make_shared<Usage>();
-  CLI::App* usage_command = app.add_subcommand("usage", "export usage records (raw, to stdout)");
+  CLI::App* usage_command = app.add_subcommand(
+      "usage", "usage records: a table, or the raw export with --format (to stdout)");
   usage_command->add_option("--from", usage->from, "start");
   usage_command->add_option("--to", usage->to, "end (exclusive)");
-  usage_command->add_option("--format", usage->format, "jsonl | csv | focus")
-      ->check(CLI::IsMember({"jsonl", "csv", "focus"}))
-      ->capture_default_str();
+  usage_command
+      ->add_option("--format", usage->format,
+                   "jsonl | csv | focus: the export byte for byte instead of a table")
+      ->check(CLI::IsMember({"jsonl", "csv", "focus"}));
+  usage_command->footer(
+      "Units: GPU-HOURS is GPUs x hours held. The export's <resource>_ms fields are the "
+      "resource's unit x milliseconds held, in the server's fixed point: gpu_ms is milli-GPUs x "
+      "ms (3600000000 = one GPU for one hour), cpu_ms milli-cores x ms, memory_ms and "
+      "gpu_memory_ms MiB x ms.");
   Bind(usage_command, exit_code, [usage](ClientContext& ctx) {
-    return ShowUsageExport(ctx, usage->from, usage->to, usage->format);
+    return ShowUsage(ctx, usage->from, usage->to, usage->format);
   });
 
   Bind(app.add_subcommand("events", "print decisions and alerts as they happen (Ctrl-C ends)"),

@@ -53,15 +53,60 @@ std::string ShortTime(const Json& value) {
   return text;
 }
 
+// The LEASES cell of a node: the ids of the leases on it ("42, 57"), at most
+// kShownLeases of them and then how many more ("..., +3"); "-" when none.
+// The server sends lease objects ({"id", ...}); a bare id or a count (older
+// servers) is shown as it is.
+std::string NodeLeases(const Json& node) {
+  constexpr size_t kShownLeases = 6;
+  const Json* leases = Field(node, "leases");
+  if (leases == nullptr) return "-";
+  if (!leases->is_array()) return FormatNumber(*leases);
+  if (leases->empty()) return "-";
+  std::string text;
+  for (size_t i = 0; i < leases->size() && i < kShownLeases; ++i) {
+    const Json& lease = (*leases)[i];
+    if (!text.empty()) text += ", ";
+    text += lease.is_object() ? Text(lease, "id") : FormatNumber(lease);
+  }
+  if (leases->size() > kShownLeases) {
+    text += ", +" + std::to_string(leases->size() - kShownLeases);
+  }
+  return text;
+}
+
+// True when any of `items` has capacity of `resource` (gateway pools carry
+// "slots": concurrent calls; GPU pools none), so the column is shown only
+// where it says something.
+bool AnyCapacity(const std::vector<const Json*>& items, std::string_view resource) {
+  for (const Json* item : items) {
+    const Json* capacity = Field(*item, "capacity");
+    if (capacity != nullptr && Field(*capacity, resource) != nullptr) return true;
+  }
+  return false;
+}
+
 void PrintNodes(ClientContext& ctx, const std::vector<const Json*>& nodes) {
-  Table table({"NODE", "POOL", "STATE", "GPU", "CPU", "MEMORY", "LEASES"});
-  for (size_t column : {3, 4, 5, 6}) table.RightAlign(column);
+  bool slots = AnyCapacity(nodes, "slots");
+  std::vector<std::string> headers = {"NODE", "POOL", "STATE", "GPU", "CPU", "MEMORY"};
+  if (slots) headers.push_back("SLOTS");
+  headers.push_back("LEASES");
+  Table table(std::move(headers));
+  for (size_t column : {3, 4, 5, 6}) {
+    if (column < 6 || slots) table.RightAlign(column);
+  }
   for (const Json* node : nodes) {
     const Json allocated = node->value("allocated", Json::object());
     const Json capacity = node->value("capacity", Json::object());
-    table.AddRow({Text(*node, "name"), Text(*node, "pool"), Text(*node, "state"),
-                  FormatUsed("gpu", allocated, capacity), FormatUsed("cpu", allocated, capacity),
-                  FormatUsed("memory", allocated, capacity), Count(*node, "leases")});
+    std::vector<std::string> row = {Text(*node, "name"),
+                                    Text(*node, "pool"),
+                                    Text(*node, "state"),
+                                    FormatUsed("gpu", allocated, capacity),
+                                    FormatUsed("cpu", allocated, capacity),
+                                    FormatUsed("memory", allocated, capacity)};
+    if (slots) row.push_back(FormatUsed("slots", allocated, capacity));
+    row.push_back(NodeLeases(*node));
+    table.AddRow(std::move(row));
   }
   table.Print(ctx.out);
 }
@@ -116,6 +161,14 @@ int ShowTenants(ClientContext& ctx) {
                     quota.empty() ? "-" : quota, budgets.empty() ? "-" : budgets});
     }
     table.Print(ctx.out);
+    // What the columns mean, in their units (docs/tenancy.md has the maths).
+    ctx.out << "SHARE: weighted dominant share above guarantees, the largest over resources of "
+               "(usage - guaranteed) / (cluster capacity x WEIGHT); below 0 while under its "
+               "guarantees; waiting work of the lowest share is served first.\n"
+               "WEIGHT: fair-share weight beyond guarantees. RUNNING: granted leases. QUEUED: "
+               "waiting requests. USAGE: what its leases hold now (GPUs, cores, memory).\n"
+               "QUOTA (GUAR/LIMIT): guaranteed/limit per resource, same units; - is no limit. "
+               "BUDGETS: the budgets set on this tenant (allot budgets).\n";
   });
 }
 
@@ -149,16 +202,30 @@ int ShowBudgets(ClientContext& ctx) {
 
 int ShowPools(ClientContext& ctx) {
   return Show(ctx, "/v1/pools", [&](const Json& body) {
-    Table table({"POOL", "TIER", "NODES", "GPU", "CPU", "MEMORY", "GPU UTIL"});
-    for (size_t column : {2, 3, 4, 5, 6}) table.RightAlign(column);
-    for (const Json* pool : Items(body, "pools")) {
+    std::vector<const Json*> pools = Items(body, "pools");
+    // Gateway pools hold slots (concurrent model calls), shown when any pool
+    // has them, with their use like the GPUs'.
+    bool slots = AnyCapacity(pools, "slots");
+    std::vector<std::string> headers = {"POOL", "TIER", "NODES", "GPU", "CPU", "MEMORY"};
+    if (slots) headers.push_back("SLOTS");
+    headers.push_back("GPU UTIL");
+    if (slots) headers.push_back("SLOT UTIL");
+    Table table(std::move(headers));
+    for (size_t column = 2; column < (slots ? 9u : 7u); ++column) table.RightAlign(column);
+    for (const Json* pool : pools) {
       const Json allocated = pool->value("allocated", Json::object());
       const Json capacity = pool->value("capacity", Json::object());
       const Json utilisation = pool->value("utilisation", Json::object());
-      table.AddRow({Text(*pool, "name"), Text(*pool, "tier"), Count(*pool, "nodes"),
-                    FormatUsed("gpu", allocated, capacity), FormatUsed("cpu", allocated, capacity),
-                    FormatUsed("memory", allocated, capacity),
-                    Percent(Field(utilisation, "gpu"), 100)});
+      std::vector<std::string> row = {Text(*pool, "name"),
+                                      Text(*pool, "tier"),
+                                      Count(*pool, "nodes"),
+                                      FormatUsed("gpu", allocated, capacity),
+                                      FormatUsed("cpu", allocated, capacity),
+                                      FormatUsed("memory", allocated, capacity)};
+      if (slots) row.push_back(FormatUsed("slots", allocated, capacity));
+      row.push_back(Percent(Field(utilisation, "gpu"), 100));
+      if (slots) row.push_back(Percent(Field(utilisation, "slots"), 100));
+      table.AddRow(std::move(row));
     }
     table.Print(ctx.out);
   });

@@ -40,7 +40,14 @@ TEST_F(ClusterCommandTest, Tenants) {
             "TENANT         WEIGHT  RUNNING  QUEUED  SHARE  USAGE                   "
             "QUOTA (GUAR/LIMIT)         BUDGETS\n"
             "acme/research       2        3       1  0.312  gpu 2.5, memory 40 GiB  "
-            "gpu 4/8, memory 100 GiB/-  research-monthly\n");
+            "gpu 4/8, memory 100 GiB/-  research-monthly\n"
+            "SHARE: weighted dominant share above guarantees, the largest over resources of "
+            "(usage - guaranteed) / (cluster capacity x WEIGHT); below 0 while under its "
+            "guarantees; waiting work of the lowest share is served first.\n"
+            "WEIGHT: fair-share weight beyond guarantees. RUNNING: granted leases. QUEUED: "
+            "waiting requests. USAGE: what its leases hold now (GPUs, cores, memory).\n"
+            "QUOTA (GUAR/LIMIT): guaranteed/limit per resource, same units; - is no limit. "
+            "BUDGETS: the budgets set on this tenant (allot budgets).\n");
 }
 
 TEST_F(ClusterCommandTest, BudgetsShowMoneyWithCurrency) {
@@ -74,7 +81,12 @@ TEST_F(ClusterCommandTest, PoolsAndNodes) {
   api_.On("GET", "/v1/nodes", 200, R"({"nodes": [
     {"name": "node-3", "pool": "h100-reserved", "state": "draining",
      "capacity": {"gpu": 8, "cpu": 96, "memory": 1048576},
-     "allocated": {"gpu": 0.5, "cpu": 4, "memory": 16384}, "leases": [42]}]})");
+     "allocated": {"gpu": 0.5, "cpu": 4, "memory": 16384},
+     "leases": [{"id": 42, "tenant": "acme/a", "class": "batch", "placement": []},
+                {"id": 57, "tenant": "acme/b", "class": "batch", "placement": []}]},
+    {"name": "node-4", "pool": "h100-reserved", "state": "up",
+     "capacity": {"gpu": 8, "cpu": 96, "memory": 1048576},
+     "allocated": {"gpu": 0, "cpu": 0, "memory": 0}, "leases": []}]})");
   ClientContext ctx = Context();
   EXPECT_EQ(ShowPools(ctx), kExitOk);
   EXPECT_EQ(ShowNodes(ctx, "h100-reserved"), kExitOk);
@@ -82,8 +94,45 @@ TEST_F(ClusterCommandTest, PoolsAndNodes) {
             "POOL           TIER      NODES      GPU     CPU         MEMORY  GPU UTIL\n"
             "h100-reserved  reserved      4  12.5/32  40/384  512 GiB/4 TiB     39.1%\n"
             "NODE    POOL           STATE       GPU   CPU        MEMORY  LEASES\n"
-            "node-3  h100-reserved  draining  0.5/8  4/96  16 GiB/1 TiB       1\n");
+            "node-3  h100-reserved  draining  0.5/8  4/96  16 GiB/1 TiB  42, 57\n"
+            "node-4  h100-reserved  up          0/8  0/96       0/1 TiB  -\n");
   EXPECT_EQ(api_.requests()[1].target, "/v1/nodes?pool=h100-reserved");
+}
+
+TEST_F(ClusterCommandTest, NodesListAtMostSixLeaseIds) {
+  Json leases = Json::array();
+  for (int id = 1; id <= 9; ++id) leases.push_back({{"id", id}, {"tenant", "t"}});
+  Json nodes = {{"nodes",
+                 {{{"name", "n"},
+                   {"pool", "p"},
+                   {"state", "up"},
+                   {"capacity", {{"gpu", 4}}},
+                   {"allocated", {{"gpu", 4}}},
+                   {"leases", leases}}}}};
+  api_.On("GET", "/v1/nodes", 200, nodes.dump());
+  ClientContext ctx = Context();
+  EXPECT_EQ(ShowNodes(ctx, ""), kExitOk);
+  EXPECT_NE(out_.str().find("  1, 2, 3, 4, 5, 6, +3\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(ClusterCommandTest, GatewayPoolsShowTheirSlots) {
+  api_.On("GET", "/v1/pools", 200, R"({"pools": [
+    {"name": "h100", "tier": "reserved", "nodes": 1, "capacity": {"gpu": 8},
+     "allocated": {"gpu": 2, "slots": 0}, "utilisation": {"gpu": 0.25}},
+    {"name": "llama-70b", "tier": "on_demand", "nodes": 2, "capacity": {"slots": 16},
+     "allocated": {"gpu": 0, "slots": 3}, "utilisation": {"slots": 0.1875}}]})");
+  api_.On("GET", "/v1/nodes", 200, R"({"nodes": [
+    {"name": "llama-70b-0", "pool": "llama-70b", "state": "up", "capacity": {"slots": 8},
+     "allocated": {"slots": 3}, "leases": [{"id": 9}]}]})");
+  ClientContext ctx = Context();
+  EXPECT_EQ(ShowPools(ctx), kExitOk);
+  EXPECT_EQ(ShowNodes(ctx, ""), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "POOL       TIER       NODES  GPU  CPU  MEMORY  SLOTS  GPU UTIL  SLOT UTIL\n"
+            "h100       reserved       1  2/8    -       -      -     25.0%          -\n"
+            "llama-70b  on_demand      2    -    -       -   3/16         -      18.8%\n"
+            "NODE         POOL       STATE  GPU  CPU  MEMORY  SLOTS  LEASES\n"
+            "llama-70b-0  llama-70b  up       -    -       -    3/8  9\n");
 }
 
 TEST_F(ClusterCommandTest, SetNodeState) {

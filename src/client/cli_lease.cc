@@ -38,27 +38,6 @@ std::string LeaseTarget(uint64_t id, std::string_view suffix = {}) {
   return "/v1/leases/" + std::to_string(id) + std::string(suffix);
 }
 
-std::string PlacementText(const Json& placement) {
-  if (!placement.is_array() || placement.empty()) return "-";
-  std::string text;
-  for (const Json& member : placement) {
-    if (!text.empty()) text += ", ";
-    if (placement.size() > 1) text += "#" + Text(member, "member") + " ";
-    text += Text(member, "node");
-    if (std::string device = Text(member, "device"); !device.empty()) text += "/dev" + device;
-    if (std::string mig = Text(member, "mig_profile"); !mig.empty()) {
-      text += " " + mig;
-    } else if (const Json* gpu = Field(member, "gpu"); gpu != nullptr && gpu->is_number()) {
-      text += " " + FormatNumber(*gpu) + " GPU";
-    }
-    if (const Json* memory = Field(member, "gpu_memory_mib");
-        memory != nullptr && memory->is_number() && memory->get<double>() > 0) {
-      text += " " + FormatMib(*memory);
-    }
-  }
-  return text;
-}
-
 }  // namespace
 
 Result<Json> AcquireBody(const AcquireOptions& o) {
@@ -136,7 +115,7 @@ Result<Json> AcquireBody(const AcquireOptions& o) {
 std::string LeaseDetail(const Json& lease) {
   std::string state = Text(lease, "state");
   if (state == "granted") {
-    std::string text = PlacementText(lease.value("placement", Json()));
+    std::string text = FormatPlacement(lease.value("placement", Json()));
     if (std::string expires = Text(lease, "expires_at"); !expires.empty()) {
       text += ", until " + expires;
     }

@@ -97,7 +97,7 @@ TEST_F(LeaseCommandTest, AcquireGrantedPrintsTheLease) {
   EXPECT_EQ(LeaseAcquire(ctx, o), kExitOk);
   EXPECT_EQ(out_.str(),
             "ID  STATE    TENANT                 CLASS  DETAIL\n"
-            "42  granted  acme/research/agent-7  batch  node-3/dev1 0.5 GPU 20 GiB, until "
+            "42  granted  acme/research/agent-7  batch  node-3 dev1, 0.5 GPU, 20 GiB, until "
             "2026-11-21T10:01:00Z\n");
   EXPECT_EQ(err_.str(), "");
   std::vector<FakeRequest> requests = api_.requests();
@@ -117,6 +117,17 @@ TEST_F(LeaseCommandTest, AcquireRejectedExits4WithTheReason) {
   EXPECT_EQ(LeaseAcquire(ctx, AcquireOptions()), kExitRejected);
   EXPECT_EQ(err_.str(), "error: budget_exceeded: team-a: 12.00 USD left\n");
   EXPECT_EQ(out_.str(), "");
+}
+
+TEST_F(LeaseCommandTest, BadInputInALeaseRequestExits1LikeOnAnyOtherCall) {
+  // The same unknown tenant that `lease list --tenant` or `queue --tenant`
+  // answers with 1: a refused call, not a decision against the request.
+  api_.On("POST", "/v1/leases", 400,
+          R"({"error": {"code": "invalid_argument", "message": "tenant: unknown tenant 'x'"},
+              "lease": {"id": 0, "state": "rejected", "reject_code": "invalid_argument"}})");
+  ClientContext ctx = Context();
+  EXPECT_EQ(LeaseAcquire(ctx, AcquireOptions()), kExitRefused);
+  EXPECT_EQ(err_.str(), "error: invalid_argument: tenant: unknown tenant 'x'\n");
 }
 
 TEST_F(LeaseCommandTest, RejectedLeaseMergedIntoTheErrorBodyAlsoExits4) {
@@ -219,7 +230,7 @@ TEST_F(LeaseCommandTest, ListShowsEveryState) {
             "ID  STATE    TENANT  CLASS        DETAIL\n"
             " 7  ended    a/b     batch        preempted: for request 51 (exit 143)\n"
             " 8  queued   a/c     interactive  position 0 (quota), eta 2026-11-21T12:00:00Z\n"
-            " 9  granted  a/c     batch        #0 n1/dev0 3g.40gb, #1 n2 0 GPU, PREEMPTED by "
+            " 9  granted  a/c     batch        #0 n1 dev0, MIG 3g.40gb; #1 n2, PREEMPTED by "
             "2026-11-21T10:05:00Z\n");
   EXPECT_EQ(api_.requests()[0].target, "/v1/leases?state=queued&tenant=acme%2Fresearch");
 }

@@ -1,11 +1,32 @@
 // `allot report`, `usage`, `events`, `reload`.
 
+#include <functional>
+#include <string_view>
+
+#include "budget/calendar.h"
 #include "client/commands.h"
 #include "client/exit_codes.h"
 
 namespace allot {
 
+namespace {
+
+// --from and --to as the server reads them (RFC 3339 or a date), checked
+// before anything is sent so a malformed time is a usage error (exit 2) like
+// every other malformed value. 0 when both are well formed or empty.
+int CheckWindow(ClientContext& ctx, const std::string& from, const std::string& to) {
+  for (auto [option, text] : {std::pair("--from", &from), std::pair("--to", &to)}) {
+    if (text->empty()) continue;
+    Result<Time> parsed = ParseTimestamp(*text, TimeZone::Utc(), option);
+    if (!parsed.ok()) return UsageError(ctx, parsed.status().message());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 int ShowReport(ClientContext& ctx, const ReportOptions& options) {
+  if (int code = CheckWindow(ctx, options.from, options.to); code != kExitOk) return code;
   std::string target =
       "/v1/reports/chargeback" +
       Query({{"from", options.from},
@@ -46,10 +67,14 @@ int ShowReport(ClientContext& ctx, const ReportOptions& options) {
   return kExitOk;
 }
 
-int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::string& to,
-                    const std::string& format) {
-  // The server answers a page at a time (docs/api.md, "Usage pages"); the
-  // export is all of them, one header row for csv and focus.
+namespace {
+
+// Calls `page` with the body of each page of GET /v1/usage in `format`
+// (docs/api.md, "Usage pages"), asking for the largest page; returns the
+// exit code of the first failed call, else kExitOk.
+int ForEachUsagePage(ClientContext& ctx, const std::string& from, const std::string& to,
+                     const std::string& format,
+                     const std::function<void(std::string_view text, bool first)>& page) {
   std::string cursor;
   for (bool first = true;; first = false) {
     Result<ApiReply> reply = CallApi(ctx.http, "GET",
@@ -59,16 +84,72 @@ int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::stri
                                                           {"limit", "20000"},
                                                           {"cursor", cursor}}));
     if (int code = ReportFailure(ctx, reply); code != kExitOk) return code;
-    std::string_view text = reply->raw;
+    page(reply->raw, first);
+    if (reply->next_cursor.empty()) return kExitOk;
+    cursor = reply->next_cursor;
+  }
+}
+
+// A usage record's integer field, 0 when absent or not a number.
+double Number(const Json& record, std::string_view key) {
+  const Json* value = Field(record, key);
+  return value != nullptr && value->is_number() ? value->get<double>() : 0.0;
+}
+
+}  // namespace
+
+int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::string& to,
+                    const std::string& format) {
+  // The export is all the pages, one header row for csv and focus.
+  return ForEachUsagePage(ctx, from, to, format, [&](std::string_view text, bool first) {
     if (!first && format != "jsonl") {
       size_t header_end = text.find('\n');
       text =
           header_end == std::string_view::npos ? std::string_view() : text.substr(header_end + 1);
     }
     ctx.out << text;  // byte for byte: the export is for other tools
-    if (reply->next_cursor.empty()) return kExitOk;
-    cursor = reply->next_cursor;
-  }
+  });
+}
+
+int ShowUsage(ClientContext& ctx, const std::string& from, const std::string& to,
+              const std::string& format) {
+  if (int code = CheckWindow(ctx, from, to); code != kExitOk) return code;
+  if (!format.empty()) return ShowUsageExport(ctx, from, to, format);
+  // --output json: the records as the server's JSON lines.
+  if (ctx.output == OutputFormat::kJson) return ShowUsageExport(ctx, from, to, "jsonl");
+
+  Table table({"LEASE", "TENANT", "CLASS", "POOL", "START", "END", "GPU-HOURS", "TOKENS", "COST"});
+  for (size_t column : {0, 6, 7, 8}) table.RightAlign(column);
+  size_t unreadable = 0;
+  int code = ForEachUsagePage(ctx, from, to, "jsonl", [&](std::string_view text, bool) {
+    for (size_t start = 0; start < text.size();) {
+      size_t end = text.find('\n', start);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view line = text.substr(start, end - start);
+      start = end + 1;
+      if (line.empty()) continue;
+      Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!record.is_object()) {
+        ++unreadable;
+        continue;
+      }
+      // gpu_ms is milli-GPUs x milliseconds held: 3.6e9 is one GPU for an hour.
+      double gpu_hours = Number(record, "gpu_ms") / 3.6e9;
+      double tokens = Number(record, "tokens_input") + Number(record, "tokens_output");
+      table.AddRow({Text(record, "lease"), Text(record, "tenant_path"),
+                    Text(record, "priority_class"), Text(record, "pool"),
+                    FormatTime(record.value("start", Json())),
+                    FormatTime(record.value("end", Json())), FormatNumber(Json(gpu_hours), 3),
+                    FormatNumber(Json(tokens)), FormatMoney(record.value("cost", Json()), "")});
+    }
+  });
+  if (code != kExitOk) return code;
+  table.Print(ctx.out);
+  ctx.out << table.rows() << " records. GPU-HOURS: GPUs x hours held (the export's gpu_ms is "
+          << "milli-GPUs x milliseconds: 3600000000 gpu_ms = one GPU for one hour); TOKENS: input "
+          << "+ output; COST in the server's currency (allot report shows it).\n";
+  if (unreadable > 0) ctx.err << "allot: " << unreadable << " usage lines were not JSON objects\n";
+  return kExitOk;
 }
 
 int FollowEvents(ClientContext& ctx, Duration timeout) {

@@ -1,5 +1,5 @@
-// `allot report usage` against a scripted server: it follows the usage
-// pages' cursors and prints one export.
+// `allot usage` against a scripted server: it follows the usage pages'
+// cursors and prints one export, or a table of the records.
 #include <gtest/gtest.h>
 
 #include "client/commands.h"
@@ -35,6 +35,52 @@ TEST_F(CliReportTest, UsageExportFollowsTheCursorsWithOneHeaderRow) {
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].target.find("cursor="), std::string::npos) << requests[0].target;
   EXPECT_NE(requests[1].target.find("cursor=second"), std::string::npos) << requests[1].target;
+}
+
+TEST_F(CliReportTest, UsagePrintsATableWithItsUnitsByDefault) {
+  const std::string first =
+      R"({"lease":7,"start":"2026-11-21T09:30:00Z","end":"2026-11-21T11:30:00Z",)"
+      R"("tenant_path":"acme/ml","priority_class":"batch","pool":"a100","gpu_ms":7200000000,)"
+      R"("tokens_input":0,"tokens_output":0,"cost":"4.000000"})"
+      "\n";
+  const std::string second =
+      R"({"lease":8,"start":"2026-11-21T10:00:00Z","end":"2026-11-21T10:00:02Z",)"
+      R"("tenant_path":"acme/agents","priority_class":"interactive","pool":"gw","gpu_ms":0,)"
+      R"("tokens_input":1000,"tokens_output":250,"cost":"0.412500"})"
+      "\n";
+  api_.On("GET", "/v1/usage", [&](const FakeRequest& request, LoopbackConnection&) {
+    if (request.target.find("cursor=second") != std::string::npos) return Page(second, "");
+    return Page(first, "second");
+  });
+  ClientContext ctx = Context();
+  EXPECT_EQ(ShowUsage(ctx, "2026-11-01", "", ""), kExitOk) << err_.str();
+  EXPECT_EQ(api_.requests()[0].target, "/v1/usage?from=2026-11-01&format=jsonl&limit=20000");
+  std::string out = out_.str();
+  EXPECT_TRUE(out.starts_with(
+      "LEASE  TENANT       CLASS        POOL  START                 END                   "
+      "GPU-HOURS  TOKENS    COST\n"
+      "    7  acme/ml      batch        a100  2026-11-21T09:30:00Z  2026-11-21T11:30:00Z  "
+      "        2       0    4.00\n"
+      "    8  acme/agents  interactive  gw    2026-11-21T10:00:00Z  2026-11-21T10:00:02Z  "
+      "        0    1250  0.4125\n"
+      "2 records. GPU-HOURS: GPUs x hours held (the export's gpu_ms is milli-GPUs x "
+      "milliseconds"))
+      << out;
+}
+
+TEST_F(CliReportTest, UsageWithAFormatOrJsonOutputIsTheExport) {
+  const std::string line = R"({"lease":7,"gpu_ms":1})"
+                           "\n";
+  api_.On("GET", "/v1/usage",
+          [&](const FakeRequest&, LoopbackConnection&) { return Page(line, ""); });
+  ClientContext json = Context(OutputFormat::kJson);
+  EXPECT_EQ(ShowUsage(json, "", "", ""), kExitOk);
+  EXPECT_EQ(out_.str(), line);
+  ClientContext table = Context();
+  EXPECT_EQ(ShowUsage(table, "", "", "csv"), kExitOk);
+  EXPECT_EQ(out_.str(), line + line);
+  EXPECT_NE(api_.requests()[0].target.find("format=jsonl"), std::string::npos);
+  EXPECT_NE(api_.requests()[1].target.find("format=csv"), std::string::npos);
 }
 
 }  // namespace

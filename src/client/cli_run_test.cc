@@ -85,7 +85,7 @@ TEST_F(RunTest, RunsTheCommandWithTheLeaseEnvironmentAndReleases) {
   EXPECT_EQ(release.value("exit_code", Json()), Json(7));
   ASSERT_TRUE(release.contains("wall_seconds"));
   EXPECT_GE(release["wall_seconds"].get<double>(), 0);
-  EXPECT_NE(err_.str().find("allot: lease 42 granted: node-3/dev1 1 GPU"), std::string::npos)
+  EXPECT_NE(err_.str().find("allot: lease 42 granted: node-3 dev1, 1 GPU"), std::string::npos)
       << err_.str();
 }
 
@@ -108,7 +108,7 @@ TEST_F(RunTest, WaitsInTheQueueSayingWhereItIs) {
   EXPECT_EQ(err_.str(),
             "allot: queued, position 3 (no_capacity), eta unknown\n"
             "allot: queued, position 1 (quota), eta unknown\n"
-            "allot: lease 43 granted: node-3/dev1 1 GPU, until 2026-11-21T10:01:00Z\n");
+            "allot: lease 43 granted: node-3 dev1, 1 GPU, until 2026-11-21T10:01:00Z\n");
   EXPECT_EQ(Count("GET /v1/leases/43?wait=1"), 3);
   EXPECT_EQ(Count("POST /v1/leases/43/release"), 1);
 }

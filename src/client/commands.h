@@ -87,6 +87,12 @@ int ShowReport(ClientContext& ctx, const ReportOptions& options);
 // The export body as the server sent it, byte for byte, to ctx.out.
 int ShowUsageExport(ClientContext& ctx, const std::string& from, const std::string& to,
                     const std::string& format);
+// `allot usage`: with a format (jsonl, csv, focus) the export as above; else
+// with --output json the JSON lines, else a table of the records (lease,
+// tenant, class, pool, start, end, GPU-hours, tokens, cost) and a legend of
+// its units.
+int ShowUsage(ClientContext& ctx, const std::string& from, const std::string& to,
+              const std::string& format);
 // Prints each event as one line ("<event> <data>"; --output json: the data)
 // until `timeout` passes (<= 0: until the process is stopped).
 int FollowEvents(ClientContext& ctx, Duration timeout);

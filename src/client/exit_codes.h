@@ -7,13 +7,16 @@
 namespace allot {
 
 inline constexpr int kExitOk = 0;
-// The server refused the call: a 4xx error reply ("error: <code>: <message>").
+// The server refused the call: a 4xx error reply ("error: <code>: <message>"),
+// including a lease request it could not take as written (invalid_argument,
+// idempotency_conflict), so a mistake exits 1 whichever subcommand made it.
 inline constexpr int kExitRefused = 1;
 // A usage error: unknown option, malformed value, missing argument.
 inline constexpr int kExitUsage = 2;
 // The server could not be reached, did not answer in time, or failed (5xx).
 inline constexpr int kExitUnavailable = 3;
-// The lease request was rejected (budget_exceeded, infeasible, ...).
+// A well-formed lease request was decided against (budget_exceeded,
+// infeasible, limit_exceeded, would_wait, timed_out).
 inline constexpr int kExitRejected = 4;
 // `lease acquire --wait S`: still queued when S ran out.
 inline constexpr int kExitStillQueued = 5;

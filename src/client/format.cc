@@ -91,7 +91,9 @@ std::string FormatUsed(std::string_view resource, const Json& allocated, const J
   const Json* used = Field(allocated, resource);
   const Json* total = Field(capacity, resource);
   if (total == nullptr) return "-";
-  std::string used_text = used == nullptr ? "0" : FormatQuantity(resource, *used);
+  // Nothing used is "0" in any unit ("0/1 TiB", not "0 MiB/1 TiB").
+  bool none = used == nullptr || (used->is_number() && used->get<double>() == 0);
+  std::string used_text = none ? "0" : FormatQuantity(resource, *used);
   std::string total_text = FormatQuantity(resource, *total);
   // "20 GiB/80 GiB" reads better as "20/80 GiB" when the units agree.
   size_t space = total_text.find(' ');
@@ -99,6 +101,75 @@ std::string FormatUsed(std::string_view resource, const Json& allocated, const J
     used_text.resize(used_text.size() - (total_text.size() - space));
   }
   return used_text + "/" + total_text;
+}
+
+std::string FormatDeviceRanges(std::vector<int> devices) {
+  std::sort(devices.begin(), devices.end());
+  devices.erase(std::unique(devices.begin(), devices.end()), devices.end());
+  std::string text;
+  for (size_t first = 0; first < devices.size();) {
+    size_t last = first;
+    while (last + 1 < devices.size() && devices[last + 1] == devices[last] + 1) ++last;
+    if (!text.empty()) text += ",";
+    text += std::to_string(devices[first]);
+    // A run of consecutive indexes is "first-last"; a lone index stands alone.
+    if (last > first) text += "-" + std::to_string(devices[last]);
+    first = last + 1;
+  }
+  return text;
+}
+
+namespace {
+
+// One member's assignments (all on one node) as "<node> dev<ranges>, ...".
+std::string MemberPlacement(const std::vector<const Json*>& assignments) {
+  std::string text = Text(*assignments.front(), "node");
+  std::vector<int> devices;
+  std::vector<std::string> migs;
+  double gpu = 0;
+  double gpu_memory = 0;
+  bool share = false;  // a part of a GPU: its memory is worth showing
+  for (const Json* a : assignments) {
+    if (const Json* device = Field(*a, "device"); device != nullptr && device->is_number()) {
+      devices.push_back(device->get<int>());
+    }
+    if (std::string mig = Text(*a, "mig_profile"); !mig.empty()) {
+      if (std::find(migs.begin(), migs.end(), mig) == migs.end()) migs.push_back(mig);
+      continue;
+    }
+    if (const Json* g = Field(*a, "gpu"); g != nullptr && g->is_number()) {
+      gpu += g->get<double>();
+      share = share || (g->get<double>() > 0 && g->get<double>() < 1);
+    }
+    if (const Json* m = Field(*a, "gpu_memory_mib"); m != nullptr && m->is_number()) {
+      gpu_memory += m->get<double>();
+    }
+  }
+  if (!devices.empty()) text += " dev" + FormatDeviceRanges(devices);
+  for (const std::string& mig : migs) text += ", MIG " + mig;
+  if (gpu > 0) text += ", " + FormatNumber(Json(gpu)) + " GPU";
+  if (share && gpu_memory > 0) text += ", " + FormatMib(Json(gpu_memory));
+  return text;
+}
+
+}  // namespace
+
+std::string FormatPlacement(const Json& placement) {
+  if (!placement.is_array() || placement.empty()) return "-";
+  // Assignments come ordered by member; group each member's together.
+  std::vector<std::pair<std::string, std::vector<const Json*>>> members;
+  for (const Json& assignment : placement) {
+    std::string member = Text(assignment, "member");
+    if (members.empty() || members.back().first != member) members.push_back({member, {}});
+    members.back().second.push_back(&assignment);
+  }
+  std::string text;
+  for (const auto& [member, assignments] : members) {
+    if (!text.empty()) text += "; ";
+    if (members.size() > 1) text += "#" + member + " ";
+    text += MemberPlacement(assignments);
+  }
+  return text;
 }
 
 std::string FormatTime(const Json& value) {

@@ -39,6 +39,15 @@ std::string FormatQuantity(std::string_view resource, const Json& value);
 std::string FormatResources(const Json& resources);
 // "allocated/capacity" of one resource from two such objects: "1.5/8".
 std::string FormatUsed(std::string_view resource, const Json& allocated, const Json& capacity);
+// Device indexes as ranges, in the order given once sorted, each once:
+// {0..7} -> "0-7", {0, 2, 5, 6} -> "0,2,5-6"; "" when empty.
+std::string FormatDeviceRanges(std::vector<int> devices);
+// A lease's placement (the API's "placement" array) in one line per lease:
+// each member as "<node> dev<ranges>, <N> GPU" ("h100-0 dev0-7, 8 GPU"), a
+// GPU share with its GPU memory ("l4-0 dev1, 0.25 GPU, 6 GiB"), a MIG slice
+// by its profile ("a100-0 dev3, MIG 3g.20gb"), a member without GPU by its
+// node alone; members of a gang as "#0 ...; #1 ...". "-" when empty.
+std::string FormatPlacement(const Json& placement);
 // An RFC 3339 time as sent; "-" for null or absent.
 std::string FormatTime(const Json& value);
 

@@ -36,6 +36,47 @@ TEST(FormatTest, MoneyKeepsTwoDecimalsAndTheCurrency) {
   EXPECT_EQ(FormatMoney(Json(), "USD"), "-");
 }
 
+TEST(FormatTest, DeviceRangesCollapseRuns) {
+  EXPECT_EQ(FormatDeviceRanges({0, 1, 2, 3, 4, 5, 6, 7}), "0-7");
+  EXPECT_EQ(FormatDeviceRanges({6, 0, 2, 5}), "0,2,5-6");
+  EXPECT_EQ(FormatDeviceRanges({3}), "3");
+  EXPECT_EQ(FormatDeviceRanges({1, 1, 2}), "1-2");
+  EXPECT_EQ(FormatDeviceRanges({}), "");
+}
+
+TEST(FormatTest, PlacementInOneLinePerLease) {
+  Json eight = Json::array();
+  for (int device = 0; device < 8; ++device) {
+    eight.push_back({{"member", 0},
+                     {"node", "h100-0"},
+                     {"device", device},
+                     {"gpu", 1},
+                     {"gpu_memory_mib", 81920},
+                     {"mig_profile", nullptr}});
+  }
+  EXPECT_EQ(FormatPlacement(eight), "h100-0 dev0-7, 8 GPU");
+  EXPECT_EQ(FormatPlacement(Json::parse(R"([
+    {"member": 0, "node": "n", "device": 0, "gpu": 1}, {"member": 0, "node": "n", "device": 2, "gpu": 1},
+    {"member": 0, "node": "n", "device": 6, "gpu": 1}, {"member": 0, "node": "n", "device": 5, "gpu": 1}])")),
+            "n dev0,2,5-6, 4 GPU");
+  EXPECT_EQ(FormatPlacement(Json::parse(R"([{"member": 0, "node": "l4-0", "device": 1,
+    "gpu": 0.25, "gpu_memory_mib": 6144, "mig_profile": null}])")),
+            "l4-0 dev1, 0.25 GPU, 6 GiB");
+  EXPECT_EQ(FormatPlacement(Json::parse(R"([{"member": 0, "node": "a100-0", "device": 3,
+    "gpu": 0, "gpu_memory_mib": 0, "mig_profile": "3g.20gb"}])")),
+            "a100-0 dev3, MIG 3g.20gb");
+  // A CPU-only lease: its node, no "0 GPU".
+  EXPECT_EQ(FormatPlacement(Json::parse(R"([{"member": 0, "node": "cpu-0", "device": null,
+    "gpu": 0, "gpu_memory_mib": 0, "mig_profile": null}])")),
+            "cpu-0");
+  EXPECT_EQ(FormatPlacement(Json::parse(R"([
+    {"member": 0, "node": "a", "device": 0, "gpu": 1}, {"member": 0, "node": "a", "device": 1, "gpu": 1},
+    {"member": 1, "node": "b", "device": 0, "gpu": 1}, {"member": 1, "node": "b", "device": 1, "gpu": 1}])")),
+            "#0 a dev0-1, 2 GPU; #1 b dev0-1, 2 GPU");
+  EXPECT_EQ(FormatPlacement(Json::array()), "-");
+  EXPECT_EQ(FormatPlacement(Json()), "-");
+}
+
 TEST(FormatTest, ResourcesAndUse) {
   Json capacity = Json::parse(R"({"gpu": 8, "cpu": 96, "memory": 1048576})");
   Json allocated = Json::parse(R"({"gpu": 2.5, "memory": 20480})");

@@ -141,103 +141,109 @@ constexpr std::string_view kWeekdays[] = {"sunday",   "monday", "tuesday", "wedn
 void ReadBudgets(Reader& reader, const YAML::Node& list, const Inventory& inventory,
                  BudgetOptions* options) {
   if (!list.IsSequence()) return reader.Fail(list, "budgets", "must be a list");
-  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
-    const YAML::Node entry = list[i];
-    std::string path = fmt::format("budgets[{}]", i);
-    reader.OnlyKeys(entry, path,
-                    {"name", "tenant", "money", "tokens", "resource_hours", "period", "week_start",
-                     "anchor", "rollover", "rollover_cap", "thresholds", "forecast", "anomaly"});
-    if (!reader.ok()) return;
-    BudgetSpec spec;
-    spec.name = reader.String(entry, "name", path, true);
-    spec.tenant = reader.String(entry, "tenant", path, false);
-    int meters =
-        (entry["money"] ? 1 : 0) + (entry["tokens"] ? 1 : 0) + (entry["resource_hours"] ? 1 : 0);
-    if (meters != 1) {
-      return reader.Fail(entry, path, "needs exactly one of money, tokens or resource_hours");
-    }
-    if (const YAML::Node money = entry["money"]) {
-      spec.meter = BudgetMeter::kMoney;
-      spec.limit = reader.ParsedNode(money, path + ".money", ParseMoney);
-    } else if (entry["tokens"]) {
-      spec.meter = BudgetMeter::kTokens;
-      spec.limit = reader.Integer(entry, "tokens", path, 0, int64_t{1} << 62);
-    } else {
-      const YAML::Node hours = entry["resource_hours"];
-      std::string field = path + ".resource_hours";
-      if (!hours.IsMap() || hours.size() != 1) {
-        return reader.Fail(hours, field, "must name one resource: {gpu: 1000}");
+  for (size_t i = 0; i < list.size(); ++i) {
+    Reader::Scope scope(reader);  // each budget's first error
+    [&] {
+      const YAML::Node entry = list[i];
+      std::string path = fmt::format("budgets[{}]", i);
+      reader.OnlyKeys(
+          entry, path,
+          {"name", "tenant", "money", "tokens", "resource_hours", "period", "week_start", "anchor",
+           "rollover", "rollover_cap", "thresholds", "forecast", "anomaly"});
+      if (!reader.ok()) return;
+      BudgetSpec spec;
+      spec.name = reader.String(entry, "name", path, true);
+      spec.tenant = reader.String(entry, "tenant", path, false);
+      int meters =
+          (entry["money"] ? 1 : 0) + (entry["tokens"] ? 1 : 0) + (entry["resource_hours"] ? 1 : 0);
+      if (meters != 1) {
+        return reader.Fail(entry, path, "needs exactly one of money, tokens or resource_hours");
       }
-      std::string resource = hours.begin()->first.Scalar();
-      spec.meter = BudgetMeter::kResourceTime;
-      spec.resource = inventory.resources.Find(resource);
-      if (spec.resource < 0) return reader.Fail(hours, field + "." + resource, "unknown resource");
-      // Hours with up to three decimals; the limit counts unit x ms:
-      // milli-hours x 3600 ms x units per whole.
-      std::string amount_field = field + "." + resource;
-      Result<int64_t> milli_hours =
-          ParseScaled(reader.Scalar(hours.begin()->second, amount_field), 1000, amount_field);
-      if (!milli_hours.ok() || *milli_hours > (int64_t{1} << 40)) {
-        return reader.Fail(hours.begin()->second, amount_field,
-                           "must be a number of hours >= 0 (at most 3 decimals)");
-      }
-      spec.limit = *milli_hours * 3600 * UnitsPerWhole(spec.resource);
-    }
-    if (!reader.ok()) return;
-    if (const YAML::Node period = entry["period"]) {
-      if (!ParsePeriod(reader.Scalar(period, path + ".period"), &spec.period, reader, period,
-                       path + ".period")) {
-        return;
-      }
-    }
-    if (const YAML::Node anchor = entry["anchor"]) {
-      if (spec.period.kind != PeriodKind::kEvery) {
-        return reader.Fail(anchor, path + ".anchor", "only a period given as a duration has one");
-      }
-      Result<Time> at = ParseTimestamp(reader.Scalar(anchor, path + ".anchor"), options->time_zone,
-                                       path + ".anchor");
-      if (!at.ok()) {
-        return reader.Fail(anchor, path + ".anchor", at.status().message().substr(path.size() + 9));
-      }
-      spec.period.anchor = *at;
-    } else if (spec.period.kind == PeriodKind::kEvery) {
-      return reader.Fail(entry, path + ".anchor",
-                         "is required for a period given as a duration: the start of one "
-                         "period, such as 2026-01-05");
-    }
-    if (const YAML::Node week_start = entry["week_start"]) {
-      std::string day = reader.Scalar(week_start, path + ".week_start");
-      spec.period.week_start = -1;
-      for (int d = 0; d < 7; ++d) {
-        if (kWeekdays[d] == day) spec.period.week_start = d;
-      }
-      if (spec.period.kind != PeriodKind::kWeekly || spec.period.week_start < 0) {
-        return reader.Fail(week_start, path + ".week_start",
-                           "must be a weekday (monday ...) of a weekly period");
-      }
-    }
-    spec.rollover = ReadBool(reader, entry, "rollover", path, false);
-    if (const YAML::Node cap = entry["rollover_cap"]) {
-      if (spec.meter == BudgetMeter::kMoney) {
-        spec.rollover_cap = reader.ParsedNode(cap, path + ".rollover_cap", ParseMoney);
+      if (const YAML::Node money = entry["money"]) {
+        spec.meter = BudgetMeter::kMoney;
+        spec.limit = reader.ParsedNode(money, path + ".money", ParseMoney);
+      } else if (entry["tokens"]) {
+        spec.meter = BudgetMeter::kTokens;
+        spec.limit = reader.Integer(entry, "tokens", path, 0, int64_t{1} << 62);
       } else {
-        spec.rollover_cap = reader.Integer(entry, "rollover_cap", path, 0, int64_t{1} << 62);
+        const YAML::Node hours = entry["resource_hours"];
+        std::string field = path + ".resource_hours";
+        if (!hours.IsMap() || hours.size() != 1) {
+          return reader.Fail(hours, field, "must name one resource: {gpu: 1000}");
+        }
+        std::string resource = hours.begin()->first.Scalar();
+        spec.meter = BudgetMeter::kResourceTime;
+        spec.resource = inventory.resources.Find(resource);
+        if (spec.resource < 0)
+          return reader.Fail(hours, field + "." + resource, "unknown resource");
+        // Hours with up to three decimals; the limit counts unit x ms:
+        // milli-hours x 3600 ms x units per whole.
+        std::string amount_field = field + "." + resource;
+        Result<int64_t> milli_hours =
+            ParseScaled(reader.Scalar(hours.begin()->second, amount_field), 1000, amount_field);
+        if (!milli_hours.ok() || *milli_hours > (int64_t{1} << 40)) {
+          return reader.Fail(hours.begin()->second, amount_field,
+                             "must be a number of hours >= 0 (at most 3 decimals)");
+        }
+        spec.limit = *milli_hours * 3600 * UnitsPerWhole(spec.resource);
       }
-    }
-    if (const YAML::Node thresholds = entry["thresholds"]) {
-      if (!thresholds.IsSequence()) {
-        return reader.Fail(thresholds, path + ".thresholds", "must be a list of percentages");
+      if (!reader.ok()) return;
+      if (const YAML::Node period = entry["period"]) {
+        if (!ParsePeriod(reader.Scalar(period, path + ".period"), &spec.period, reader, period,
+                         path + ".period")) {
+          return;
+        }
       }
-      spec.thresholds.clear();
-      for (size_t t = 0; t < thresholds.size(); ++t) {
-        std::string field = fmt::format("{}.thresholds[{}]", path, t);
-        Result<int64_t> pct = ParseScaled(reader.Scalar(thresholds[t], field), 1, field);
-        if (!pct.ok() || *pct > 100) return reader.Fail(thresholds[t], field, "must be 1..100");
-        spec.thresholds.push_back(static_cast<int>(*pct));
+      if (const YAML::Node anchor = entry["anchor"]) {
+        if (spec.period.kind != PeriodKind::kEvery) {
+          return reader.Fail(anchor, path + ".anchor", "only a period given as a duration has one");
+        }
+        Result<Time> at = ParseTimestamp(reader.Scalar(anchor, path + ".anchor"),
+                                         options->time_zone, path + ".anchor");
+        if (!at.ok()) {
+          return reader.Fail(anchor, path + ".anchor",
+                             at.status().message().substr(path.size() + 9));
+        }
+        spec.period.anchor = *at;
+      } else if (spec.period.kind == PeriodKind::kEvery) {
+        return reader.Fail(entry, path + ".anchor",
+                           "is required for a period given as a duration: the start of one "
+                           "period, such as 2026-01-05");
       }
-    }
-    ReadSignals(reader, entry, path, &spec.signals);
-    options->budgets.push_back(std::move(spec));
+      if (const YAML::Node week_start = entry["week_start"]) {
+        std::string day = reader.Scalar(week_start, path + ".week_start");
+        spec.period.week_start = -1;
+        for (int d = 0; d < 7; ++d) {
+          if (kWeekdays[d] == day) spec.period.week_start = d;
+        }
+        if (spec.period.kind != PeriodKind::kWeekly || spec.period.week_start < 0) {
+          return reader.Fail(week_start, path + ".week_start",
+                             "must be a weekday (monday ...) of a weekly period");
+        }
+      }
+      spec.rollover = ReadBool(reader, entry, "rollover", path, false);
+      if (const YAML::Node cap = entry["rollover_cap"]) {
+        if (spec.meter == BudgetMeter::kMoney) {
+          spec.rollover_cap = reader.ParsedNode(cap, path + ".rollover_cap", ParseMoney);
+        } else {
+          spec.rollover_cap = reader.Integer(entry, "rollover_cap", path, 0, int64_t{1} << 62);
+        }
+      }
+      if (const YAML::Node thresholds = entry["thresholds"]) {
+        if (!thresholds.IsSequence()) {
+          return reader.Fail(thresholds, path + ".thresholds", "must be a list of percentages");
+        }
+        spec.thresholds.clear();
+        for (size_t t = 0; t < thresholds.size(); ++t) {
+          std::string field = fmt::format("{}.thresholds[{}]", path, t);
+          Result<int64_t> pct = ParseScaled(reader.Scalar(thresholds[t], field), 1, field);
+          if (!pct.ok() || *pct > 100) return reader.Fail(thresholds[t], field, "must be 1..100");
+          spec.thresholds.push_back(static_cast<int>(*pct));
+        }
+      }
+      ReadSignals(reader, entry, path, &spec.signals);
+      options->budgets.push_back(std::move(spec));
+    }();
   }
 }
 
@@ -245,29 +251,35 @@ void ReadBudgets(Reader& reader, const YAML::Node& list, const Inventory& invent
 
 void ReadBudgetConfig(Reader& reader, const YAML::Node& root, const Inventory& inventory,
                       BudgetOptions* options) {
-  if (!reader.ok()) return;
+  // Each key's first error in a scope of its own: a bad currency does not
+  // hide a bad budget (`allot check-config` lists both).
   if (const YAML::Node currency = root["currency"]) {
+    Reader::Scope scope(reader);
     options->prices.currency = reader.Scalar(currency, "currency");
     if (reader.ok() && !IsKnownCurrency(options->prices.currency)) {
-      return reader.Fail(
+      reader.Fail(
           currency, "currency",
           "'" + options->prices.currency + "' is not an ISO 4217 currency code (such as USD, EUR)");
     }
   }
   if (const YAML::Node zone = root["time_zone"]) {
+    Reader::Scope scope(reader);
     Result<TimeZone> loaded = TimeZone::Load(reader.Scalar(zone, "time_zone"), "time_zone");
     if (!loaded.ok()) {
-      return reader.Fail(zone, "time_zone", loaded.status().message().substr(11));
+      reader.Fail(zone, "time_zone", loaded.status().message().substr(11));
+    } else {
+      options->time_zone = *loaded;
     }
-    options->time_zone = *loaded;
   }
   if (const YAML::Node estimate = root["default_estimate"]) {
+    Reader::Scope scope(reader);
     options->default_estimate = reader.ParsedNode(estimate, "default_estimate", ParseDuration);
     if (reader.ok() && options->default_estimate <= 0) {
-      return reader.Fail(estimate, "default_estimate", "must be > 0");
+      reader.Fail(estimate, "default_estimate", "must be > 0");
     }
   }
-  if (const YAML::Node prices = root["prices"]; prices && reader.ok()) {
+  if (const YAML::Node prices = root["prices"]) {
+    Reader::Scope scope(reader);
     reader.OnlyKeys(prices, "prices", {"pools", "models"});
     if (prices["pools"] && reader.ok()) {
       ReadPoolPrices(reader, prices["pools"], inventory, &options->prices);
@@ -275,7 +287,8 @@ void ReadBudgetConfig(Reader& reader, const YAML::Node& root, const Inventory& i
     if (prices["models"] && reader.ok())
       ReadModelPrices(reader, prices["models"], &options->prices);
   }
-  if (const YAML::Node budgets = root["budgets"]; budgets && reader.ok()) {
+  if (const YAML::Node budgets = root["budgets"]) {
+    Reader::Scope scope(reader);
     ReadBudgets(reader, budgets, inventory, options);
   }
 }

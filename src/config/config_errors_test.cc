@@ -156,8 +156,14 @@ void ExpectEveryErrorPositioned(std::string_view base) {
     if (config.ok()) continue;
     ++errors;
     EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
-    if (!std::regex_search(config.status().message(), kPositioned)) {
-      unpositioned.push_back(config.status().message());
+    // Every line: a mutant may break several independent parts.
+    const std::string& message = config.status().message();
+    for (size_t start = 0; start <= message.size();) {
+      size_t end = message.find('\n', start);
+      if (end == std::string::npos) end = message.size();
+      std::string line = message.substr(start, end - start);
+      if (!std::regex_search(line, kPositioned)) unpositioned.push_back(line);
+      start = end + 1;
     }
   }
   EXPECT_GT(errors, 300);

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -113,75 +114,83 @@ void ReadNodes(Reader& reader, const YAML::Node& list, const std::string& field,
   }
 }
 
-// Seconds with up to six decimals ("0.25" for a realtime class); false on error.
-bool ReadObjective(Reader& reader, const YAML::Node& entry, const std::string& key,
-                   const std::string& path, Duration* out) {
-  const YAML::Node objective = entry[key];
-  if (!objective) return true;
-  std::string field = path + "." + key;
-  Result<int64_t> micros = ParseScaled(reader.Scalar(objective, field), kMicrosPerSecond, field);
-  if (!micros.ok() || *micros > Seconds(int64_t{366} * 86400)) {
-    reader.Fail(objective, field, "must be seconds, 0 to 31622400, at most 6 decimals");
+// A class's duration (ParseDuration: "0.25", "250ms", "10m", "1d"), at most
+// `max`; 0 when absent or on error. False on error.
+bool ReadClassDuration(Reader& reader, const YAML::Node& entry, const std::string& key,
+                       const std::string& path, Duration max, Duration* out) {
+  const YAML::Node node = entry[key];
+  if (!node) return true;
+  const std::string field = path + "." + key;
+  Duration value = reader.ParsedNode(node, field, ParseDuration);
+  if (!reader.ok()) return false;
+  if (value > max) {
+    reader.Fail(node, field, fmt::format("must be at most {}d", max / Seconds(86400)));
     return false;
   }
-  *out = *micros;
+  *out = value;
   return true;
 }
 
 void ReadClasses(Reader& reader, const YAML::Node& list, std::vector<PriorityClass>* classes) {
   if (!list) return;
   if (!list.IsSequence()) return reader.Fail(list, "classes", "must be a list");
-  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
-    const YAML::Node entry = list[i];
-    std::string path = fmt::format("classes[{}]", i);
-    reader.OnlyKeys(entry, path,
-                    {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing",
-                     "max_wait", "grace", "aging", "over_budget", "throttle_at", "over_reservation",
-                     "wait_objective", "latency_objective"});
-    if (!reader.ok()) return;
-    PriorityClass c;
-    c.name = reader.String(entry, "name", path, true);
-    if (const YAML::Node value = entry["value"]) {
-      std::string text = reader.Scalar(value, path + ".value");
-      bool negative = !text.empty() && text[0] == '-';
-      Result<int64_t> parsed =
-          ParseScaled(negative ? std::string_view(text).substr(1) : text, 1, path + ".value");
-      if (!parsed.ok()) return reader.Fail(value, path + ".value", "must be a whole number");
-      c.value = negative ? -*parsed : *parsed;
-    }
-    c.may_preempt = ReadBool(reader, entry, "preempt", path, false);
-    c.preemptible = ReadBool(reader, entry, "preemptible", path, true);
-    c.may_borrow = ReadBool(reader, entry, "borrow", path, true);
-    c.spot_only = ReadBool(reader, entry, "spot_only", path, false);
-    std::string queueing = reader.String(entry, "queueing", path, false);
-    if (!queueing.empty() && queueing != "wait" && queueing != "reject") {
-      return reader.Fail(entry["queueing"], path + ".queueing", "must be wait or reject");
-    }
-    c.reject_when_busy = queueing == "reject";
-    c.max_wait = Seconds(reader.Integer(entry, "max_wait", path, 0, int64_t{10} * 366 * 86400));
-    c.preemption_grace = Seconds(reader.Integer(entry, "grace", path, 0, int64_t{366} * 86400));
-    c.aging = Seconds(reader.Integer(entry, "aging", path, 0, int64_t{366} * 86400));
-    // wait_objective: the wait its requests should start within (allot sim);
-    // latency_objective: the gateway's cheapest routing takes endpoints whose
-    // latency is within it.
-    if (!ReadObjective(reader, entry, "wait_objective", path, &c.wait_objective) ||
-        !ReadObjective(reader, entry, "latency_objective", path, &c.latency_objective)) {
-      return;
-    }
-    std::string over_budget = reader.String(entry, "over_budget", path, false);
-    if (!over_budget.empty() && over_budget != "reject" && over_budget != "wait") {
-      return reader.Fail(entry["over_budget"], path + ".over_budget", "must be reject or wait");
-    }
-    c.queue_over_budget = over_budget == "wait";
-    c.throttle_percent = static_cast<int>(reader.Integer(entry, "throttle_at", path, 0, 100));
-    std::string over_reservation = reader.String(entry, "over_reservation", path, false);
-    if (!over_reservation.empty() && over_reservation != "preempt" &&
-        over_reservation != "finish") {
-      return reader.Fail(entry["over_reservation"], path + ".over_reservation",
-                         "must be preempt or finish");
-    }
-    c.preempt_over_budget = over_reservation == "preempt";
-    classes->push_back(c);
+  for (size_t i = 0; i < list.size(); ++i) {
+    Reader::Scope scope(reader);  // each class's first error
+    [&] {
+      const YAML::Node entry = list[i];
+      std::string path = fmt::format("classes[{}]", i);
+      reader.OnlyKeys(entry, path,
+                      {"name", "value", "preempt", "preemptible", "borrow", "spot_only", "queueing",
+                       "max_wait", "grace", "aging", "over_budget", "throttle_at",
+                       "over_reservation", "wait_objective", "latency_objective"});
+      if (!reader.ok()) return;
+      PriorityClass c;
+      c.name = reader.String(entry, "name", path, true);
+      if (const YAML::Node value = entry["value"]) {
+        std::string text = reader.Scalar(value, path + ".value");
+        bool negative = !text.empty() && text[0] == '-';
+        Result<int64_t> parsed =
+            ParseScaled(negative ? std::string_view(text).substr(1) : text, 1, path + ".value");
+        if (!parsed.ok()) return reader.Fail(value, path + ".value", "must be a whole number");
+        c.value = negative ? -*parsed : *parsed;
+      }
+      c.may_preempt = ReadBool(reader, entry, "preempt", path, false);
+      c.preemptible = ReadBool(reader, entry, "preemptible", path, true);
+      c.may_borrow = ReadBool(reader, entry, "borrow", path, true);
+      c.spot_only = ReadBool(reader, entry, "spot_only", path, false);
+      std::string queueing = reader.String(entry, "queueing", path, false);
+      if (!queueing.empty() && queueing != "wait" && queueing != "reject") {
+        return reader.Fail(entry["queueing"], path + ".queueing", "must be wait or reject");
+      }
+      c.reject_when_busy = queueing == "reject";
+      // Durations in ParseDuration's one form; a plain number is seconds, as
+      // these fields always took. wait_objective: the wait its requests should
+      // start within (allot sim); latency_objective: the gateway's cheapest
+      // routing takes endpoints whose latency is within it.
+      constexpr Duration kYear = Seconds(int64_t{366} * 86400);
+      if (!ReadClassDuration(reader, entry, "max_wait", path, 10 * kYear, &c.max_wait) ||
+          !ReadClassDuration(reader, entry, "grace", path, kYear, &c.preemption_grace) ||
+          !ReadClassDuration(reader, entry, "aging", path, kYear, &c.aging) ||
+          !ReadClassDuration(reader, entry, "wait_objective", path, kYear, &c.wait_objective) ||
+          !ReadClassDuration(reader, entry, "latency_objective", path, kYear,
+                             &c.latency_objective)) {
+        return;
+      }
+      std::string over_budget = reader.String(entry, "over_budget", path, false);
+      if (!over_budget.empty() && over_budget != "reject" && over_budget != "wait") {
+        return reader.Fail(entry["over_budget"], path + ".over_budget", "must be reject or wait");
+      }
+      c.queue_over_budget = over_budget == "wait";
+      c.throttle_percent = static_cast<int>(reader.Integer(entry, "throttle_at", path, 0, 100));
+      std::string over_reservation = reader.String(entry, "over_reservation", path, false);
+      if (!over_reservation.empty() && over_reservation != "preempt" &&
+          over_reservation != "finish") {
+        return reader.Fail(entry["over_reservation"], path + ".over_reservation",
+                           "must be preempt or finish");
+      }
+      c.preempt_over_budget = over_reservation == "preempt";
+      classes->push_back(c);
+    }();
   }
 }
 
@@ -238,99 +247,132 @@ void ReadTenants(Reader& reader, const YAML::Node& list, const ResourceCatalog& 
                  std::vector<TenantSpec>* tenants) {
   if (!list) return;
   if (!list.IsSequence()) return reader.Fail(list, "tenants", "must be a list");
-  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
-    const YAML::Node entry = list[i];
-    std::string path = fmt::format("tenants[{}]", i);
-    reader.OnlyKeys(
-        entry, path,
-        {"name", "parent", "weight", "quota", "pool_quota", "max_running", "max_queued"});
-    if (!reader.ok()) return;
-    TenantSpec spec;
-    spec.name = reader.String(entry, "name", path, true);
-    spec.parent = reader.String(entry, "parent", path, false);
-    if (const YAML::Node weight = entry["weight"]) {
-      std::string text = reader.Scalar(weight, path + ".weight");
-      Result<int64_t> parsed = ParseScaled(text, 1000, path + ".weight");
-      if (!parsed.ok() || *parsed <= 0) {
-        return reader.Fail(weight, path + ".weight", "must be a number > 0");
-      }
-      spec.weight_milli = *parsed;
-    }
-    if (const YAML::Node quota = entry["quota"]) {
-      ReadQuotaMap(reader, quota, path + ".quota", catalog, &spec.quota);
+  for (size_t i = 0; i < list.size(); ++i) {
+    Reader::Scope scope(reader);  // each tenant's first error
+    [&] {
+      const YAML::Node entry = list[i];
+      std::string path = fmt::format("tenants[{}]", i);
+      reader.OnlyKeys(
+          entry, path,
+          {"name", "parent", "weight", "quota", "pool_quota", "max_running", "max_queued"});
       if (!reader.ok()) return;
-    }
-    if (const YAML::Node pools = entry["pool_quota"]) {
-      if (!pools.IsMap())
-        return reader.Fail(pools, path + ".pool_quota", "must map pools to quotas");
-      for (const auto& item : pools) {
-        std::string pool = item.first.IsScalar() ? item.first.Scalar() : "";
-        std::array<ResourceQuota, kMaxResources> quota{};
-        ReadQuotaMap(reader, item.second, path + ".pool_quota." + pool, catalog, &quota);
-        if (!reader.ok()) return;
-        spec.pool_quota.emplace_back(pool, quota);
+      TenantSpec spec;
+      spec.name = reader.String(entry, "name", path, true);
+      spec.parent = reader.String(entry, "parent", path, false);
+      if (const YAML::Node weight = entry["weight"]) {
+        std::string text = reader.Scalar(weight, path + ".weight");
+        Result<int64_t> parsed = ParseScaled(text, 1000, path + ".weight");
+        if (!parsed.ok() || *parsed <= 0) {
+          return reader.Fail(weight, path + ".weight", "must be a number > 0");
+        }
+        spec.weight_milli = *parsed;
       }
-    }
-    ReadCaps(reader, entry, "max_running", path, &spec.max_running);
-    ReadCaps(reader, entry, "max_queued", path, &spec.max_queued);
-    tenants->push_back(std::move(spec));
+      if (const YAML::Node quota = entry["quota"]) {
+        ReadQuotaMap(reader, quota, path + ".quota", catalog, &spec.quota);
+        if (!reader.ok()) return;
+      }
+      if (const YAML::Node pools = entry["pool_quota"]) {
+        if (!pools.IsMap())
+          return reader.Fail(pools, path + ".pool_quota", "must map pools to quotas");
+        for (const auto& item : pools) {
+          std::string pool = item.first.IsScalar() ? item.first.Scalar() : "";
+          std::array<ResourceQuota, kMaxResources> quota{};
+          ReadQuotaMap(reader, item.second, path + ".pool_quota." + pool, catalog, &quota);
+          if (!reader.ok()) return;
+          spec.pool_quota.emplace_back(pool, quota);
+        }
+      }
+      ReadCaps(reader, entry, "max_running", path, &spec.max_running);
+      ReadCaps(reader, entry, "max_queued", path, &spec.max_queued);
+      tenants->push_back(std::move(spec));
+    }();
   }
 }
 
-Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) {
-  Reader reader(source);
-  Config config;
+// Reads `root` into *config; every error goes to `reader` (ParseConfig
+// positions and orders them). Independent parts are read in scopes of their
+// own, so that one run reports each: the top-level keys, each entry of
+// gpu_models, pools, classes, tenants, budgets, api_keys and webhooks, and
+// each of the gateway, currency, time_zone, default_estimate, prices and
+// server. A check that needs the parts before it (the inventory's, the
+// tenant tree's, the budgets', the API keys' tenants) runs only when those
+// had no error, so it reports no echo of theirs.
+void ParseConfigTree(const YAML::Node& root, std::string_view source, Reader& reader, Config* out) {
+  Config& config = *out;
   Inventory& inventory = config.inventory;
+  // A complete message, positioned or not, in a scope of its own.
+  auto fail = [&reader](std::string message) {
+    Reader::Scope scope(reader);
+    reader.FailMessage(std::move(message));
+  };
   if (!root.IsMap()) {
-    return InvalidArgument(
-        root.IsNull() || !root.IsDefined()
-            ? "config: must be a YAML mapping (the text is empty)"
-            : "config: must be a YAML mapping of sections (pools:, tenants:, ...)");
+    return fail(root.IsNull() || !root.IsDefined()
+                    ? "config: must be a YAML mapping (the text is empty)"
+                    : "config: must be a YAML mapping of sections (pools:, tenants:, ...)");
   }
-  reader.OnlyKeys(
-      root, "config",
-      {"resources", "placement", "ordering", "frag_measure", "frag_max_candidates", "gpu_models",
-       "pools", "classes", "tenants", "currency", "time_zone", "default_estimate", "prices",
-       "budgets", "server", "api_keys", "webhooks", "gateway"});
-
-  std::vector<std::string> custom;
-  if (const YAML::Node resources = root["resources"]; resources && reader.ok()) {
-    if (!resources.IsSequence()) {
-      reader.Fail(resources, "resources", "must be a list of names");
-    } else {
-      for (size_t i = 0; i < resources.size(); ++i) {
-        custom.push_back(reader.Scalar(resources[i], fmt::format("resources[{}]", i)));
+  {
+    Reader::Scope scope(reader);
+    reader.OnlyKeys(
+        root, "config",
+        {"resources", "placement", "ordering", "frag_measure", "frag_max_candidates", "gpu_models",
+         "pools", "classes", "tenants", "currency", "time_zone", "default_estimate", "prices",
+         "budgets", "server", "api_keys", "webhooks", "gateway"});
+  }
+  {
+    Reader::Scope scope(reader);
+    std::vector<std::string> custom;
+    if (const YAML::Node resources = root["resources"]) {
+      if (!resources.IsSequence()) {
+        reader.Fail(resources, "resources", "must be a list of names");
+      } else {
+        for (size_t i = 0; i < resources.size(); ++i) {
+          custom.push_back(reader.Scalar(resources[i], fmt::format("resources[{}]", i)));
+        }
+      }
+    }
+    if (reader.ok()) {
+      Result<ResourceCatalog> catalog = ResourceCatalog::Create(custom);
+      if (!catalog.ok()) {
+        reader.Fail(root["resources"], "resources", catalog.status().message());
+      } else {
+        inventory.resources = *catalog;
       }
     }
   }
-  if (reader.ok()) {
-    Result<ResourceCatalog> catalog = ResourceCatalog::Create(custom);
-    if (!catalog.ok()) {
-      reader.Fail(root["resources"], "resources", catalog.status().message());
-    } else {
-      inventory.resources = *catalog;
+  {
+    Reader::Scope scope(reader);
+    std::string placement = reader.String(root, "placement", "config", false);
+    if (!placement.empty() && !ParsePlacementKind(placement, &config.engine.placement.kind)) {
+      reader.Fail(root["placement"], "placement", "must be first_fit, best_fit or frag_aware");
     }
   }
-  std::string placement = reader.String(root, "placement", "config", false);
-  if (!placement.empty() && !ParsePlacementKind(placement, &config.engine.placement.kind)) {
-    reader.Fail(root["placement"], "placement", "must be first_fit, best_fit or frag_aware");
+  {
+    Reader::Scope scope(reader);
+    std::string ordering = reader.String(root, "ordering", "config", false);
+    if (!ordering.empty() && !ParseQueueOrdering(ordering, &config.engine.ordering)) {
+      reader.Fail(root["ordering"], "ordering", "must be fair_share, priority or fifo");
+    }
   }
-  std::string ordering = reader.String(root, "ordering", "config", false);
-  if (!ordering.empty() && !ParseQueueOrdering(ordering, &config.engine.ordering)) {
-    reader.Fail(root["ordering"], "ordering", "must be fair_share, priority or fifo");
+  {
+    Reader::Scope scope(reader);
+    config.engine.placement.frag_max_candidates =
+        static_cast<int>(reader.Integer(root, "frag_max_candidates", "config", 0, 1 << 20));
   }
-  config.engine.placement.frag_max_candidates =
-      static_cast<int>(reader.Integer(root, "frag_max_candidates", "config", 0, 1 << 20));
-  std::string measure = reader.String(root, "frag_measure", "config", false);
-  if (!measure.empty() && !ParseFragMeasure(measure, &config.engine.placement.frag_measure)) {
-    reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware or fgd");
+  {
+    Reader::Scope scope(reader);
+    std::string measure = reader.String(root, "frag_measure", "config", false);
+    if (!measure.empty() && !ParseFragMeasure(measure, &config.engine.placement.frag_measure)) {
+      reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware or fgd");
+    }
   }
-  if (const YAML::Node models = root["gpu_models"]; models && reader.ok()) {
+  if (const YAML::Node models = root["gpu_models"]) {
+    Reader::Scope section(reader);
     if (!models.IsSequence()) reader.Fail(models, "gpu_models", "must be a list");
-    for (size_t i = 0; reader.ok() && models.IsSequence() && i < models.size(); ++i) {
+    for (size_t i = 0; models.IsSequence() && i < models.size(); ++i) {
+      Reader::Scope scope(reader);  // each model's first error
       std::string path = fmt::format("gpu_models[{}]", i);
       reader.OnlyKeys(models[i], path, {"name", "memory"});
-      if (!reader.ok()) break;
+      if (!reader.ok()) continue;
       GpuModel model;
       model.name = reader.String(models[i], "name", path, true);
       if (reader.ok() && inventory.FindGpuModel(model.name) >= 0) {
@@ -345,17 +387,18 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
   }
   // Pools may be left out when the gateway's endpoints make the inventory.
   const YAML::Node pools = root["pools"];
-  if (reader.ok() &&
-      (pools ? !pools.IsSequence() || (pools.size() == 0 && !root["gateway"]) : !root["gateway"])) {
+  if (pools ? !pools.IsSequence() || (pools.size() == 0 && !root["gateway"]) : !root["gateway"]) {
+    Reader::Scope scope(reader);
     reader.Fail(pools ? pools : root, "pools", "must be a non-empty list");
   }
   std::set<std::string> node_names;
   std::set<std::string> pool_names;
-  for (size_t i = 0; reader.ok() && pools && i < pools.size(); ++i) {
+  for (size_t i = 0; pools && pools.IsSequence() && i < pools.size(); ++i) {
+    Reader::Scope scope(reader);  // each pool's first error
     const YAML::Node entry = pools[i];
     std::string path = fmt::format("pools[{}]", i);
     reader.OnlyKeys(entry, path, {"name", "gpu_model", "tier", "nodes"});
-    if (!reader.ok()) break;
+    if (!reader.ok()) continue;
     Pool pool;
     pool.name = reader.String(entry, "name", path, true);
     if (reader.ok() && !pool_names.insert(pool.name).second) {
@@ -376,72 +419,95 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
     inventory.pools.push_back(pool);
     if (!entry["nodes"]) {
       reader.Fail(entry, path + ".nodes", "is required");
-      break;
+      continue;
     }
-    ReadNodes(reader, entry["nodes"], path + ".nodes", static_cast<PoolIndex>(i),
-              inventory.resources, &inventory, &node_names);
+    // The index of the pool just added: a pool skipped above is not in the
+    // inventory, so it may differ from i.
+    ReadNodes(reader, entry["nodes"], path + ".nodes",
+              static_cast<PoolIndex>(inventory.pools.size() - 1), inventory.resources, &inventory,
+              &node_names);
   }
-  if (!reader.ok()) return reader.error();
-  config_internal::ReadGatewayConfig(reader, root, &inventory, &node_names, &config.gateway);
-  if (!reader.ok()) return reader.error();
-  Status valid = inventory.Validate();
-  if (!valid.ok()) {
-    return InvalidArgument(valid.message());  // positioned by ParseConfig from its field
+  {
+    Reader::Scope scope(reader);
+    config_internal::ReadGatewayConfig(reader, root, &inventory, &node_names, &config.gateway);
   }
-  ReadClasses(reader, root["classes"], &config.engine.classes);
-  ReadTenants(reader, root["tenants"], inventory.resources, &config.engine.tenants);
-  if (!reader.ok()) return reader.error();
+  if (!reader.any_error()) {
+    Status valid = inventory.Validate();
+    if (!valid.ok()) fail(valid.message());  // positioned by ParseConfig from its field
+  }
+  const bool inventory_ok = !reader.any_error();
+  const size_t before_tenancy = reader.errors().size();
+  {
+    Reader::Scope scope(reader);
+    ReadClasses(reader, root["classes"], &config.engine.classes);
+  }
+  {
+    Reader::Scope scope(reader);
+    ReadTenants(reader, root["tenants"], inventory.resources, &config.engine.tenants);
+  }
   // The tree's rules (parents, cycles, guarantees against capacity) up front,
   // positioned at the tenant the message names.
-  ResourceVector capacity;
-  std::vector<std::pair<std::string, ResourceVector>> pool_capacity;
-  for (const Pool& pool : inventory.pools) pool_capacity.emplace_back(pool.name, ResourceVector());
-  for (const Node& node : inventory.nodes) {
-    capacity.Add(node.capacity);
-    pool_capacity[node.pool].second.Add(node.capacity);
-  }
-  Result<Tenancy> tenancy = Tenancy::Create(config.engine.tenants, config.engine.classes, capacity,
-                                            inventory.resources, pool_capacity);
-  if (!tenancy.ok()) {
-    const std::string& message = tenancy.status().message();
-    YAML::Node where = root["tenants"] ? root["tenants"] : root;
-    size_t index = 0;
-    if (std::sscanf(message.c_str(), "tenants[%zu]", &index) == 1 && where.IsSequence() &&
-        index < where.size()) {
-      where = where[index];
-    } else if (std::sscanf(message.c_str(), "classes[%zu]", &index) == 1 && root["classes"] &&
-               index < root["classes"].size()) {
-      where = root["classes"][index];
+  std::optional<Tenancy> tenancy;
+  if (inventory_ok && reader.errors().size() == before_tenancy) {
+    ResourceVector capacity;
+    std::vector<std::pair<std::string, ResourceVector>> pool_capacity;
+    for (const Pool& pool : inventory.pools) {
+      pool_capacity.emplace_back(pool.name, ResourceVector());
     }
-    const YAML::Mark mark = where.Mark();
-    return InvalidArgument(
-        fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1, message));
+    for (const Node& node : inventory.nodes) {
+      capacity.Add(node.capacity);
+      pool_capacity[node.pool].second.Add(node.capacity);
+    }
+    Result<Tenancy> created = Tenancy::Create(config.engine.tenants, config.engine.classes,
+                                              capacity, inventory.resources, pool_capacity);
+    if (!created.ok()) {
+      const std::string& message = created.status().message();
+      YAML::Node where = root["tenants"] ? root["tenants"] : root;
+      size_t index = 0;
+      if (std::sscanf(message.c_str(), "tenants[%zu]", &index) == 1 && where.IsSequence() &&
+          index < where.size()) {
+        where = where[index];
+      } else if (std::sscanf(message.c_str(), "classes[%zu]", &index) == 1 && root["classes"] &&
+                 index < root["classes"].size()) {
+        where = root["classes"][index];
+      }
+      const YAML::Mark mark = where.Mark();
+      fail(fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1, message));
+    } else {
+      tenancy.emplace(std::move(created).value());
+    }
   }
-  // Prices and budgets, checked against the inventory and the tenant tree.
+  // Prices and budgets, read in any case, checked against the inventory and
+  // the tenant tree when both are whole.
   BudgetOptions& budgets = config.engine.budgets;
+  const size_t before_budgets = reader.errors().size();
   config_internal::ReadBudgetConfig(reader, root, inventory, &budgets);
-  if (!reader.ok()) return reader.error();
-  Status budget_status = Status::Ok();
-  if (Result<PriceCatalog> prices = PriceCatalog::Create(budgets.prices, inventory); !prices.ok()) {
-    budget_status = prices.status();
-  } else if (Result<BudgetLedger> ledger =
-                 BudgetLedger::Create(budgets, *tenancy, inventory.resources);
-             !ledger.ok()) {
-    budget_status = ledger.status();
+  const bool budgets_read = reader.errors().size() == before_budgets;
+  if (tenancy && budgets_read) {
+    Status budget_status = Status::Ok();
+    if (Result<PriceCatalog> prices = PriceCatalog::Create(budgets.prices, inventory);
+        !prices.ok()) {
+      budget_status = prices.status();
+    } else if (Result<BudgetLedger> ledger =
+                   BudgetLedger::Create(budgets, *tenancy, inventory.resources);
+               !ledger.ok()) {
+      budget_status = ledger.status();
+    }
+    if (!budget_status.ok()) {
+      const YAML::Mark mark =
+          config_internal::BudgetErrorNode(root, budget_status.message()).Mark();
+      fail(fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1,
+                       budget_status.message()));
+    } else {
+      std::vector<std::string> priced;
+      for (const ModelPriceSpec& model : budgets.prices.models) priced.push_back(model.model);
+      Reader::Scope scope(reader);
+      config_internal::CheckGatewayPrices(reader, root, config.gateway, priced);
+    }
   }
-  if (!budget_status.ok()) {
-    const YAML::Mark mark = config_internal::BudgetErrorNode(root, budget_status.message()).Mark();
-    return InvalidArgument(fmt::format("{}:{}:{}: {}", source, mark.line + 1, mark.column + 1,
-                                       budget_status.message()));
-  }
-  std::vector<std::string> priced;
-  for (const ModelPriceSpec& model : budgets.prices.models) priced.push_back(model.model);
-  config_internal::CheckGatewayPrices(reader, root, config.gateway, priced);
-  if (!reader.ok()) return reader.error();
-  // The server's keys; API keys are bound to tenants of the tree.
-  config_internal::ReadServerConfig(reader, root, *tenancy, &config.server);
-  if (!reader.ok()) return reader.error();
-  return config;
+  // The server's keys; API keys are bound to tenants of the tree, so they
+  // are read only with a tree to bind them to.
+  config_internal::ReadServerConfig(reader, root, tenancy ? &*tenancy : nullptr, &config.server);
 }
 
 }  // namespace
@@ -455,22 +521,18 @@ Result<Config> ParseConfig(std::string_view yaml_text, std::string_view source) 
   } catch (const YAML::Exception& e) {
     return InvalidArgument(config_internal::Positioned(source, e.mark, "yaml", e.msg));
   }
-  Result<Config> config = InvalidArgument("not parsed");
+  Reader reader(source);
+  Config config;
   try {
     Status tags = config_internal::CheckTags(root, source);
     if (!tags.ok()) return tags;
-    config = ParseConfigTree(root, source);
+    ParseConfigTree(root, source, reader, &config);
   } catch (const YAML::Exception& e) {
-    return InvalidArgument(config_internal::Positioned(source, e.mark, "config", e.msg));
+    Reader::Scope scope(reader);
+    reader.FailMessage(config_internal::Positioned(source, e.mark, "config", e.msg));
   }
-  if (config.ok()) return config;
-  // Every error reads "FILE:line:column: field: why": one that does not
-  // carry its position yet (checks run after the walk) is positioned at the
-  // node its field names, as deep as the tree goes.
-  const std::string& message = config.status().message();
-  if (config_internal::HasPosition(message, source)) return config;
-  return InvalidArgument(config_internal::Positioned(
-      source, config_internal::NodeOfField(root, message).Mark(), message));
+  if (!reader.any_error()) return config;
+  return InvalidArgument(config_internal::JoinErrors(root, source, reader.errors()));
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {

@@ -147,7 +147,9 @@ TEST(ConfigLoader, BadQuantitiesAreNamedWithTheirPosition) {
   EXPECT_EQ(ErrorOf(WithLine(11, "        cpu: -4")),
             "test.yaml:11:14: pools[0].nodes[0].cpu: must be >= 0, got '-4'");
   EXPECT_EQ(ErrorOf(WithLine(12, "        memory: lots")),
-            "test.yaml:12:17: pools[0].nodes[0].memory: must be a number, got 'lots'");
+            "test.yaml:12:17: pools[0].nodes[0].memory: must be a number of MiB or a whole "
+            "number with one of the suffixes Mi, Gi, Ti (binary: 1Gi = 1024Mi; such as 512Gi), "
+            "got 'lots'");
   EXPECT_EQ(ErrorOf(WithLine(11, "        cpu: 1.0001")),
             "test.yaml:11:14: pools[0].nodes[0].cpu: has more decimals than the unit allows, got "
             "'1.0001'");
@@ -253,11 +255,38 @@ TEST(Quantity, Duration) {
   EXPECT_EQ(ParseDuration("6h", "d").value(), Seconds(6 * 3600));
   EXPECT_EQ(ParseDuration("3d", "d").value(), Seconds(3 * 86400));
   EXPECT_EQ(ParseDuration("2w", "d").value(), Seconds(14 * 86400));
-  for (const char* bad : {"", "h", "-1h", "1.5h", "6 h", "6x", "99999w"}) {
+  // One form everywhere: decimals, and milli- and microseconds.
+  EXPECT_EQ(ParseDuration("250ms", "d").value(), 250'000);
+  EXPECT_EQ(ParseDuration("10m", "d").value(), Seconds(600));
+  EXPECT_EQ(ParseDuration("1d", "d").value(), Seconds(86400));
+  EXPECT_EQ(ParseDuration("1.5h", "d").value(), Seconds(5400));
+  EXPECT_EQ(ParseDuration("0.25", "d").value(), 250'000);
+  EXPECT_EQ(ParseDuration("0.000001", "d").value(), 1);
+  EXPECT_EQ(ParseDuration("15us", "d").value(), 15);
+  EXPECT_EQ(ParseDuration("3660d", "d").value(), Seconds(int64_t{3660} * 86400));
+  for (const char* bad : {"", "h", "ms", "-1h", "6 h", "6x", "99999w", "3661d", "0.5us",
+                          "1.0000001", "1.2.3s", "1hm", "5M", "1 s"}) {
     Result<Duration> parsed = ParseDuration(bad, "window");
     ASSERT_FALSE(parsed.ok()) << bad;
-    EXPECT_NE(parsed.status().message().find("window"), std::string::npos);
+    EXPECT_EQ(parsed.status().message(),
+              "window: '" + std::string(bad) +
+                  "' is not a duration such as 250ms, 30s, 10m, 6h, 1d or 2w (a number with one of "
+                  "the units us, ms, s, m, h, d, w; a plain number is seconds; at most ten years)");
   }
+}
+
+TEST(Quantity, MemoryErrorsNameTheAcceptedSuffixes) {
+  for (const char* bad : {"12 GB", "512gi", "lots", "Gi", "12GiB", "1e3", ""}) {
+    Result<int64_t> parsed = ParseMemoryMib(bad, "memory");
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.status().message(),
+              "memory: must be a number of MiB or a whole number with one of the suffixes Mi, Gi, "
+              "Ti (binary: 1Gi = 1024Mi; such as 512Gi), got '" +
+                  std::string(bad) + "'");
+  }
+  EXPECT_EQ(ParseMemoryMib("-1Gi", "memory").status().message(), "memory: must be >= 0, got '-1'");
+  EXPECT_EQ(ParseMemoryMib("1.5Gi", "memory").status().message(),
+            "memory: has more decimals than the unit allows, got '1.5'");
 }
 
 }  // namespace

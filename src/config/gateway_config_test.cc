@@ -110,8 +110,9 @@ TEST(GatewayConfigTest, ErrorsNameTheField) {
             "gw.yaml:19:13: gateway.endpoints[1].name: 'local' is already a pool or endpoint "
             "name");
   EXPECT_EQ(ErrorOf(Replace(good, "max_wait: 2m", "max_wait: soon")),
-            "gw.yaml:11:13: gateway.max_wait: 'soon' is not a duration such as 90s, 30m, 6h, 3d or "
-            "2w (at most ten years)");
+            "gw.yaml:11:13: gateway.max_wait: 'soon' is not a duration such as 250ms, 30s, "
+            "10m, 6h, 1d or 2w (a number with one of the units us, ms, s, m, h, d, w; a "
+            "plain number is seconds; at most ten years)");
 }
 
 TEST(GatewayConfigTest, EngineSpreadsCallsOverReplicas) {

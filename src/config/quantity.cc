@@ -61,7 +61,19 @@ Result<int64_t> ParseMemoryMib(std::string_view text, std::string_view field) {
     number.remove_suffix(2);
   }
   Result<int64_t> value = ParseScaled(number, 1, field);
-  if (!value.ok()) return value;
+  if (!value.ok()) {
+    // Negative, too large and fractional say so; anything else is not a
+    // quantity at all ("12 GB", "512gi"): name every form that is.
+    const std::string& message = value.status().message();
+    if (text.starts_with('-') || message.find("too large") != std::string::npos ||
+        message.find("decimals") != std::string::npos) {
+      return value;
+    }
+    return InvalidArgument(std::string(field) +
+                           ": must be a number of MiB or a whole number with one of the suffixes "
+                           "Mi, Gi, Ti (binary: 1Gi = 1024Mi; such as 512Gi), got '" +
+                           std::string(text) + "'");
+  }
   int64_t mib = 0;
   if (!CheckedMultiply(*value, multiplier, &mib) || mib > kMaxQuantity) {
     return InvalidArgument(std::string(field) + ": is too large, got '" + std::string(text) + "'");
@@ -70,40 +82,50 @@ Result<int64_t> ParseMemoryMib(std::string_view text, std::string_view field) {
 }
 
 Result<Duration> ParseDuration(std::string_view text, std::string_view field) {
-  // A whole number of seconds, or one with a unit: 90s, 30m, 6h, 3d, 2w.
-  int64_t unit = 1;
+  // NUMBER[UNIT]: a decimal number (up to 6 decimals) and one of us, ms, s,
+  // m, h, d, w; no unit is seconds, as every duration field has always been.
+  // The value is exact in microseconds:
+  //   micros = number_in_millionths * unit_micros / 1,000,000
+  // and refused when that division leaves a remainder (finer than 1 us).
+  struct Unit {
+    std::string_view suffix;
+    int64_t micros;
+  };
+  // Two-letter suffixes first: "ms" must not read as minutes.
+  static constexpr Unit kUnits[] = {{"us", 1},
+                                    {"ms", 1'000},
+                                    {"s", kMicrosPerSecond},
+                                    {"m", 60 * kMicrosPerSecond},
+                                    {"h", 3'600 * kMicrosPerSecond},
+                                    {"d", 86'400 * kMicrosPerSecond},
+                                    {"w", 7 * 86'400 * kMicrosPerSecond}};
+  constexpr Duration kMaxDuration = Seconds(int64_t{10} * 366 * 86400);
+  auto error = [&] {
+    return InvalidArgument(std::string(field) + ": '" + std::string(text) +
+                           "' is not a duration such as 250ms, 30s, 10m, 6h, 1d or 2w (a number "
+                           "with one of the units us, ms, s, m, h, d, w; a plain number is "
+                           "seconds; at most ten years)");
+  };
   std::string_view number = text;
-  if (!number.empty()) {
-    switch (number.back()) {
-      case 's':
-        unit = 1;
-        break;
-      case 'm':
-        unit = 60;
-        break;
-      case 'h':
-        unit = 3600;
-        break;
-      case 'd':
-        unit = 86400;
-        break;
-      case 'w':
-        unit = 7 * 86400;
-        break;
-      default:
-        unit = 0;
+  int64_t unit_micros = kMicrosPerSecond;
+  for (const Unit& unit : kUnits) {
+    if (number.size() > unit.suffix.size() && number.ends_with(unit.suffix)) {
+      number.remove_suffix(unit.suffix.size());
+      unit_micros = unit.micros;
+      break;
     }
-    if (unit != 0) number.remove_suffix(1);
-    if (unit == 0) unit = 1;
   }
-  Result<int64_t> value = ParseScaled(number, 1, field);
-  constexpr int64_t kMaxSeconds = int64_t{10} * 366 * 86400;
-  if (!value.ok() || *value > kMaxSeconds / unit) {
-    return InvalidArgument(
-        std::string(field) + ": '" + std::string(text) +
-        "' is not a duration such as 90s, 30m, 6h, 3d or 2w (at most ten years)");
-  }
-  return Seconds(*value * unit);
+  Result<int64_t> millionths = ParseScaled(number, 1'000'000, field);
+  if (!millionths.ok()) return error();
+  // Whole units and the fraction apart, so that no product overflows: the
+  // fraction's is below 10^6 * 6.048 * 10^11 (a week in microseconds).
+  const int64_t whole = *millionths / 1'000'000;
+  const int64_t fraction = *millionths % 1'000'000 * unit_micros;
+  Duration micros = 0;
+  if (!CheckedMultiply(whole, unit_micros, &micros) || fraction % 1'000'000 != 0) return error();
+  micros += fraction / 1'000'000;
+  if (micros > kMaxDuration) return error();
+  return micros;
 }
 
 }  // namespace allot

@@ -18,7 +18,10 @@ Result<int64_t> ParseScaled(std::string_view text, int64_t scale, std::string_vi
 // Memory in MiB: a plain number is MiB; suffixes Mi, Gi, Ti (binary) are
 // accepted: "512Gi" = 524288.
 Result<int64_t> ParseMemoryMib(std::string_view text, std::string_view field);
-// A duration: whole seconds, or with a unit s, m, h, d, w ("6h", "3d").
+// A duration, the one form of every duration field: a number (up to 6
+// decimals) with a unit us, ms, s, m, h, d or w ("250ms", "1.5h", "3d"), or a
+// plain number of seconds ("90", "0.25"). Exact to the microsecond; at most
+// ten years.
 Result<Duration> ParseDuration(std::string_view text, std::string_view field);
 
 }  // namespace allot

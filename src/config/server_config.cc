@@ -167,58 +167,61 @@ void ReadApiKeys(Reader& reader, const YAML::Node& list, const Tenancy& tenancy,
                  std::vector<ApiKeySpec>* keys) {
   if (!list.IsSequence()) return reader.Fail(list, "api_keys", "must be a list");
   std::set<std::string> names;
-  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
-    const YAML::Node entry = list[i];
-    const std::string path = fmt::format("api_keys[{}]", i);
-    reader.OnlyKeys(entry, path, {"name", "sha256", "tenant", "role", "class"});
-    if (!reader.ok()) return;
-    ApiKeySpec key;
-    key.name = reader.String(entry, "name", path, true);
-    key.sha256 = reader.String(entry, "sha256", path, true);
-    key.tenant = reader.String(entry, "tenant", path, true);
-    std::string role = reader.String(entry, "role", path, true);
-    key.default_class = reader.String(entry, "class", path, false);
-    if (!reader.ok()) return;
-    if (!key.default_class.empty() && tenancy.FindClass(key.default_class) < 0) {
-      return reader.Fail(entry["class"], path + ".class",
-                         "unknown priority class '" + key.default_class + "'");
-    }
-    if (key.name.empty()) return reader.Fail(entry["name"], path + ".name", "must not be empty");
-    if (!names.insert(key.name).second) {
-      return reader.Fail(entry["name"], path + ".name",
-                         "duplicate API key name '" + key.name + "'");
-    }
-    if (key.sha256.rfind("allot_", 0) == 0) {
-      return reader.Fail(entry["sha256"], path + ".sha256",
-                         "this is an API key itself, not its hash: never put a key in the "
-                         "configuration; `allot keygen` prints a key and its sha256 line");
-    }
-    if (!IsSha256Hex(key.sha256)) {
-      return reader.Fail(entry["sha256"], path + ".sha256",
-                         "must be the SHA-256 of the key as 64 lowercase hex digits (a plaintext "
-                         "key does not belong here; `allot keygen` prints the line to paste)");
-    }
-    for (size_t j = 0; j < keys->size(); ++j) {
-      if ((*keys)[j].sha256 == key.sha256) {
-        return reader.Fail(entry["sha256"], path + ".sha256",
-                           fmt::format("the same key as api_keys[{}] ({})", j, (*keys)[j].name));
+  for (size_t i = 0; i < list.size(); ++i) {
+    Reader::Scope scope(reader);  // each key's first error
+    [&] {
+      const YAML::Node entry = list[i];
+      const std::string path = fmt::format("api_keys[{}]", i);
+      reader.OnlyKeys(entry, path, {"name", "sha256", "tenant", "role", "class"});
+      if (!reader.ok()) return;
+      ApiKeySpec key;
+      key.name = reader.String(entry, "name", path, true);
+      key.sha256 = reader.String(entry, "sha256", path, true);
+      key.tenant = reader.String(entry, "tenant", path, true);
+      std::string role = reader.String(entry, "role", path, true);
+      key.default_class = reader.String(entry, "class", path, false);
+      if (!reader.ok()) return;
+      if (!key.default_class.empty() && tenancy.FindClass(key.default_class) < 0) {
+        return reader.Fail(entry["class"], path + ".class",
+                           "unknown priority class '" + key.default_class + "'");
       }
-    }
-    int tenant = FindKeyTenant(tenancy, key.tenant);
-    if (tenant < 0) {
-      return reader.Fail(entry["tenant"], path + ".tenant",
-                         "unknown tenant '" + key.tenant +
-                             "' (a path, a unique name, or \"\" "
-                             "for the root)");
-    }
-    if (!ParseRole(role, &key.role)) {
-      return reader.Fail(entry["role"], path + ".role", "must be agent, tenant_admin or admin");
-    }
-    if (key.role == Role::kAdmin && tenant != 0) {
-      return reader.Fail(entry["role"], path + ".role",
-                         "an admin key must be bound to the root (tenant: \"\")");
-    }
-    keys->push_back(std::move(key));
+      if (key.name.empty()) return reader.Fail(entry["name"], path + ".name", "must not be empty");
+      if (!names.insert(key.name).second) {
+        return reader.Fail(entry["name"], path + ".name",
+                           "duplicate API key name '" + key.name + "'");
+      }
+      if (key.sha256.rfind("allot_", 0) == 0) {
+        return reader.Fail(entry["sha256"], path + ".sha256",
+                           "this is an API key itself, not its hash: never put a key in the "
+                           "configuration; `allot keygen` prints a key and its sha256 line");
+      }
+      if (!IsSha256Hex(key.sha256)) {
+        return reader.Fail(entry["sha256"], path + ".sha256",
+                           "must be the SHA-256 of the key as 64 lowercase hex digits (a plaintext "
+                           "key does not belong here; `allot keygen` prints the line to paste)");
+      }
+      for (size_t j = 0; j < keys->size(); ++j) {
+        if ((*keys)[j].sha256 == key.sha256) {
+          return reader.Fail(entry["sha256"], path + ".sha256",
+                             fmt::format("the same key as api_keys[{}] ({})", j, (*keys)[j].name));
+        }
+      }
+      int tenant = FindKeyTenant(tenancy, key.tenant);
+      if (tenant < 0) {
+        return reader.Fail(entry["tenant"], path + ".tenant",
+                           "unknown tenant '" + key.tenant +
+                               "' (a path, a unique name, or \"\" "
+                               "for the root)");
+      }
+      if (!ParseRole(role, &key.role)) {
+        return reader.Fail(entry["role"], path + ".role", "must be agent, tenant_admin or admin");
+      }
+      if (key.role == Role::kAdmin && tenant != 0) {
+        return reader.Fail(entry["role"], path + ".role",
+                           "an admin key must be bound to the root (tenant: \"\")");
+      }
+      keys->push_back(std::move(key));
+    }();
   }
 }
 
@@ -248,35 +251,39 @@ void ReadEvents(Reader& reader, const YAML::Node& events, const std::string& fie
 
 void ReadWebhooks(Reader& reader, const YAML::Node& list, std::vector<WebhookSpec>* hooks) {
   if (!list.IsSequence()) return reader.Fail(list, "webhooks", "must be a list");
-  for (size_t i = 0; i < list.size() && reader.ok(); ++i) {
-    const YAML::Node entry = list[i];
-    const std::string path = fmt::format("webhooks[{}]", i);
-    reader.OnlyKeys(entry, path, {"name", "url", "events", "timeout", "max_attempts", "backoff"});
-    if (!reader.ok()) return;
-    WebhookSpec hook;
-    hook.name = reader.String(entry, "name", path, true);
-    hook.url = reader.String(entry, "url", path, true);
-    if (!reader.ok()) return;
-    if (hook.name.empty()) return reader.Fail(entry["name"], path + ".name", "must not be empty");
-    for (const WebhookSpec& other : *hooks) {
-      if (other.name == hook.name) {
-        return reader.Fail(entry["name"], path + ".name", "duplicate webhook '" + hook.name + "'");
+  for (size_t i = 0; i < list.size(); ++i) {
+    Reader::Scope scope(reader);  // each webhook's first error
+    [&] {
+      const YAML::Node entry = list[i];
+      const std::string path = fmt::format("webhooks[{}]", i);
+      reader.OnlyKeys(entry, path, {"name", "url", "events", "timeout", "max_attempts", "backoff"});
+      if (!reader.ok()) return;
+      WebhookSpec hook;
+      hook.name = reader.String(entry, "name", path, true);
+      hook.url = reader.String(entry, "url", path, true);
+      if (!reader.ok()) return;
+      if (hook.name.empty()) return reader.Fail(entry["name"], path + ".name", "must not be empty");
+      for (const WebhookSpec& other : *hooks) {
+        if (other.name == hook.name) {
+          return reader.Fail(entry["name"], path + ".name",
+                             "duplicate webhook '" + hook.name + "'");
+        }
       }
-    }
-    if (Result<HttpUrl> url = ParseHttpUrl(hook.url); !url.ok()) {
-      return reader.Fail(entry["url"], path + ".url", url.status().message());
-    }
-    if (const YAML::Node events = entry["events"]) {
-      ReadEvents(reader, events, path + ".events", &hook.events);
-    }
-    hook.timeout = ReadPositiveDuration(reader, entry, "timeout", path, hook.timeout);
-    hook.max_attempts = static_cast<int>(
-        ReadBounded(reader, entry, "max_attempts", path, hook.max_attempts, 1, 20));
-    hook.backoff = ReadPositiveDuration(reader, entry, "backoff", path, hook.backoff);
-    if (reader.ok() && hook.backoff > kMaxWebhookBackoff) {
-      return reader.Fail(entry["backoff"], path + ".backoff", "must be at most 5m");
-    }
-    hooks->push_back(std::move(hook));
+      if (Result<HttpUrl> url = ParseHttpUrl(hook.url); !url.ok()) {
+        return reader.Fail(entry["url"], path + ".url", url.status().message());
+      }
+      if (const YAML::Node events = entry["events"]) {
+        ReadEvents(reader, events, path + ".events", &hook.events);
+      }
+      hook.timeout = ReadPositiveDuration(reader, entry, "timeout", path, hook.timeout);
+      hook.max_attempts = static_cast<int>(
+          ReadBounded(reader, entry, "max_attempts", path, hook.max_attempts, 1, 20));
+      hook.backoff = ReadPositiveDuration(reader, entry, "backoff", path, hook.backoff);
+      if (reader.ok() && hook.backoff > kMaxWebhookBackoff) {
+        return reader.Fail(entry["backoff"], path + ".backoff", "must be at most 5m");
+      }
+      hooks->push_back(std::move(hook));
+    }();
   }
 }
 
@@ -358,15 +365,19 @@ bool IsSha256Hex(std::string_view text) {
 
 namespace config_internal {
 
-void ReadServerConfig(Reader& reader, const YAML::Node& root, const Tenancy& tenancy,
+void ReadServerConfig(Reader& reader, const YAML::Node& root, const Tenancy* tenancy,
                       ServerConfig* config) {
-  if (const YAML::Node server = root["server"]; server && reader.ok()) {
+  // Each block's first error in a scope of its own.
+  if (const YAML::Node server = root["server"]) {
+    Reader::Scope scope(reader);
     ReadServer(reader, server, config);
   }
-  if (const YAML::Node keys = root["api_keys"]; keys && reader.ok()) {
-    ReadApiKeys(reader, keys, tenancy, &config->api_keys);
+  if (const YAML::Node keys = root["api_keys"]; keys && tenancy != nullptr) {
+    Reader::Scope scope(reader);
+    ReadApiKeys(reader, keys, *tenancy, &config->api_keys);
   }
-  if (const YAML::Node hooks = root["webhooks"]; hooks && reader.ok()) {
+  if (const YAML::Node hooks = root["webhooks"]) {
+    Reader::Scope scope(reader);
     ReadWebhooks(reader, hooks, &config->webhooks);
   }
 }

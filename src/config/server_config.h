@@ -100,8 +100,9 @@ namespace config_internal {
 class Reader;
 
 // Reads the top-level keys server, api_keys and webhooks of `root` into
-// `config`; API key tenants are checked against `tenancy`.
-void ReadServerConfig(Reader& reader, const YAML::Node& root, const Tenancy& tenancy,
+// `config`; API key tenants are checked against `tenancy`, and api_keys is
+// not read when it is null (the tenant tree had errors of its own).
+void ReadServerConfig(Reader& reader, const YAML::Node& root, const Tenancy* tenancy,
                       ServerConfig* config);
 
 }  // namespace config_internal

@@ -148,8 +148,9 @@ TEST(ServerConfig, ServerErrorsNameTheirPosition) {
   EXPECT_EQ(ErrorOf("server:\n  idle_timeout: 0\n"),
             "test.yaml:13:17: server.idle_timeout: must be > 0");
   EXPECT_EQ(ErrorOf("server:\n  request_timeout: soon\n"),
-            "test.yaml:13:20: server.request_timeout: 'soon' is not a duration such as 90s, 30m, "
-            "6h, 3d or 2w (at most ten years)");
+            "test.yaml:13:20: server.request_timeout: 'soon' is not a duration such as 250ms, 30s, "
+            "10m, 6h, 1d or 2w (a number with one of the units us, ms, s, m, h, d, w; a "
+            "plain number is seconds; at most ten years)");
   EXPECT_EQ(ErrorOf("server:\n  snapshot_every: 99\n"),
             "test.yaml:13:19: server.snapshot_every: must be 100..1000000000");
   EXPECT_EQ(ErrorOf("server:\n  tick_interval: 0s\n"),

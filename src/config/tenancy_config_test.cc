@@ -72,7 +72,7 @@ TEST(TenancyConfig, ErrorsCarryPositionTenantAndField) {
   std::string unknown = error(Parse("tenants:\n  - {name: a, parent: ghost}\n"));
   EXPECT_EQ(unknown, "test.yaml:9:5: tenants[0] (a).parent: unknown tenant 'ghost'");
   std::string too_much = error(Parse("tenants:\n  - {name: a, quota: {gpu: {guaranteed: 17}}}\n"));
-  EXPECT_NE(too_much.find("more than the cluster's capacity (16000)"), std::string::npos)
+  EXPECT_NE(too_much.find("more than the cluster's capacity (16 GPUs)"), std::string::npos)
       << too_much;
   std::string weight = error(Parse("tenants:\n  - {name: a, weight: -1}\n"));
   EXPECT_EQ(weight, "test.yaml:9:23: tenants[0].weight: must be a number > 0");

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
+#include <iterator>
+#include <set>
 #include <utility>
 
 namespace allot::config_internal {
@@ -96,6 +100,45 @@ bool HasPosition(std::string_view message, std::string_view source) {
     rest.remove_prefix(digits);
   }
   return rest.substr(0, 2) == ": ";
+}
+
+std::string JoinErrors(const YAML::Node& root, std::string_view source,
+                       const std::vector<std::string>& errors) {
+  struct Positioned {
+    size_t line = 0;
+    size_t column = 0;
+    std::string text;
+  };
+  std::vector<Positioned> all;
+  for (const std::string& error : errors) {
+    Positioned entry;
+    entry.text = HasPosition(error, source)
+                     ? error
+                     : config_internal::Positioned(source, NodeOfField(root, error).Mark(), error);
+    // HasPosition holds now: "source:line:column: ...".
+    std::sscanf(entry.text.c_str() + source.size(), ":%zu:%zu", &entry.line, &entry.column);
+    all.push_back(std::move(entry));
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Positioned& a, const Positioned& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  std::string joined;
+  std::set<std::string_view> seen;
+  size_t shown = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (!seen.insert(all[i].text).second) continue;
+    if (shown == kMaxErrors) {
+      size_t rest = 0;
+      for (size_t j = i; j < all.size(); ++j) rest += seen.insert(all[j].text).second ? 1 : 0;
+      fmt::format_to(std::back_inserter(joined), "\n{}:{}:{}: config: {} more errors not shown",
+                     source, all[i].line, all[i].column, rest + 1);
+      break;
+    }
+    if (shown > 0) joined += "\n";
+    joined += all[i].text;
+    ++shown;
+  }
+  return joined;
 }
 
 YAML::Node NodeOfField(const YAML::Node& root, std::string_view message) {

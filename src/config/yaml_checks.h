@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -26,6 +27,15 @@ bool HasPosition(std::string_view message, std::string_view source);
 // ...", "budgets[2] (team).limit: ..."), as deep as the tree has it; the root
 // when the first step is not in it.
 YAML::Node NodeOfField(const YAML::Node& root, std::string_view message);
+
+// A configuration's errors as one message, a line each, in file order:
+// every error positioned (one without its position gets the node its field
+// path names, as deep as the tree goes), sorted by line and column (errors
+// at one position keep their order), repeats dropped; past kMaxErrors the
+// rest are counted on a last line, positioned at the first of them.
+inline constexpr size_t kMaxErrors = 100;
+std::string JoinErrors(const YAML::Node& root, std::string_view source,
+                       const std::vector<std::string>& errors);
 
 // Refuses explicit tags other than YAML's standard ones (!!str, !!int,
 // !!float, !!bool, !!null, !!map, !!seq): `!!binary`, `!!timestamp` or a

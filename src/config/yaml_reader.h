@@ -1,13 +1,15 @@
 #pragma once
 
 // The YAML walker shared by the configuration's sections (internal to
-// src/config): keeps the first error with its line and column.
+// src/config): keeps every error with its line and column, the first of each
+// scope (a section, a list entry).
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "config/quantity.h"
@@ -15,37 +17,68 @@
 
 namespace allot::config_internal {
 
-// Walks the YAML tree and remembers the first error with its position.
+// Walks the YAML tree and remembers its errors with their positions.
+//
+// Errors are kept per scope: within one, the first error ends the reading
+// (ok() turns false and later Fail calls are ignored, as what follows an
+// error is often its echo); a Scope starts a fresh one for an independent
+// part (a top-level section, one entry of a list), so that `allot
+// check-config` reports every independent error in one run. any_error()
+// says whether any scope failed; errors() lists them all.
 class Reader {
  public:
   explicit Reader(std::string_view source) : source_(source) {}
 
-  bool ok() const { return error_.ok(); }
-  const Status& error() const { return error_; }
-
-  void Fail(const YAML::Node& node, const std::string& field, const std::string& why) {
-    if (!error_.ok()) return;
-    const YAML::Mark mark = node.Mark();
-    if (mark.is_null()) {
-      // An absent node (a required key) has no position: ParseConfig
-      // positions the error at the deepest node of its field path.
-      error_ = InvalidArgument(fmt::format("{}: {}", field, why));
-      return;
+  // A fresh scope for an independent part; the enclosing scope's state comes
+  // back when it ends (an entry's error does not stop its list).
+  class Scope {
+   public:
+    explicit Scope(Reader& reader) : reader_(reader), saved_(reader.scope_failed_) {
+      reader_.scope_failed_ = false;
     }
-    error_ = InvalidArgument(
-        fmt::format("{}:{}:{}: {}: {}", source_, mark.line + 1, mark.column + 1, field, why));
+    ~Scope() { reader_.scope_failed_ = saved_; }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Reader& reader_;
+    bool saved_;
+  };
+
+  // No error in the current scope.
+  bool ok() const { return !scope_failed_; }
+  bool any_error() const { return !errors_.empty(); }
+  const std::vector<std::string>& errors() const { return errors_; }
+  // The first error (for readers of one part, such as the sim's specs).
+  Status error() const { return errors_.empty() ? Status::Ok() : InvalidArgument(errors_.front()); }
+
+  // Records an error in the current scope (the scope's first only).
+  void Fail(const YAML::Node& node, const std::string& field, const std::string& why) {
+    if (scope_failed_) return;
+    scope_failed_ = true;
+    Record(node, field, why);
+  }
+  // An error whose message is already complete (positioned or not).
+  void FailMessage(std::string message) {
+    if (scope_failed_) return;
+    scope_failed_ = true;
+    errors_.push_back(std::move(message));
   }
 
-  // Fails on keys outside `allowed`.
+  // Fails on keys outside `allowed`, naming each of them.
   void OnlyKeys(const YAML::Node& map, const std::string& field,
                 std::initializer_list<std::string_view> allowed) {
+    if (scope_failed_) return;
     if (!map.IsMap()) return Fail(map, field, "must be a mapping");
     for (const auto& entry : map) {
       if (!entry.first.IsScalar()) return Fail(entry.first, field, "keys must be plain names");
       std::string key = entry.first.Scalar();
       bool known = false;
       for (std::string_view name : allowed) known = known || name == key;
-      if (!known) Fail(entry.first, field + "." + key, "unknown key");
+      if (!known) {
+        Record(entry.first, field + "." + key, "unknown key");
+        scope_failed_ = true;
+      }
     }
   }
 
@@ -129,8 +162,21 @@ class Reader {
   }
 
  private:
+  void Record(const YAML::Node& node, const std::string& field, const std::string& why) {
+    const YAML::Mark mark = node.Mark();
+    if (mark.is_null()) {
+      // An absent node (a required key) has no position: ParseConfig
+      // positions the error at the deepest node of its field path.
+      errors_.push_back(fmt::format("{}: {}", field, why));
+      return;
+    }
+    errors_.push_back(
+        fmt::format("{}:{}:{}: {}: {}", source_, mark.line + 1, mark.column + 1, field, why));
+  }
+
   std::string source_;
-  Status error_;
+  std::vector<std::string> errors_;
+  bool scope_failed_ = false;
 };
 
 inline bool ReadBool(Reader& reader, const YAML::Node& map, const std::string& key,

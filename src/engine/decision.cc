@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "common/quantity_text.h"
+
 namespace allot {
 
 std::string_view DecisionKindName(DecisionKind kind) {
@@ -189,7 +191,9 @@ std::string DescribeDecision(const Decision& decision, const Inventory& inventor
           where += fmt::format(
               " mig {}@{}", table->profiles[static_cast<size_t>(a.mig_profile)].name, a.mig_start);
         } else if (a.gpu_milli < 1000) {
-          where += fmt::format(" {}m {}MiB", a.gpu_milli, a.gpu_memory_mib);
+          // A share of a GPU in user units ("0.25 GPU 6 GiB"), as the CLI shows it.
+          where += fmt::format(" {} {}", QuantityText(kGpu, "gpu", a.gpu_milli),
+                               QuantityText(kGpuMemory, "gpu_memory", a.gpu_memory_mib));
         }
       }
       return fmt::format("granted  request {} lease {}{} -> {}", decision.request.value,

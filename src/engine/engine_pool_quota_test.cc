@@ -62,7 +62,7 @@ TEST_F(PoolQuotaTest, LimitInOnePoolLeavesOthersOpen) {
   Decision third = engine->Submit(Ask("a", "h100"), kNow);
   ASSERT_EQ(third.kind, DecisionKind::kQueued);
   EXPECT_EQ(third.queue_reason, QueueReason::kLimit);
-  EXPECT_NE(third.message.find("gpu in pool h100 would reach 3000, above its limit 2000"),
+  EXPECT_NE(third.message.find("gpu in pool h100 would reach 3 GPUs, above its limit 2 GPUs"),
             std::string::npos)
       << third.message;
   // Unconstrained, a's next GPU goes to the pool where its quota allows it.
@@ -96,8 +96,8 @@ tenants:
   Result<Config> config = ParseConfig(yaml, "test.yaml");
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.status().message().find(
-                "pool_quota.h100.gpu.guaranteed adds up to 5000, more than the pool's capacity "
-                "(4000)"),
+                "pool_quota.h100.gpu.guaranteed adds up to 5 GPUs, more than the pool's capacity "
+                "(4 GPUs)"),
             std::string::npos)
       << config.status().message();
   std::string unknown =

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "common/quantity_text.h"
 #include "engine/engine.h"
 
 namespace allot {
@@ -91,21 +92,22 @@ Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
     }
     if (amount < 0) {
       return InvalidArgument(
-          fmt::format("{}: must be >= 0, got {}", ResourceField(catalog, r), amount));
+          fmt::format("{}: must be >= 0, got {}", ResourceField(catalog, r),
+                      QuantityText(r, r < catalog.size() ? catalog.Name(r) : "", amount)));
     }
     int64_t total = 0;
     if (amount > kMaxQuantity || !CheckedMultiply(amount, request.members, &total) ||
         total > kMaxQuantity) {
-      return InvalidArgument(fmt::format("{}: {} x {} members overflows the largest quantity",
-                                         ResourceField(catalog, r), amount, request.members));
+      return InvalidArgument(fmt::format(
+          "{}: {} x {} members overflows the largest quantity", ResourceField(catalog, r),
+          QuantityText(r, catalog.Name(r), amount), request.members));
     }
   }
   int64_t gpu = member.resources[kGpu];
   bool wants_mig = !member.mig_profile.empty();
   if (gpu > 1000 && gpu % 1000 != 0) {
-    return InvalidArgument(fmt::format(
-        "member.gpu: above one GPU it must be whole GPUs (a multiple of 1000 milli-GPU), got {}",
-        gpu));
+    return InvalidArgument(fmt::format("member.gpu: above one GPU it must be whole GPUs, got {}",
+                                       QuantityText(kGpu, "gpu", gpu)));
   }
   if (wants_mig && gpu != 0) {
     return InvalidArgument(
@@ -118,12 +120,12 @@ Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
     return InvalidArgument("member: asks for no resources");
   }
   if (request.estimate < 0 || request.estimate > kMaxDuration) {
-    return InvalidArgument(
-        fmt::format("estimate: must be between 0 and ten years, got {} us", request.estimate));
+    return InvalidArgument(fmt::format("estimate: must be between 0 and ten years, got {}",
+                                       SecondsText(request.estimate)));
   }
   if (request.ttl < 0 || request.ttl > kMaxDuration) {
     return InvalidArgument(
-        fmt::format("ttl: must be between 0 and ten years, got {} us", request.ttl));
+        fmt::format("ttl: must be between 0 and ten years, got {}", SecondsText(request.ttl)));
   }
   if (request.idempotency_key.size() > kMaxKeyLength) {
     return InvalidArgument(fmt::format("idempotency_key: longer than {} bytes", kMaxKeyLength));
@@ -364,9 +366,10 @@ std::string Engine::Infeasibility(const Request& request, const MemberDemand& de
     }
     if (per_device > largest_device) {
       return fmt::format(
-          "member.gpu_memory: {} MiB per device exceeds the devices of every matching pool "
-          "(largest {} MiB)",
-          per_device, largest_device);
+          "member.gpu_memory: {} per device exceeds the devices of every matching pool "
+          "(largest {})",
+          QuantityText(kGpuMemory, "gpu_memory", per_device),
+          QuantityText(kGpuMemory, "gpu_memory", largest_device));
     }
   }
   if (matching_nodes == 0) {
@@ -377,8 +380,9 @@ std::string Engine::Infeasibility(const Request& request, const MemberDemand& de
   }
   for (int r = kCpu; r < inventory_.resources.size(); ++r) {
     if (demand.host[r] > largest[r]) {
-      return fmt::format("member.{}: {} exceeds every matching node (largest has {})",
-                         inventory_.resources.Name(r), demand.host[r], largest[r]);
+      std::string_view name = inventory_.resources.Name(r);
+      return fmt::format("member.{}: {} exceeds every matching node (largest has {})", name,
+                         QuantityText(r, name, demand.host[r]), QuantityText(r, name, largest[r]));
     }
   }
   if ((demand.wants_mig() || demand.gpu_milli > 0) && !device_fit) {
@@ -391,10 +395,9 @@ std::string Engine::Infeasibility(const Request& request, const MemberDemand& de
           "member.gpu: {} whole GPUs on one node, but the largest matching node has {}",
           demand.gpu_milli / 1000, most_whole_devices);
     }
-    return fmt::format(
-        "member.gpu: no matching node has devices for {} milli-GPU with {} "
-        "MiB of device memory",
-        demand.gpu_milli, demand.gpu_memory_mib);
+    return fmt::format("member.gpu: no matching node has devices for {} with {} of device memory",
+                       QuantityText(kGpu, "gpu", demand.gpu_milli),
+                       QuantityText(kGpuMemory, "gpu_memory", demand.gpu_memory_mib));
   }
   if (capacity == 0) return "member: no single matching node has all the member asks for";
   return fmt::format("members: {} members exceed what all matching nodes could hold together ({})",

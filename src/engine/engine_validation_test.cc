@@ -245,6 +245,33 @@ INSTANTIATE_TEST_SUITE_P(AllPolicies, EngineValidationTest,
                                             ::testing::ValuesIn(Cases())),
                          CaseName);
 
+// Messages reach users through the API: quantities in user units, never the
+// engine's milli-GPUs, milli-cores or microseconds.
+TEST(EngineValidation, MessagesUseUserUnits) {
+  std::unique_ptr<Engine> engine = MakeEngine(ValidationInventory());
+  auto message = [&](const std::function<void(Request&)>& edit) {
+    Request request = Base();
+    edit(request);
+    return engine->Submit(request, kNow).message;
+  };
+  EXPECT_EQ(message([](Request& r) { r.member.resources[kGpu] = 1500; }),
+            "member.gpu: above one GPU it must be whole GPUs, got 1.5 GPUs");
+  EXPECT_EQ(message([](Request& r) { r.member.resources[kGpu] = -500; }),
+            "member.gpu: must be >= 0, got -0.5 GPU");
+  EXPECT_EQ(message([](Request& r) { r.member.resources[kCpu] = 65500; }),
+            "member.cpu: 65.5 cores exceeds every matching node (largest has 64 cores)");
+  EXPECT_EQ(message([](Request& r) { r.member.resources[kMemory] = 300 * 1024; }),
+            "member.memory: 300 GiB exceeds every matching node (largest has 256 GiB)");
+  EXPECT_EQ(message([](Request& r) { r.ttl = -1'500'000; }),
+            "ttl: must be between 0 and ten years, got -1.5 s");
+  EXPECT_EQ(message([](Request& r) {
+              r.member.resources[kGpu] = 500;
+              r.member.resources[kGpuMemory] = 30000;
+            }),
+            "member.gpu_memory: 29.29 GiB per device exceeds the devices of every matching pool "
+            "(largest 24 GiB)");
+}
+
 // A rejected request with an idempotency key does not reserve the key.
 TEST(EngineValidation, RejectionDoesNotRememberTheIdempotencyKey) {
   std::unique_ptr<Engine> engine = MakeEngine(ValidationInventory());

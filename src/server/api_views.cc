@@ -429,9 +429,37 @@ json PoolJson(const Engine& engine, int pool) {
           {"utilisation", std::move(utilisation)}};
 }
 
-json NodeJson(const Engine& engine, int node) {
+std::vector<std::vector<const Lease*>> LeasesByNode(const Engine& engine) {
+  std::vector<std::vector<const Lease*>> by_node(engine.inventory().nodes.size());
+  for (const Lease* lease : engine.Leases()) {
+    for (const Assignment& a : lease->placement) {
+      // Leases come in id order, so a lease already listed on this node is
+      // its list's last entry.
+      std::vector<const Lease*>& on_node = by_node[static_cast<size_t>(a.node)];
+      if (on_node.empty() || on_node.back() != lease) on_node.push_back(lease);
+    }
+  }
+  return by_node;
+}
+
+json NodeJson(const Engine& engine, int node, const std::vector<const Lease*>& leases) {
   const Inventory& inventory = engine.inventory();
+  const Tenancy& tenancy = engine.tenancy();
   const Node& n = inventory.nodes[static_cast<size_t>(node)];
+  json lease_list = json::array();
+  for (const Lease* lease : leases) {
+    Placement here;
+    for (const Assignment& a : lease->placement) {
+      if (a.node == static_cast<NodeIndex>(node)) here.push_back(a);
+    }
+    std::string placement;
+    store::JsonWriter writer(&placement);
+    WritePlacement(writer, inventory, here);
+    lease_list.push_back({{"id", lease->id.value},
+                          {"tenant", tenancy.tenant(lease->tenant).path},
+                          {"class", tenancy.priority_class(lease->priority_class).name},
+                          {"placement", Parsed(placement)}});
+  }
   return {
       {"name", n.name},
       {"pool", inventory.pools[n.pool].name},
@@ -439,7 +467,8 @@ json NodeJson(const Engine& engine, int node) {
       {"labels", LabelsJson(n.labels)},
       {"capacity", ResourcesJson(n.capacity, inventory.resources, true)},
       {"allocated", ResourcesJson(engine.cluster().allocated(static_cast<NodeIndex>(node)),
-                                  inventory.resources, false)}};
+                                  inventory.resources, false)},
+      {"leases", std::move(lease_list)}};
 }
 
 std::string_view RejectHttpCode(RejectCode code, int* http_status) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "server/engine_host.h"
@@ -43,7 +44,13 @@ nlohmann::json TenantJson(const Engine& engine, int tenant);
 nlohmann::json BudgetJson(const Engine& engine, int budget);
 nlohmann::json ClassJson(const PriorityClass& priority_class);
 nlohmann::json PoolJson(const Engine& engine, int pool);
-nlohmann::json NodeJson(const Engine& engine, int node);
+// A node with "leases": `leases` are the leases to list on it (those with an
+// assignment on the node that the caller may see), each as {"id", "tenant",
+// "class", "placement"} with only its assignments on this node.
+nlohmann::json NodeJson(const Engine& engine, int node, const std::vector<const Lease*>& leases);
+// The engine's leases by node index, in lease id order, each lease under
+// every node it has an assignment on; one pass over the leases.
+std::vector<std::vector<const Lease*>> LeasesByNode(const Engine& engine);
 
 std::string_view RejectHttpCode(RejectCode code, int* http_status);
 

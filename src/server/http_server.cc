@@ -748,8 +748,9 @@ int Serve(ServeOptions options) {
   }
   listener->Accept();
   int port = listener->port();
-  spdlog::info("allot serve: listening on {}:{}, data in {}", endpoint->address().to_string(), port,
-               options.service.data_dir);
+  spdlog::info("allot serve {} (commit {}): listening on {}:{}, data in {}",
+               options.service.version, options.service.commit, endpoint->address().to_string(),
+               port, options.service.data_dir);
   if (options.on_listening) options.on_listening(port);
 
   // Connection deadlines (idle, request, slow readers): one sweep at a

@@ -147,7 +147,7 @@ void ServerMetrics::GaugeSet::End() {
   }
 }
 
-ServerMetrics::ServerMetrics(std::string_view version)
+ServerMetrics::ServerMetrics(std::string_view version, std::string_view commit)
     : registry_(std::make_unique<prometheus::Registry>()) {
   prometheus::Registry& registry = *registry_;
   decisions_ = &prometheus::BuildCounter()
@@ -213,9 +213,9 @@ ServerMetrics::ServerMetrics(std::string_view version)
                         .Add({}, kJournalBatchBuckets);
   prometheus::BuildGauge()
       .Name("allot_build_info")
-      .Help("Always 1; the version label names the running build.")
+      .Help("Always 1; the version and commit labels name the running build.")
       .Register(registry)
-      .Add({{"version", std::string(version)}})
+      .Add({{"version", std::string(version)}, {"commit", std::string(commit)}})
       .Set(1);
 
   auto gauges = [&](const char* name, const char* help, std::vector<std::string> labels) {

@@ -53,8 +53,8 @@ class ServerMetrics {
   static constexpr size_t kMaxRoutes = 64;
   static constexpr size_t kMaxWebhookSeries = 256;
 
-  // `version` is exported as allot_build_info{version}.
-  explicit ServerMetrics(std::string_view version);
+  // `version` and `commit` are exported as allot_build_info{version,commit}.
+  ServerMetrics(std::string_view version, std::string_view commit);
   ~ServerMetrics();
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;

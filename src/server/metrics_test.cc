@@ -188,7 +188,7 @@ class ServerMetricsTest : public ::testing::Test {
   }
 
   std::unique_ptr<Engine> engine_;
-  ServerMetrics metrics_{"1.2.3"};
+  ServerMetrics metrics_{"1.2.3", "0123456789ab"};
 };
 
 TEST_F(ServerMetricsTest, GaugesFollowTheEngine) {
@@ -290,7 +290,7 @@ TEST_F(ServerMetricsTest, ServerSideSeries) {
   EXPECT_EQ(Sample(text, "allot_http_connections"), 7);
   EXPECT_EQ(Sample(text, "allot_webhook_deliveries_total{result=\"delivered\",webhook=\"slack\"}"),
             3);
-  EXPECT_EQ(Sample(text, "allot_build_info{version=\"1.2.3\"}"), 1);
+  EXPECT_EQ(Sample(text, "allot_build_info{commit=\"0123456789ab\",version=\"1.2.3\"}"), 1);
 }
 
 TEST_F(ServerMetricsTest, RoutesAndWebhooksAreCapped) {
@@ -326,7 +326,7 @@ TEST(ServerMetricsBudgetCapTest, ExportsAtMostTheFirst500Budgets) {
   }
   Result<std::unique_ptr<Engine>> engine = Engine::Create(GpuCluster(1, 1), std::move(options));
   ASSERT_TRUE(engine.ok()) << engine.status().message();
-  ServerMetrics metrics("test");
+  ServerMetrics metrics("test", "unknown");
   metrics.Refresh(**engine);
   std::string text = metrics.Serialize();
   EXPECT_EQ(CountSamples(text, "allot_budget_limit"), static_cast<int>(ServerMetrics::kMaxBudgets));
@@ -337,7 +337,7 @@ TEST(ServerMetricsBudgetCapTest, ExportsAtMostTheFirst500Budgets) {
 }
 
 TEST(ServerMetricsReloadTest, SeriesOfARemovedPoolOrClassGo) {
-  ServerMetrics metrics("test");
+  ServerMetrics metrics("test", "unknown");
   std::unique_ptr<Engine> first = testing::MakeEngine(GpuCluster(1, 2));
   ASSERT_NE(first, nullptr);
   metrics.Refresh(*first);

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "budget/money.h"
 #include "metering/rollup.h"
@@ -118,6 +121,9 @@ Result<json> ChargebackReport(Journal& journal, const ReportWindow& window, cons
   // Rows kept across pages: only those the reply shows, so memory grows
   // with the distinct keys, never with the records.
   std::map<std::pair<std::string, std::string>, RollupRow> merged;
+  // By label: the records without the key, as one row, so that the rows add
+  // up to the total (every record is in exactly one row).
+  std::optional<RollupRow> unlabelled;
   Money total = 0;
   int64_t count = 0;
   Status read = ForEachPage(journal, window, [&](const std::vector<UsageRecord>& records) {
@@ -129,6 +135,25 @@ Result<json> ChargebackReport(Journal& journal, const ReportWindow& window, cons
       }
     }
     count += static_cast<int64_t>(records.size());
+    if (dimension == RollupDimension::kLabel) {
+      std::vector<UsageRecord> without;
+      for (const UsageRecord& record : records) {
+        bool has_key = std::any_of(record.labels.begin(), record.labels.end(),
+                                   [&](const auto& label) { return label.first == label_key; });
+        if (!has_key) without.push_back(record);
+      }
+      Result<std::vector<RollupRow>> sums = Rollup(without);
+      if (!sums.ok()) return sums.status();
+      // Each record is in exactly one class row: their sum is the records'.
+      for (const RollupRow& row : *sums) {
+        if (row.dimension != RollupDimension::kPriorityClass) continue;
+        if (!unlabelled) {
+          unlabelled = row;
+        } else {
+          ALLOT_RETURN_IF_ERROR(Merge(*unlabelled, row));
+        }
+      }
+    }
     for (RollupRow& row : *rows) {
       if (row.dimension != dimension) continue;
       if (dimension == RollupDimension::kLabel && row.key != label_key) continue;
@@ -145,13 +170,21 @@ Result<json> ChargebackReport(Journal& journal, const ReportWindow& window, cons
   });
   if (!read.ok()) return read;
   json out_rows = json::array();
-  for (const auto& [key, row] : merged) {
-    json item = {{"key", dimension == RollupDimension::kLabel ? row.value : row.key},
+  auto row_json = [&](const std::string& key, const RollupRow& row) {
+    json item = {{"key", key},
                  {"cost", FormatMoney(row.cost)},
                  {"gpu_hours", static_cast<double>(row.resource_ms[kGpu]) / 3.6e9},
                  {"tokens", row.tokens.total()},
                  {"leases", row.leases}};
     if (dimension == RollupDimension::kTenant) item["level"] = row.level;
+    return item;
+  };
+  for (const auto& [key, row] : merged) {
+    out_rows.push_back(row_json(dimension == RollupDimension::kLabel ? row.value : row.key, row));
+  }
+  if (unlabelled) {
+    json item = row_json("(unlabelled)", *unlabelled);
+    item["unlabelled"] = true;  // a value "(unlabelled)" of the label itself has no such field
     out_rows.push_back(std::move(item));
   }
   return json{{"currency", currency},       {"from", TimeJson(window.from)},

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -290,6 +292,24 @@ TEST_F(ServerE2ETest, TenantIsolationOnEveryEndpoint) {
   EXPECT_EQ(status, 200);
   Call(*team_a, "GET", "/v1/classes", &status);
   EXPECT_EQ(status, 200);
+  // Nodes list the leases on them (docs/api.md), but only the key's subtree's.
+  auto node_leases = [&](HttpClient& client) {
+    json nodes = Call(client, "GET", "/v1/nodes", &status);
+    EXPECT_EQ(status, 200) << nodes.dump();
+    json leases = json::array();
+    for (const json& node : nodes["nodes"]) {
+      EXPECT_TRUE(node.contains("leases")) << node.dump();
+      for (const json& lease : node.value("leases", json::array())) leases.push_back(lease);
+    }
+    return leases;
+  };
+  EXPECT_EQ(node_leases(*team_a), json::array());
+  json b_node_leases = node_leases(*team_b);
+  ASSERT_EQ(b_node_leases.size(), 1u) << b_node_leases.dump();
+  EXPECT_EQ(b_node_leases[0]["id"], b_lease["id"]);
+  EXPECT_EQ(b_node_leases[0]["tenant"], "org/team-b");
+  EXPECT_EQ(b_node_leases[0]["class"], b_lease["class"]);
+  EXPECT_EQ(b_node_leases[0]["placement"], b_lease["placement"]);
   // The event stream of team A carries none of team B's decisions.
   std::vector<std::string> seen;
   std::thread stream([&] {
@@ -533,6 +553,98 @@ TEST_F(ServerE2ETest, CommandLineClientAndAllotRun) {
   EXPECT_NE(out.find("org/team-a"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(RunAllot("queue --server http://127.0.0.1:1 --timeout 2", &out), 3) << out;
+}
+
+TEST_F(ServerE2ETest, ReleasingAQueuedRequestNamesLeaseCancel) {
+  std::string common = "--server " + server_->base_url() + " --key " + kTeamAKey;
+  std::string out;
+  // Two 4-GPU leases fill both nodes; the third waits.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 4", &out), 0) << out;
+  }
+  out.clear();
+  ASSERT_EQ(
+      RunAllot("lease acquire " + common + " --tenant org/team-a --gpu 4 --output json", &out), 0)
+      << out;
+  json queued = json::parse(out, nullptr, false);
+  ASSERT_EQ(queued.value("state", ""), "queued") << out;
+  std::string id = std::to_string(queued["id"].get<uint64_t>());
+  out.clear();
+  EXPECT_EQ(RunAllot("lease release " + id + " " + common, &out), 1) << out;
+  EXPECT_NE(out.find("error: failed_precondition: lease " + id + ": still queued"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("allot lease cancel " + id), std::string::npos) << out;
+  // Nothing changed: the request still waits, and cancel ends it.
+  out.clear();
+  EXPECT_EQ(RunAllot("lease cancel " + id + " " + common, &out), 0) << out;
+  EXPECT_NE(out.find("cancelled"), std::string::npos) << out;
+}
+
+TEST_F(ServerE2ETest, ReportByLabelHasAnUnlabelledRowSoRowsAddUpToTheTotal) {
+  auto admin = Client(kAdminKey);
+  int status = 0;
+  for (std::string labels : {R"({"team": "x"})", R"({"team": "y"})", R"({"other": "z"})", "{}"}) {
+    json lease =
+        Call(*admin, "POST", "/v1/leases", &status,
+             R"({"tenant": "org/team-a", "resources": {"gpu": 1}, "labels": )" + labels + "}");
+    ASSERT_EQ(status, 201) << lease.dump();
+    Call(*admin, "POST", "/v1/leases/" + std::to_string(lease["id"].get<uint64_t>()) + "/release",
+         &status);
+    ASSERT_EQ(status, 200);
+  }
+  json report = Call(*admin, "GET", "/v1/reports/chargeback?by=label:team", &status);
+  ASSERT_EQ(status, 200) << report.dump();
+  std::map<std::string, int64_t> leases;
+  for (const json& row : report["rows"]) leases[row["key"].get<std::string>()] = row["leases"];
+  EXPECT_EQ(leases, (std::map<std::string, int64_t>{{"x", 1}, {"y", 1}, {"(unlabelled)", 2}}))
+      << report.dump();
+  EXPECT_EQ(report["records"], 4);
+  // The cost column adds up to the total too (in micro-units, as sent).
+  auto micros = [](const json& money) {
+    return std::llround(std::stod(money.get<std::string>()) * 1e6);
+  };
+  int64_t sum = 0;
+  for (const json& row : report["rows"]) sum += micros(row["cost"]);
+  EXPECT_EQ(sum, micros(report["total"])) << report.dump();
+  std::string out;
+  EXPECT_EQ(
+      RunAllot("report --by label:team --server " + server_->base_url() + " --key " + kAdminKey,
+               &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("\n(unlabelled)  "), std::string::npos) << out;
+}
+
+// docs/cli.md, "Exit codes": one mistake, one exit code, whichever
+// subcommand makes it.
+TEST_F(ServerE2ETest, TheSameMistakeGivesTheSameExitCodeAcrossSubcommands) {
+  std::string admin = " --server " + server_->base_url() + " --key " + kAdminKey;
+  auto expect_all = [&](int want, const std::vector<std::string>& commands) {
+    for (const std::string& command : commands) {
+      std::string out;
+      EXPECT_EQ(RunAllot(command, &out), want) << "allot " << command << "\n" << out;
+    }
+  };
+  // An unknown tenant: the server refuses the call (1), a lease request too.
+  expect_all(1, {"lease acquire --tenant org/nobody --gpu 1" + admin,
+                 "run --tenant org/nobody --gpu 1" + admin + " -- true",
+                 "lease list --tenant org/nobody" + admin, "queue --tenant org/nobody" + admin});
+  // An unknown lease id: 1 for every lease command.
+  expect_all(1, {"lease get 999999" + admin, "lease renew 999999" + admin,
+                 "lease release 999999" + admin, "lease cancel 999999" + admin});
+  // A key the server does not know: 1.
+  std::string stranger = " --server " + server_->base_url() + " --key allot_nobody_knows_me";
+  expect_all(1, {"lease list" + stranger, "queue" + stranger, "tenants" + stranger,
+                 "report" + stranger, "lease acquire --gpu 1" + stranger});
+  // A malformed value: a usage error (2), found before anything is sent.
+  expect_all(2, {"lease acquire --gpu 1 --ttl 5x" + admin, "report --from yesterday" + admin,
+                 "usage --to 2026-13-45" + admin, "run --memory 3Qi" + admin + " -- true",
+                 "lease list --state sideways" + admin});
+  // Nobody listening: 3.
+  std::string nowhere = " --server http://127.0.0.1:1 --timeout 2";
+  expect_all(3, {"lease get 1" + nowhere, "queue" + nowhere, "report" + nowhere, "usage" + nowhere,
+                 "run --gpu 1" + nowhere + " -- true"});
 }
 
 TEST_F(ServerE2ETest, BudgetAlertsReachTheWebhookAndTheMetricsLint) {

@@ -125,7 +125,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options, ServiceLo
       Journal::Open(service->options_.data_dir, service->options_.journal);
   if (!journal.ok()) return journal.status();
   service->journal_ = std::move(journal).value();
-  service->metrics_ = std::make_unique<ServerMetrics>(service->options_.version);
+  service->metrics_ =
+      std::make_unique<ServerMetrics>(service->options_.version, service->options_.commit);
   service->reports_ = std::make_unique<ReportReader>(kMaxQueuedReports);
   // Event ids continue from the journal's numbering (event_log.h); before
   // Recover, whose reload of a changed configuration publishes events.

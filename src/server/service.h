@@ -74,6 +74,7 @@ struct ServiceOptions {
   std::string config_path;  // empty: the embedded default configuration
   JournalOptions journal;
   std::string version = "dev";
+  std::string commit = "unknown";  // reported by /healthz and allot_build_info
 };
 
 // The allocator as a service: owns the engine (through EngineHost), the
@@ -196,7 +197,7 @@ class Service {
   ServiceReply Budgets(const Principal& principal);
   ServiceReply Classes();
   ServiceReply Pools();
-  ServiceReply Nodes(const ServiceRequest& request);
+  ServiceReply Nodes(const ServiceRequest& request, const Principal& principal);
   void SetNode(std::string_view node, const ServiceRequest& request, const Principal& principal,
                Done done);
   // The checks both report calls start with: role, known query parameters

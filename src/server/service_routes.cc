@@ -81,7 +81,10 @@ void Service::Handle(const ServiceRequest& request, Done done) {
     // A failed journal fails both: the process is about to exit and must not
     // be sent traffic meanwhile.
     if (journal_failed_) return done(ErrorReply(journal_error_));
-    if (path == "/healthz") return done(JsonReply(200, {{"status", "ok"}}));
+    if (path == "/healthz") {
+      return done(JsonReply(
+          200, {{"status", "ok"}, {"version", options_.version}, {"commit", options_.commit}}));
+    }
     done(ready() ? JsonReply(200, {{"status", "ready"}, {"durable_seq", journal_->durable_seq()}})
                  : ErrorReply(Unavailable("starting")));
     return;
@@ -153,7 +156,7 @@ void Service::Dispatch(const ServiceRequest& request, const Principal& principal
     if (what == "budgets") return reply(Budgets(principal));
     if (what == "classes") return reply(Classes());
     if (what == "pools") return reply(Pools());
-    return reply(Nodes(request));
+    return reply(Nodes(request, principal));
   } else if (what == "nodes" && s.size() == 4 && s[3] == "state") {
     if (method != "POST") return method_not_allowed("POST");
     return SetNode(s[2], request, principal, std::move(done));
@@ -341,7 +344,9 @@ void Service::LeaseCommand(Command::Kind kind, uint64_t id, const ServiceRequest
     }
     if (state == "queued") {
       return done(ErrorReply(FailedPrecondition(
-          fmt::format("lease {}: still queued; cancel it with DELETE instead", id))));
+          fmt::format("lease {0}: still queued, so there is nothing to release; cancel the "
+                      "request instead (DELETE /v1/leases/{0}, or allot lease cancel {0})",
+                      id))));
     }
   } else if (!request.body.empty()) {
     json body;
@@ -405,7 +410,10 @@ void Service::SetNode(std::string_view node, const ServiceRequest& request,
   EngineHost::Outcome outcome;
   Execute(command, &outcome);
   if (!outcome.status.ok()) return ReplyDurable(ErrorReply(outcome.status), std::move(done));
-  ReplyDurable(JsonReply(200, NodeJson(host_->engine(), index)), std::move(done));
+  // Only admin keys set a node's state, and they see every lease.
+  ReplyDurable(JsonReply(200, NodeJson(host_->engine(), index,
+                                       LeasesByNode(host_->engine())[static_cast<size_t>(index)])),
+               std::move(done));
 }
 
 }  // namespace allot

@@ -177,7 +177,7 @@ ServiceReply Service::Pools() {
   return JsonReply({{"pools", std::move(pools)}});
 }
 
-ServiceReply Service::Nodes(const ServiceRequest& request) {
+ServiceReply Service::Nodes(const ServiceRequest& request, const Principal& principal) {
   Target target = ParseTarget(request.target).value();
   const Engine& engine = host_->engine();
   std::string pool_name = QueryString(target, "pool");
@@ -186,10 +186,16 @@ ServiceReply Service::Nodes(const ServiceRequest& request) {
     pool = engine.inventory().FindPool(pool_name);
     if (pool < 0) return ErrorReply(NotFound(fmt::format("pool '{}': no such pool", pool_name)));
   }
+  // Every key sees every node's capacity and allocation, but only the leases
+  // inside its subtree, as on every other endpoint.
+  std::vector<std::vector<const Lease*>> leases = LeasesByNode(engine);
   json nodes = json::array();
   for (size_t n = 0; n < engine.inventory().nodes.size(); ++n) {
     if (pool >= 0 && engine.inventory().nodes[n].pool != static_cast<PoolIndex>(pool)) continue;
-    nodes.push_back(NodeJson(engine, static_cast<int>(n)));
+    std::erase_if(leases[n], [&](const Lease* lease) {
+      return !Covers(engine.tenancy(), principal, lease->tenant);
+    });
+    nodes.push_back(NodeJson(engine, static_cast<int>(n), leases[n]));
   }
   return JsonReply({{"nodes", std::move(nodes)}});
 }

@@ -75,7 +75,9 @@ TEST(CsvTrace, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(Message(parse("-1,1,1,\n")), "j.csv:2:1 (submit_s): must be >= 0, got '-1'");
   EXPECT_EQ(Message(parse("0,1,1.5,\n")),
             "j.csv:2:3 (gpu): must be a fraction of one GPU (below 1) or whole GPUs");
-  EXPECT_EQ(Message(parse("0,1,1,12Q\n")), "j.csv:2:4 (memory): must be a number, got '12Q'");
+  EXPECT_EQ(Message(parse("0,1,1,12Q\n")),
+            "j.csv:2:4 (memory): must be a number of MiB or a whole number with one of the "
+            "suffixes Mi, Gi, Ti (binary: 1Gi = 1024Mi; such as 512Gi), got '12Q'");
   EXPECT_EQ(Message(ParseCsvWorkload("submit_s,duration_s\n", "j.csv", {})),
             "j.csv:1: missing column 'gpu'");
   EXPECT_NE(Message(ParseCsvWorkload("submit_s,duration_s,gpu,tennant\n", "j.csv", {}))

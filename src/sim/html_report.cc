@@ -36,6 +36,12 @@ tbody tr:hover { background: #f9fafb; }
 tbody th:first-child { position: sticky; left: 0; background: #fff; }
 thead th:first-child { position: sticky; left: 0; }
 td.best { font-weight: 700; color: #065f46; }
+caption { text-align: left; font-weight: 600; padding: 7px 14px 3px; }
+th.policy { font-weight: 600; }
+thead th { white-space: normal; vertical-align: bottom; }
+th[rowspan], td[rowspan] { vertical-align: top; }
+tr.group-start th, tr.group-start td { border-top: 2px solid #e5e7eb; }
+.summary { display: flex; flex-direction: column; align-items: flex-start; gap: 12px; }
 td.message { white-space: normal; min-width: 240px; }
 ul.policies { list-style: none; padding: 0; margin: 8px 0 12px; }
 ul.policies li { margin: 2px 0; }
@@ -49,6 +55,7 @@ figure.chart figcaption span { color: #4b5563; font-size: 14px; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 13px; color: #374151; margin: 2px 0 8px; }
 .legend span { display: inline-flex; align-items: center; gap: 6px; }
 svg.key { flex: none; }
+p.empty-chart { color: #6b7280; font-style: italic; margin: 10px 0 6px; }
 footer { margin-top: 40px; color: #9ca3af; font-size: 13px; }
 )css";
 
@@ -59,11 +66,21 @@ std::string RenderFigure(const Figure& figure) {
       "<figure class=\"chart\" data-chart=\"{}\"><figcaption><strong>{}</strong><span>{}</span>"
       "</figcaption>",
       EscapeXml(figure.id), EscapeXml(figure.title), EscapeXml(figure.caption));
+  if (figure.panels.empty()) {
+    return out + fmt::format("<p class=\"empty-chart\">{}</p></figure>\n", EscapeXml(figure.empty));
+  }
   out += figure.legend;
   out += "<div class=\"panels\">";
   for (const std::string& panel : figure.panels) out += panel;
   out += "</div></figure>\n";
   return out;
+}
+
+std::string NothingToShow(const Json& result, const Figure& figure) {
+  if (ArrayAt(result, {"runs"}).empty() || TextAt(result, {"inputs", "mode"}) == "fill") return "";
+  Figure empty = figure;
+  empty.panels.clear();
+  return RenderFigure(empty);
 }
 
 std::string HtmlLegend(const std::vector<LegendEntry>& entries) {
@@ -127,8 +144,9 @@ std::string RenderHtmlReport(const Json& result) {
     out += "<section id=\"budget-events\"><h2>Budget events</h2>" + events + "</section>\n";
   }
   out +=
-      "<footer>Written by allot sim. This page is self-contained: it needs no network, and "
-      "hovering a line or bar shows its name and value.</footer>\n";
+      "<footer>Written by allot sim. This page is self-contained: it needs no network. Hover "
+      "over a chart to see each line's value at that time, or over a bar or dot to see its "
+      "own.</footer>\n";
   out += "</main>\n</body>\n</html>\n";
   return out;
 }

@@ -37,8 +37,7 @@ std::string FillTable(const Json& result) {
     for (double percent : NumbersAt(*fill, {"per_seed_at_100"})) {
       per_seed += (per_seed.empty() ? "" : ", ") + PercentOrDash(percent);
     }
-    rows += fmt::format("<tr><th>{} {}</th>", LegendKey(static_cast<int>(i), false),
-                        EscapeXml(PolicyName(result, i)));
+    rows += "<tr>" + PolicyRowHeader(result, i, "");
     rows += Cell(seeds, false);
     rows += Cell(FormatSignificant(NumberAt(*fill, {"target_ratio"})), true);
     rows += Cell(PercentOrDash(NumberAt(*fill, {"allocated_at_100"})), true);

@@ -36,7 +36,14 @@ std::string ShareChart(const Json& result) {
     }
     if (HasData(series.values)) chart.series.push_back(std::move(series));
   }
-  if (chart.series.empty()) return "";
+  if (chart.series.empty()) {
+    return NothingToShow(result, {"share",
+                                  "Share vs entitlement, per tenant",
+                                  "",
+                                  "",
+                                  {},
+                                  "Nothing to show: no run recorded a tenant's share."});
+  }
   for (size_t t = 0; t < tenants.size(); ++t) {
     if (std::isfinite(entitlement[t])) largest[t] = std::max(largest[t], entitlement[t]);
   }
@@ -76,6 +83,8 @@ std::string FillChart(const Json& result) {
   chart.legend = false;
   chart.x_axis = LinearAxis("GPU requested by arrived pods (% of capacity)", false);
   chart.y_axis = LinearAxis("GPU allocated (% of capacity)", false);
+  chart.x_axis.unit = "% arrived";
+  chart.y_axis.unit = "% allocated";
   double right = 100;
   size_t drawn = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
@@ -95,7 +104,16 @@ std::string FillChart(const Json& result) {
     chart.markers.push_back({100, at_100, label, static_cast<int>(i)});
     ++drawn;
   }
-  if (drawn == 0) return "";
+  if (drawn == 0) {
+    // The mirror of NothingToShow: in fill mode this is the chart to show.
+    if (runs.empty() || TextAt(result, {"inputs", "mode"}) != "fill") return "";
+    return RenderFigure({"fill",
+                         "Fill experiment: GPU allocated vs arrived",
+                         "",
+                         "",
+                         {},
+                         "Nothing to show: no run has a fill curve."});
+  }
   chart.series.insert(chart.series.begin(),
                       {"y = x", {0, right}, {0, right}, kColourGrey, true, false});
   for (int percent = 0; percent <= right + 1e-9; percent += 10) {
@@ -124,6 +142,7 @@ std::string WaitCdfChart(const Json& result) {
   base.x_axis.label = "wait (log scale; waits under 1 s drawn at 1 s)";
   base.x_axis.scale = AxisScale::kLog;
   base.x_axis.log_floor = kWaitFloorSeconds;
+  base.x_axis.unit = "s";
   base.x_axis.min = kWaitFloorSeconds;
   base.x_axis.ticks = {{1, "1 s"},          {10, "10 s"},        {60, "1 min"},
                        {600, "10 min"},     {3600, "1 h"},       {6 * 3600, "6 h"},
@@ -135,7 +154,8 @@ std::string WaitCdfChart(const Json& result) {
                 "Share of each class's jobs that waited at most x. Up and to the left is "
                 "better; the height at 1 s is the share that started (almost) at once.",
                 "",
-                {}};
+                {},
+                "Nothing to show: no job started in any run, so there are no waits."};
   return PolicyMultiples(result, figure, base, [](const Json& run) {
     std::vector<KeyedLine> lines;
     for (const Json& entry : ArrayAt(run, {"wait_cdf"})) {

@@ -23,6 +23,11 @@ std::string TenantTable(const Json& result);
 std::string FillTable(const Json& result);
 std::string BudgetEvents(const Json& result);
 
+// The row header cell of run `index`: its colour key and policy name, with
+// data-policy="NAME" (the browser test checks these cells are in view).
+// `attributes` go into the <th> (e.g. " rowspan=\"3\"").
+std::string PolicyRowHeader(const Json& result, size_t index, const std::string& attributes);
+
 // Charts, in page order: html_report_charts.cc (time series, with the wait
 // CDF after the queues) and html_report_figures.cc (the rest).
 std::string TimeSeriesCharts(const Json& result);
@@ -38,8 +43,16 @@ struct Figure {
   std::string caption;
   std::string legend;  // HTML, may be empty
   std::vector<std::string> panels;
+  // Why there is nothing to draw, said in place of the panels when there are
+  // none ("Nothing to show: the config has no budgets.").
+  std::string empty = "";
 };
 std::string RenderFigure(const Figure& figure);
+
+// A chart with no data: the figure with its title and figure.empty in place
+// of a blank plot, in a replay with runs; "" in fill mode (whose page has
+// only the fill chart) or when there are no runs at all.
+std::string NothingToShow(const Json& result, const Figure& figure);
 
 // An HTML legend: one key per entry.
 struct LegendEntry {
@@ -54,6 +67,11 @@ std::vector<LegendEntry> PolicyEntries(const Json& result);
 
 // The policy name of run `index` ("policy N" when it has none).
 std::string PolicyName(const Json& result, size_t index);
+
+// When one policy's line peaks this many times higher than another's, a
+// shared linear axis would flatten the smaller one: such charts turn to a log
+// scale (ChartAxis::log_above_ratio) or give each panel its own scale.
+inline constexpr double kDwarfRatio = 50;
 
 // Small multiples beyond this many panels are left out (the caption says so).
 inline constexpr size_t kMaxPanels = 12;

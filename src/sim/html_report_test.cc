@@ -225,6 +225,11 @@ TEST(RenderHtmlReport, FillModeDrawsTheFillCurve) {
   EXPECT_NE(html.find("id=\"fill\""), std::string::npos);      // the fill table
   for (const std::string& id : kReplayCharts) EXPECT_TRUE(Figure(html, id).empty()) << id;
   EXPECT_EQ(html.find("nan"), std::string::npos);
+  // A fill result without curves says so in place of the chart.
+  Json result = testing::SampleFillResult(2);
+  for (Json& run : result["runs"]) run["fill"]["curve"] = Json::object();
+  EXPECT_NE(Figure(RenderHtmlReport(result), "fill").find("no run has a fill curve"),
+            std::string::npos);
 }
 
 TEST(RenderHtmlReport, SurvivesEmptyAndOddDocuments) {
@@ -245,6 +250,198 @@ TEST(RenderHtmlReport, SinglePolicyShadesTheArea) {
   EXPECT_EQ(CheckWellFormed(html), "");
   EXPECT_NE(Figure(html, "utilization").find("fill-opacity"), std::string::npos);
   EXPECT_EQ(html.find("Bold green"), std::string::npos);  // nothing to compare
+}
+
+// The header rows of every table in `html`: the text between <thead> and </thead>.
+std::vector<std::string> TableHeads(const std::string& html) {
+  std::vector<std::string> heads;
+  for (size_t at = html.find("<thead>"); at != std::string::npos;
+       at = html.find("<thead>", at + 1)) {
+    heads.push_back(html.substr(at, html.find("</thead>", at) - at));
+  }
+  return heads;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(RenderHtmlReport, TablesDoNotWidenWithThePolicies) {
+  // Eight policies: each table has as many columns as with one, a row per
+  // policy instead (the browser test checks they fit 1280 px).
+  testing::SampleOptions options;
+  options.policies = 8;
+  options.long_policy_names = true;
+  std::string html = RenderHtmlReport(testing::SampleReplayResult(options));
+  EXPECT_EQ(CheckWellFormed(html), "");
+  std::vector<std::string> heads = TableHeads(html);
+  ASSERT_GE(heads.size(), 5u);  // 3 summary tables, classes, tenants
+  for (const std::string& head : heads) {
+    EXPECT_LE(Count(head, "</th>"), 9u) << head;
+    EXPECT_EQ(Count(head, "data-policy"), 0u) << head;
+  }
+  // Every policy heads a row in each summary table, a class or a tenant.
+  std::string summary = html.substr(html.find("id=\"summary\""));
+  summary = summary.substr(0, summary.find("</section>"));
+  EXPECT_EQ(Count(summary, "data-policy=\"priority+frag_aware/fgd\""), 3u);
+  std::string classes = html.substr(html.find("id=\"classes\""));
+  classes = classes.substr(0, classes.find("</section>"));
+  EXPECT_EQ(Count(classes, "data-policy=\"priority+best_fit\""), 3u);  // 3 classes
+  EXPECT_EQ(Count(classes, "rowspan=\"8\""), 6u);  // each class's name and objective
+  // The best policy is marked in its column.
+  EXPECT_NE(summary.find("<td class=\"num best\">82,000</td>"), std::string::npos);
+}
+
+// The names in a figure's HTML legend (escaped, as in the page).
+std::set<std::string> LegendNames(const std::string& figure) {
+  std::set<std::string> names;
+  size_t begin = figure.find("<div class=\"legend\">");
+  if (begin == std::string::npos) return names;
+  std::string legend = figure.substr(begin, figure.find("</div>", begin) - begin);
+  std::regex name("</svg>([^<]*)</span>");
+  for (auto it = std::sregex_iterator(legend.begin(), legend.end(), name);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1]);
+  }
+  return names;
+}
+
+// The names of the series drawn in a figure (data-points above zero).
+std::set<std::string> DrawnNames(const std::string& figure) {
+  std::set<std::string> names;
+  std::regex drawn("data-series=\"([^\"]*)\" data-points=\"[1-9]");
+  for (auto it = std::sregex_iterator(figure.begin(), figure.end(), drawn);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1]);
+  }
+  return names;
+}
+
+TEST(RenderHtmlReport, LegendsNameTheLinesDrawn) {
+  // fifo's run ends at half the time of fair_share's: its series are shorter,
+  // its budgets' limits the same. One black limit line per budget.
+  Json result = testing::SampleReplayResult({});
+  Json& series = result["runs"][1]["series"];
+  series["t_s"].erase(series["t_s"].begin() + 250, series["t_s"].end());
+  for (Json& spend : series["spend"]) {
+    spend["limit"].erase(spend["limit"].begin() + 250, spend["limit"].end());
+    spend["spent"].erase(spend["spent"].begin() + 250, spend["spent"].end());
+  }
+  std::string spend = Figure(RenderHtmlReport(result), "spend");
+  EXPECT_EQ(Count(spend, "data-series=\"limit\""), 3u) << "one limit per budget";
+  EXPECT_EQ(spend.find("data-series=\"limit ("), std::string::npos);
+  EXPECT_EQ(LegendNames(spend), (std::set<std::string>{"fair_share", "fifo", "limit"}));
+  EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
+
+  // A policy without a line in a chart is not in its legend.
+  Json no_queues = testing::SampleReplayResult({});
+  no_queues["runs"][1]["series"]["queue_length"] = Json::array();
+  std::string queues = Figure(RenderHtmlReport(no_queues), "queue_length");
+  EXPECT_EQ(LegendNames(queues), (std::set<std::string>{"fair_share"}));
+  EXPECT_EQ(DrawnNames(queues), LegendNames(queues));
+
+  // A policy that spent nothing on any budget is not in the legend.
+  result["runs"][1]["series"]["spend"] = Json::array();
+  spend = Figure(RenderHtmlReport(result), "spend");
+  EXPECT_EQ(LegendNames(spend), (std::set<std::string>{"fair_share", "limit"}));
+  EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
+
+  // Limits that differ at the same time: a dashed line per policy, each named.
+  result = testing::SampleReplayResult({});
+  for (Json& limit : result["runs"][1]["series"]["spend"][0]["limit"]) {
+    limit = limit.get<double>() * 2;
+  }
+  spend = Figure(RenderHtmlReport(result), "spend");
+  EXPECT_EQ(Count(spend, "data-series=\"limit\""), 2u);  // the other two budgets
+  EXPECT_EQ(LegendNames(spend), (std::set<std::string>{"fair_share", "fifo", "limit",
+                                                       "limit (fair_share)", "limit (fifo)"}));
+  EXPECT_EQ(DrawnNames(spend), LegendNames(spend));
+}
+
+TEST(RenderHtmlReport, OnePolicyDwarfingTheOthersGetsALogScaleOrItsOwnPanelScale) {
+  Json result = testing::SampleReplayResult({});
+  std::string html = RenderHtmlReport(result);
+  EXPECT_EQ(Figure(html, "queue_length").find("log scale"), std::string::npos);
+  EXPECT_EQ(Figure(html, "gpu_allocated_arrived").find("own y scale"), std::string::npos);
+  // fifo's queues and demand 1,000 times fair_share's.
+  Json& series = result["runs"][1]["series"];
+  for (Json& queue : series["queue_length"]) {
+    for (Json& value : queue["values"]) value = value.get<double>() * 1000 + 1000;
+  }
+  for (const char* key : {"gpu_arrived", "gpu_allocated"}) {
+    for (Json& value : series[key]) value = value.get<double>() * 1000;
+  }
+  html = RenderHtmlReport(result);
+  EXPECT_EQ(Count(Figure(html, "queue_length"), ">jobs waiting (log scale)</text>"), 3u);
+  EXPECT_NE(Figure(html, "gpu_allocated_arrived").find("own y scale"), std::string::npos);
+  EXPECT_EQ(CheckWellFormed(html), "");
+}
+
+TEST(RenderHtmlReport, AnEmptyChartSaysWhyThereIsNothingToShow) {
+  Json result = testing::SampleReplayResult({});
+  for (Json& run : result["runs"]) {
+    run["series"]["spend"] = Json::array();  // no budgets
+    for (Json& value : run["series"]["fragmentation"]) value = nullptr;
+    run["wait_cdf"] = Json::array();
+  }
+  std::string html = RenderHtmlReport(result);
+  EXPECT_EQ(CheckWellFormed(html), "");
+  for (const auto& [id, why] : std::vector<std::pair<std::string, std::string>>{
+           {"spend", "Nothing to show: the config has no budgets."},
+           {"fragmentation", "Nothing to show: no run recorded fragmentation"},
+           {"wait_cdf", "Nothing to show: no job started in any run"}}) {
+    std::string figure = Figure(html, id);
+    ASSERT_FALSE(figure.empty()) << id << " left out instead of saying why";
+    EXPECT_NE(figure.find("<p class=\"empty-chart\">" + why), std::string::npos) << id;
+    EXPECT_EQ(figure.find("<svg"), std::string::npos) << id << ": blank axes drawn";
+  }
+  // A workload without GPUs (model slots): the GPU charts would be flat zeros.
+  result = testing::SampleReplayResult({});
+  for (Json& run : result["runs"]) {
+    for (const char* key : {"gpu_arrived", "gpu_allocated", "fragmentation"}) {
+      for (Json& value : run["series"][key]) value = 0;
+    }
+  }
+  html = RenderHtmlReport(result);
+  for (const char* id : {"gpu_allocated_arrived", "fragmentation"}) {
+    EXPECT_NE(Figure(html, id).find("Nothing to show: no job asked for GPUs."), std::string::npos)
+        << id;
+    EXPECT_EQ(Figure(html, id).find("<svg"), std::string::npos) << id;
+  }
+  // Budgets without a spend sample say so instead.
+  result = testing::SampleReplayResult({});
+  for (Json& run : result["runs"]) {
+    for (Json& budget : run["series"]["spend"]) {
+      budget["spent"] = Json::array();
+      budget["limit"] = Json::array();
+    }
+  }
+  EXPECT_NE(Figure(RenderHtmlReport(result), "spend").find("no run recorded spend"),
+            std::string::npos);
+  // Charts with data say nothing of the kind.
+  EXPECT_EQ(RenderHtmlReport(testing::SampleReplayResult({})).find("empty-chart\""),
+            std::string::npos);
+}
+
+TEST(RenderHtmlReport, TimeAxesEndWhenTheLongestRunEnds) {
+  // 500 hourly samples: 20.8 days. The one-panel fragmentation chart (960
+  // wide, plot right edge at 942) ends at the last sample, for both runs
+  // when one ends earlier.
+  Json result = testing::SampleReplayResult({});
+  Json& series = result["runs"][1]["series"];
+  series["t_s"].erase(series["t_s"].begin() + 400, series["t_s"].end());
+  std::string fragmentation = Figure(RenderHtmlReport(result), "fragmentation");
+  size_t path = fragmentation.find("data-series=\"fair_share\"");
+  ASSERT_NE(path, std::string::npos);
+  std::string d = fragmentation.substr(path, fragmentation.find("</path>", path) - path);
+  EXPECT_NE(d.find("L942.0,"), std::string::npos) << "the axis runs past the last sample";
+  path = fragmentation.find("data-series=\"fifo\"");
+  d = fragmentation.substr(path, fragmentation.find("</path>", path) - path);
+  EXPECT_EQ(d.find("L942.0,"), std::string::npos) << "the shorter run ends before the axis";
 }
 
 TEST(RenderHtmlReport, LargeComparisonStaysSmall) {

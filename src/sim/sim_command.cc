@@ -14,6 +14,7 @@
 #include "config/quantity.h"
 #include "sim/alibaba_trace.h"
 #include "sim/html_report.h"
+#include "sim/human_duration.h"
 #include "sim/simulation.h"
 #include "sim/trace_readers.h"
 
@@ -162,6 +163,11 @@ std::string Figure(const Json& value, const char* format = "{:.1f}") {
   return fmt::format(fmt::runtime(format), value.get<double>());
 }
 
+// A duration in seconds from result.json, as a person reads it ("3h 12m").
+std::string DurationCell(const Json& seconds) {
+  return seconds.is_number() ? HumanDuration(seconds.get<double>()) : "-";
+}
+
 void PrintSummary(const Json& document, std::ostream& out) {
   bool fill = document["inputs"]["mode"] == "fill";
   if (fill) {
@@ -176,10 +182,10 @@ void PrintSummary(const Json& document, std::ostream& out) {
                      "jobs", "done", "wait p50", "wait p99", "jct p50", "util", "jain", "slo");
   for (const Json& run : document["runs"]) {
     const Json& s = run["summary"];
-    out << fmt::format("{:<28} {:>8} {:>8} {:>9}s {:>9}s {:>9}s {:>6} {:>6} {:>6}\n",
+    out << fmt::format("{:<28} {:>8} {:>8} {:>10} {:>10} {:>10} {:>6} {:>6} {:>6}\n",
                        run["policy"].get<std::string>(), s["jobs"].get<int64_t>(),
-                       s["finished"].get<int64_t>(), Figure(s["wait_s"]["p50"]),
-                       Figure(s["wait_s"]["p99"]), Figure(s["jct_s"]["p50"]),
+                       s["finished"].get<int64_t>(), DurationCell(s["wait_s"]["p50"]),
+                       DurationCell(s["wait_s"]["p99"]), DurationCell(s["jct_s"]["p50"]),
                        Figure(s["gpu_utilization_mean"], "{:.2f}"),
                        Figure(s["jain_index"], "{:.2f}"), Figure(s["slo_attainment"], "{:.2f}"));
   }
@@ -299,9 +305,10 @@ int RunSimCommand(const SimCommandArgs& args, std::ostream& out, std::ostream& e
   }
   PrintSummary(*document, out);
   if (!args.quiet) {
-    out << fmt::format("{} jobs, {} polic{} in {:.2f} s; wrote {} and {}\n", workload->jobs.size(),
+    out << fmt::format("{} jobs, {} polic{} in {}; wrote {} and {}\n", workload->jobs.size(),
                        (*document)["runs"].size(), (*document)["runs"].size() == 1 ? "y" : "ies",
-                       seconds, (dir / "result.json").string(), (dir / "report.html").string());
+                       HumanDuration(seconds), (dir / "result.json").string(),
+                       (dir / "report.html").string());
   }
   return 0;
 }

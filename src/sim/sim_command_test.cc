@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 namespace allot {
@@ -92,6 +93,28 @@ TEST_F(SimCommandTest, WritesTheSameJsonForTheSameInputs) {
   std::string html = Read(dir_ / "one" / "report.html");
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(html.find("data-chart=\"queue"), std::string::npos);
+}
+
+TEST_F(SimCommandTest, TheSummaryPrintsHumanDurations) {
+  SimCommandArgs args = Args(Write("jobs.csv", Trace()), "human");
+  args.policies = "fifo,fair_share";
+  args.quiet = false;
+  ASSERT_EQ(Run(args), 0) << err_.str();
+  std::string out = out_.str();
+  // Raw seconds ("1299934.0s") are gone; waits and JCTs read as "3h 12m",
+  // "45.2 s", "850 ms", and so does the run time on the closing line.
+  EXPECT_FALSE(std::regex_search(out, std::regex("[0-9]\\.[0-9]s\\b"))) << out;
+  std::regex duration("([0-9]+d( [0-9]+h)?|[0-9]+h( [0-9]+m)?|[0-9]+m( [0-9]+s)?|[0-9.]+ m?s)");
+  std::regex row("\\n(fifo|fair_share) +[0-9]+ +[0-9]+ +(.+?) {2,}(.+?) {2,}(.+?) +[0-9.]+ ");
+  int rows = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), row); it != std::sregex_iterator();
+       ++it, ++rows) {
+    for (int column : {2, 3, 4}) {
+      EXPECT_TRUE(std::regex_match((*it)[column].str(), duration)) << (*it)[column] << "\n" << out;
+    }
+  }
+  EXPECT_EQ(rows, 2) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("2 policies in [0-9.]+ m?s; wrote"))) << out;
 }
 
 TEST_F(SimCommandTest, FillModeRunsTheExperimentOnTheTrace) {

@@ -140,6 +140,116 @@ void DrawMarkers(const LineChart& chart, const svg::ResolvedAxis& x_axis,
   }
 }
 
+// A value as hover text: a percentage, a duration (unit "s") or a number
+// with its unit.
+std::string HoverValue(double value, const ChartAxis& axis) {
+  if (axis.percent) return FormatFixed(value * 100, 1) + "%";
+  if (axis.unit == "s") return FormatDuration(value);
+  return FormatSignificant(value) + (axis.unit.empty() ? "" : " " + axis.unit);
+}
+
+// For each of the increasing `centres`, the index of the sample of `series`
+// in force there: the last one with the largest x at or before it (size()
+// when none). Sorted x (time) takes one pass; other x a scan per centre.
+std::vector<size_t> SamplesInForce(const LineSeries& series, const std::vector<double>& centres) {
+  size_t count = std::min(series.x.size(), series.y.size());
+  std::vector<size_t> found(centres.size(), count);
+  bool sorted = true;
+  for (size_t i = 0; i < count && sorted; ++i) {
+    sorted = std::isfinite(series.x[i]) && (i == 0 || series.x[i - 1] <= series.x[i]);
+  }
+  size_t next = 0;  // sorted: the first sample after the previous centre
+  for (size_t c = 0; c < centres.size(); ++c) {
+    if (sorted) {
+      while (next < count && series.x[next] <= centres[c]) ++next;
+      if (next > 0) found[c] = next - 1;
+      continue;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(series.x[i]) || series.x[i] > centres[c]) continue;
+      if (found[c] == count || series.x[i] >= series.x[found[c]]) found[c] = i;
+    }
+  }
+  return found;
+}
+
+// Tooltips without scripts: the plot is cut into `hover_bands` vertical
+// bands, each an invisible rectangle whose <title> lists, for every series,
+// the sample in force at the band's centre (the last one at or before it):
+// "NAME: VALUE UNIT at X UNIT". Drawn under the lines, so that hovering a
+// line itself still shows its name.
+void DrawHoverBands(const LineChart& chart, const svg::ResolvedAxis& x_axis,
+                    const svg::PlotBox& box, std::string& out) {
+  if (chart.hover_bands == 0 || chart.series.empty()) return;
+  double width = (box.right - box.left) / static_cast<double>(chart.hover_bands);
+  // The data value at the centre of each band (MapValue inverted).
+  std::vector<double> centres;
+  for (size_t band = 0; band < chart.hover_bands; ++band) {
+    double fraction = (static_cast<double>(band) + 0.5) / static_cast<double>(chart.hover_bands);
+    if (!x_axis.log) {
+      centres.push_back(x_axis.low + fraction * (x_axis.high - x_axis.low));
+      continue;
+    }
+    double low = std::log10(std::max(x_axis.low, x_axis.log_floor));
+    double high = std::log10(std::max(x_axis.high, x_axis.log_floor));
+    centres.push_back(std::pow(10.0, low + fraction * (high - low)));
+  }
+  std::vector<std::string> texts(chart.hover_bands);
+  for (const LineSeries& series : chart.series) {
+    std::vector<size_t> found = SamplesInForce(series, centres);
+    for (size_t band = 0; band < found.size(); ++band) {
+      size_t i = found[band];
+      if (i >= series.y.size() || !std::isfinite(series.y[i])) continue;
+      std::string& text = texts[band];
+      text +=
+          fmt::format("{}{}: {} at {}", text.empty() ? "" : "\n", series.name,
+                      HoverValue(series.y[i], chart.y_axis), HoverValue(series.x[i], chart.x_axis));
+    }
+  }
+  std::string bands;
+  for (size_t band = 0; band < texts.size(); ++band) {
+    if (texts[band].empty()) continue;
+    bands +=
+        fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{}</title></rect>",
+                    Coordinate(box.left + width * static_cast<double>(band)), Coordinate(box.top),
+                    Coordinate(width), Coordinate(box.bottom - box.top), EscapeXml(texts[band]));
+  }
+  if (!bands.empty()) {
+    out += "<g class=\"hover\" fill=\"#000\" fill-opacity=\"0\">" + bands + "</g>";
+  }
+}
+
+// The y axis to draw: `axis`, or a log version of it when one series dwarfs
+// another. With peaks p_i > 0 (the largest value of each series), the axis
+// turns log when max p_i / min p_i > axis.log_above_ratio; its floor is the
+// power of ten at or below min p_i / 10, so the smallest series spans at
+// least a decade, and values under the floor (zeros) are drawn on it.
+ChartAxis ChooseYAxis(const LineChart& chart) {
+  const ChartAxis& axis = chart.y_axis;
+  if (!(axis.log_above_ratio > 0) || axis.scale != AxisScale::kLinear || !axis.ticks.empty()) {
+    return axis;
+  }
+  double smallest = kInf;
+  double largest = 0;
+  for (const LineSeries& series : chart.series) {
+    double peak = 0;
+    for (double y : series.y) {
+      if (std::isfinite(y)) peak = std::max(peak, y);
+    }
+    if (peak <= 0) continue;
+    smallest = std::min(smallest, peak);
+    largest = std::max(largest, peak);
+  }
+  if (smallest == kInf || largest <= smallest * axis.log_above_ratio) return axis;
+  ChartAxis log = axis;
+  log.scale = AxisScale::kLog;
+  log.log_floor = std::pow(10.0, std::floor(std::log10(smallest / 10)));
+  log.min = NAN;
+  log.max = NAN;
+  log.label += " (log scale)";
+  return log;
+}
+
 }  // namespace
 
 std::string RenderLineChart(const LineChart& chart) {
@@ -157,8 +267,16 @@ std::string RenderLineChart(const LineChart& chart) {
     x_extent.Add(marker.x);
     y_extent.Add(marker.y);
   }
-  svg::ResolvedAxis x_axis = svg::ResolveAxis(chart.x_axis, x_extent.Low(), x_extent.High());
-  svg::ResolvedAxis y_axis = svg::ResolveAxis(chart.y_axis, y_extent.Low(), y_extent.High());
+  // The x axis ends at the last point (a run's end), not at a round number
+  // beyond it: a 124-day replay on an axis to 150 days left a blank band.
+  ChartAxis x_scale = chart.x_axis;
+  if (x_scale.scale == AxisScale::kLinear && std::isnan(x_scale.max) && x_scale.ticks.empty() &&
+      std::isfinite(x_extent.High())) {
+    x_scale.max = x_extent.High();
+  }
+  svg::ResolvedAxis x_axis = svg::ResolveAxis(x_scale, x_extent.Low(), x_extent.High());
+  ChartAxis y_scale = ChooseYAxis(chart);
+  svg::ResolvedAxis y_axis = svg::ResolveAxis(y_scale, y_extent.Low(), y_extent.High());
 
   std::string out = svg::SvgOpen(chart.width, chart.height, chart.title);
   svg::PlotBox box;
@@ -175,8 +293,9 @@ std::string RenderLineChart(const LineChart& chart) {
     box.top += svg::LegendHeight(items, box.left, box.right);
   }
   box.top += 8;
-  svg::DrawYAxis(y_axis, box, chart.y_axis.label, out);
+  svg::DrawYAxis(y_axis, box, y_scale.label, out);
   svg::DrawXAxis(x_axis, box, chart.x_axis.label, chart.height - 6, out);
+  DrawHoverBands(chart, x_axis, box, out);
   for (const LineSeries& series : chart.series) {
     DrawSeries(chart, series, x_axis, y_axis, box, out);
   }

@@ -38,6 +38,13 @@ struct ChartAxis {
   double log_floor = 1;
   // Replaces the computed ticks when not empty (values in data units).
   std::vector<Tick> ticks;
+  // Line charts' y axis, when > 0: a linear axis turns logarithmic (and its
+  // label says so) when the largest series peaks more than this many times
+  // higher than the smallest positive one, which a linear axis would flatten.
+  double log_above_ratio = 0;
+  // The unit of values in hover text ("jobs", "USD", "days"); "s" shows
+  // values as durations ("2.50 h"). Percent axes show percentages.
+  std::string unit;
 };
 
 struct LineSeries {
@@ -68,6 +75,9 @@ struct LineChart {
   int width = 760;  // viewBox units; text is 12 units high
   int height = 320;
   size_t max_points = 600;  // per series, see DownsampleMinMax
+  // Invisible vertical bands across the plot, each with a tooltip (<title>)
+  // giving every series' value there: "fifo: 12.0 jobs at 3.50 days". 0: none.
+  size_t hover_bands = 40;
 };
 
 std::string RenderLineChart(const LineChart& chart);

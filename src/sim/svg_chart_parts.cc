@@ -14,20 +14,35 @@ constexpr const char* kMutedText = "#4b5563";
 
 bool Fixed(double bound) { return !std::isnan(bound); }
 
-// Custom ticks: the domain grows to the nearest tick beyond each end of the
-// data (when that end is not fixed), and only ticks inside it are kept.
+// The number of ticks within [low, high] (by value).
+size_t TicksWithin(const std::vector<Tick>& ticks, double low, double high) {
+  double tolerance = (high - low) * 1e-9;
+  return static_cast<size_t>(std::count_if(ticks.begin(), ticks.end(), [&](const Tick& tick) {
+    return tick.value >= low - tolerance && tick.value <= high + tolerance;
+  }));
+}
+
+// Log axes end at the data's maximum rather than at the next tick (a wait
+// CDF whose longest wait is 2 days stopped at "1 y" and used a third of its
+// width); only when fewer than two ticks would remain does the axis grow to
+// the next tick, so that it can still be read.
+void EndAtTheData(const std::vector<Tick>& sorted, ResolvedAxis& resolved) {
+  if (TicksWithin(sorted, resolved.low, resolved.high) >= 2) return;
+  for (const Tick& tick : sorted) {
+    if (tick.value >= resolved.high * (1 - 1e-9)) {
+      resolved.high = tick.value;
+      return;
+    }
+  }
+}
+
+// Custom ticks: the domain grows to the nearest tick below the data (when
+// the low end is not fixed) and ends at the data at the top (EndAtTheData);
+// only ticks inside it are kept.
 void FitCustomTicks(const ChartAxis& axis, ResolvedAxis& resolved) {
   std::vector<Tick> sorted = axis.ticks;
   std::sort(sorted.begin(), sorted.end(),
             [](const Tick& a, const Tick& b) { return a.value < b.value; });
-  if (!Fixed(axis.max)) {
-    for (const Tick& tick : sorted) {
-      if (tick.value >= resolved.high * (1 - 1e-9)) {
-        resolved.high = tick.value;
-        break;
-      }
-    }
-  }
   if (!Fixed(axis.min)) {
     for (auto it = sorted.rbegin(); it != sorted.rend(); ++it) {
       bool allowed = !resolved.log || it->value >= resolved.log_floor;
@@ -37,6 +52,7 @@ void FitCustomTicks(const ChartAxis& axis, ResolvedAxis& resolved) {
       }
     }
   }
+  if (!Fixed(axis.max)) EndAtTheData(sorted, resolved);
   double tolerance = (resolved.high - resolved.low) * 1e-9;
   for (const Tick& tick : sorted) {
     if (tick.value >= resolved.low - tolerance && tick.value <= resolved.high + tolerance) {
@@ -65,7 +81,7 @@ ResolvedAxis ResolveAxis(const ChartAxis& axis, double data_low, double data_hig
     }
     std::vector<Tick> decades = DecadeTicks(low, high);
     if (!Fixed(axis.min)) resolved.low = std::max(decades.front().value, resolved.log_floor);
-    if (!Fixed(axis.max)) resolved.high = decades.back().value;
+    if (!Fixed(axis.max)) EndAtTheData(decades, resolved);
     for (Tick& tick : decades) {
       if (tick.value >= resolved.low && tick.value <= resolved.high) {
         resolved.ticks.push_back(std::move(tick));

@@ -181,6 +181,115 @@ TEST(RenderLineChart, LogAxisDrawsZerosAtTheFloor) {
   for (const char* bad : {"nan", "inf", "-0.0"}) EXPECT_EQ(svg.find(bad), std::string::npos);
 }
 
+// The highest point (smallest y coordinate) of the path drawing `name`.
+double TopOfSeries(const std::string& svg, const std::string& name) {
+  size_t path = svg.find("data-series=\"" + name + "\"");
+  if (path == std::string::npos) return NAN;
+  size_t begin = svg.find("d=\"", path) + 3;
+  std::string d = svg.substr(begin, svg.find('"', begin) - begin);
+  std::regex point("[ML][0-9.]+,([0-9.]+)");
+  double top = INFINITY;
+  for (auto it = std::sregex_iterator(d.begin(), d.end(), point); it != std::sregex_iterator();
+       ++it) {
+    top = std::min(top, std::stod((*it)[1]));
+  }
+  return top;
+}
+
+TEST(RenderLineChart, TurnsLogWhenOneSeriesDwarfsTheOthers) {
+  LineChart chart;
+  chart.y_axis.label = "jobs waiting";
+  chart.y_axis.log_above_ratio = 50;
+  chart.series.push_back({"fifo", {0, 1, 2}, {0, 20000, 5000}, 0, false, false});
+  chart.series.push_back({"fair_share", {0, 1, 2}, {0, 30, 12}, 1, false, false});
+  std::string svg = RenderLineChart(chart);
+  EXPECT_NE(svg.find(">jobs waiting (log scale)</text>"), std::string::npos);
+  // Decades from 1 (the power of ten at or below 30 / 10).
+  EXPECT_NE(svg.find(">1</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">1k</text>"), std::string::npos);
+  // The small series is drawn well clear of the x axis (at y = 278): on a
+  // linear axis up to 20,000 its peak of 30 would be under a unit above it.
+  EXPECT_LT(TopOfSeries(svg, "fair_share"), 278 - 50);
+
+  // Peaks within the ratio (1,000 / 30 < 50): linear, labelled as given.
+  chart.series[0].y = {0, 1000, 500};
+  svg = RenderLineChart(chart);
+  EXPECT_NE(svg.find(">jobs waiting</text>"), std::string::npos);
+  EXPECT_EQ(svg.find("log scale"), std::string::npos);
+  // And without log_above_ratio, never.
+  chart.series[0].y = {0, 20000, 5000};
+  chart.y_axis.log_above_ratio = 0;
+  EXPECT_EQ(RenderLineChart(chart).find("log scale"), std::string::npos);
+}
+
+// The x coordinate of the last point of the path drawing `name`.
+std::string LastX(const std::string& svg, const std::string& name) {
+  size_t path = svg.find("data-series=\"" + name + "\"");
+  if (path == std::string::npos) return "";
+  size_t begin = svg.find("d=\"", path) + 3;
+  std::string d = svg.substr(begin, svg.find('"', begin) - begin);
+  size_t last = d.find_last_of("ML");
+  return d.substr(last + 1, d.find(',', last) - last - 1);
+}
+
+TEST(RenderLineChart, AxesEndAtTheData) {
+  // Plot right edge: width 760 - 18.
+  LineChart chart;
+  chart.series.push_back({"utilisation", {0, 50, 103}, {0.2, 0.9, 0.5}, 0, false, false});
+  std::string svg = RenderLineChart(chart);
+  EXPECT_EQ(LastX(svg, "utilisation"), "742.0") << "x axis rounded up past the last point";
+  // y: the top tick is at most one step above the data's maximum (0.9 -> 1).
+  EXPECT_NE(svg.find(">1.0</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">1.2</text>"), std::string::npos);
+
+  // A log axis with custom ticks ends at the longest wait (2 days), not at
+  // the next tick (1 wk).
+  LineChart cdf;
+  cdf.x_axis.scale = AxisScale::kLog;
+  cdf.x_axis.ticks = {{1, "1 s"}, {60, "1 min"}, {3600, "1 h"}, {86400, "1 d"}, {604800, "1 wk"}};
+  cdf.series.push_back({"batch", {0, 30, 4000, 172800}, {0.1, 0.5, 0.9, 1}, 0, false, false});
+  svg = RenderLineChart(cdf);
+  EXPECT_EQ(LastX(svg, "batch"), "742.0");
+  EXPECT_NE(svg.find(">1 d</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">1 wk</text>"), std::string::npos);
+  // Data short of a second tick: the axis grows to it, to be readable.
+  cdf.series[0].x = {0, 1, 2, 5};
+  svg = RenderLineChart(cdf);
+  EXPECT_NE(svg.find(">1 min</text>"), std::string::npos);
+  EXPECT_NE(LastX(svg, "batch"), "742.0");
+}
+
+TEST(RenderLineChart, HoverShowsEachSeriesValueAndTime) {
+  LineChart chart;
+  chart.x_axis.unit = "h";
+  chart.y_axis.unit = "jobs";
+  chart.hover_bands = 4;  // centres at 0.25, 0.75, 1.25, 1.75 h
+  chart.series.push_back({"fifo <1>", {0, 0.5, 1, 1.5, 2}, {0, 12, 30, NAN, 7}, 0, false, false});
+  chart.series.push_back({"fair_share", {0, 1, 2}, {1, 2, 3}, 1, false, false});
+  std::string svg = RenderLineChart(chart);
+  std::regex title("<rect [^>]*><title>([^<]*)</title></rect>");
+  std::vector<std::string> titles;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), title); it != std::sregex_iterator();
+       ++it) {
+    titles.push_back((*it)[1]);
+  }
+  // The value in force at each band's centre: the last sample at or before
+  // it; a missing value (fifo at 1.5 h) leaves that series out.
+  EXPECT_EQ(titles, (std::vector<std::string>{
+                        "fifo &lt;1&gt;: 0 jobs at 0 h\nfair_share: 1.00 jobs at 0 h",
+                        "fifo &lt;1&gt;: 12.0 jobs at 0.500 h\nfair_share: 1.00 jobs at 0 h",
+                        "fifo &lt;1&gt;: 30.0 jobs at 1.00 h\nfair_share: 2.00 jobs at 1.00 h",
+                        "fair_share: 2.00 jobs at 1.00 h"}));
+  // Percent axes show percentages, "s" durations.
+  chart.y_axis.percent = true;
+  chart.x_axis.unit = "s";
+  chart.series = {{"cdf", {0, 3600, 7200}, {0.5, 0.75, 1}, 0, false, false}};
+  svg = RenderLineChart(chart);
+  EXPECT_NE(svg.find("<title>cdf: 75.0% at 1.00 h</title>"), std::string::npos);
+  chart.hover_bands = 0;
+  EXPECT_EQ(RenderLineChart(chart).find("<rect"), std::string::npos);
+}
+
 TEST(RenderLineChart, StepSeriesDrawStairs) {
   LineChart chart;
   chart.step = true;

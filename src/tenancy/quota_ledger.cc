@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/quantity_text.h"
+
 namespace allot {
 
 QuotaLedger::QuotaLedger(const Tenancy* tenancy, const ResourceCatalog* catalog,
@@ -59,6 +61,9 @@ void QuotaLedger::Apply(int tenant, const ResourceVector& amount, int sign, int 
 
 QuotaLedger::Verdict QuotaLedger::Check(int tenant, const ResourceVector& amount, bool may_borrow,
                                         int scope, std::string_view scope_name) const {
+  // Messages reach users (queue and reject reasons): quantities in their
+  // units ("24 GPUs"), never the ledger's milli-GPUs.
+  auto Amount = [&](int r, int64_t value) { return QuantityText(r, catalog_->Name(r), value); };
   Verdict verdict;
   ResourceVector protected_elsewhere;
   const auto& usage = usage_[static_cast<size_t>(scope)];
@@ -76,15 +81,16 @@ QuotaLedger::Verdict QuotaLedger::Check(int tenant, const ResourceVector& amount
       if (quota.limit != kUnlimited && after > quota.limit) {
         verdict.ok = false;
         verdict.limit = true;
-        verdict.message = fmt::format("tenant {}: {}{} would reach {}, above its limit {}",
-                                      node.path, catalog_->Name(r), where, after, quota.limit);
+        verdict.message =
+            fmt::format("tenant {}: {}{} would reach {}, above its limit {}", node.path,
+                        catalog_->Name(r), where, Amount(r, after), Amount(r, quota.limit));
         return verdict;
       }
       if (!may_borrow && after > quota.guaranteed) {
         verdict.ok = false;
         verdict.message = fmt::format(
             "tenant {}: {}{} would reach {}, above its guarantee {}, and the class may not borrow",
-            node.path, catalog_->Name(r), where, after, quota.guaranteed);
+            node.path, catalog_->Name(r), where, Amount(r, after), Amount(r, quota.guaranteed));
         return verdict;
       }
       protected_elsewhere[r] +=
@@ -104,7 +110,8 @@ QuotaLedger::Verdict QuotaLedger::Check(int tenant, const ResourceVector& amount
       verdict.message = fmt::format(
           "{}{}: needs {}, but only {} is free beyond what other tenants keep guaranteed ({} "
           "protected)",
-          catalog_->Name(r), where, amount[r], std::max<int64_t>(0, free), protected_elsewhere[r]);
+          catalog_->Name(r), where, Amount(r, amount[r]), Amount(r, std::max<int64_t>(0, free)),
+          Amount(r, protected_elsewhere[r]));
       return verdict;
     }
   }

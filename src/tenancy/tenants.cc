@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "common/quantity_text.h"
+
 namespace allot {
 namespace {
 
@@ -203,13 +205,17 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
         if (tenant.quota[static_cast<size_t>(r)].limit < own) {
           return InvalidArgument(fmt::format(
               "tenant {}: quota.{}.limit {} is below the {} its children guarantee", tenant.path,
-              catalog.Name(r), tenant.quota[static_cast<size_t>(r)].limit, sum));
+              catalog.Name(r),
+              QuantityText(r, catalog.Name(r), tenant.quota[static_cast<size_t>(r)].limit),
+              QuantityText(r, catalog.Name(r), sum)));
         }
       } else if (sum > own) {
         return InvalidArgument(
             fmt::format("tenants under {}: quota.{}.guaranteed adds up to {}, more than {} ({})",
-                        t == 0 ? "the root" : tenant.path, catalog.Name(r), sum,
-                        t == 0 ? "the cluster's capacity" : "the parent guarantees", own));
+                        t == 0 ? "the root" : tenant.path, catalog.Name(r),
+                        QuantityText(r, catalog.Name(r), sum),
+                        t == 0 ? "the cluster's capacity" : "the parent guarantees",
+                        QuantityText(r, catalog.Name(r), own)));
       }
     }
   }
@@ -229,8 +235,10 @@ Result<Tenancy> Tenancy::Create(const std::vector<TenantSpec>& specs,
         if (sum > own) {
           return InvalidArgument(fmt::format(
               "tenants under {}: pool_quota.{}.{}.guaranteed adds up to {}, more than {} ({})",
-              t == 0 ? "the root" : tenant.path, pools[p].first, catalog.Name(r), sum,
-              t == 0 ? "the pool's capacity" : "the parent guarantees in the pool", own));
+              t == 0 ? "the root" : tenant.path, pools[p].first, catalog.Name(r),
+              QuantityText(r, catalog.Name(r), sum),
+              t == 0 ? "the pool's capacity" : "the parent guarantees in the pool",
+              QuantityText(r, catalog.Name(r), own)));
         }
       }
     }

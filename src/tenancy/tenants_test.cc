@@ -61,15 +61,15 @@ TEST(Tenancy, BadConfigNamesTenantAndField) {
   TenantSpec greedy = Tenant("g");
   greedy.quota[kGpu].guaranteed = 20000;
   EXPECT_EQ(ErrorOf({greedy}),
-            "tenants under the root: quota.gpu.guaranteed adds up to 20000, more than the "
-            "cluster's capacity (16000)");
+            "tenants under the root: quota.gpu.guaranteed adds up to 20 GPUs, more than the "
+            "cluster's capacity (16 GPUs)");
   TenantSpec child = Tenant("c", "p");
   child.quota[kCpu].guaranteed = 9000;
   TenantSpec parent = Tenant("p");
   parent.quota[kCpu].guaranteed = 8000;
   EXPECT_EQ(ErrorOf({parent, child}),
-            "tenants under p: quota.cpu.guaranteed adds up to 9000, more than the parent "
-            "guarantees (8000)");
+            "tenants under p: quota.cpu.guaranteed adds up to 9 cores, more than the parent "
+            "guarantees (8 cores)");
   TenantSpec low = Tenant("l");
   low.quota[kCpu].guaranteed = 4000;
   low.quota[kCpu].limit = 2000;

@@ -2,8 +2,11 @@
 # Opens sample sim reports in headless Chromium (CTest: sim_report_in_chromium).
 #   report_in_chromium.sh ALLOT_REPORT_SAMPLE WORK_DIR
 # For each sample it checks that the DOM Chromium builds holds every chart
-# (data-chart) with drawn SVG paths, and that a full-page screenshot is not
-# blank (a PNG of some size). Exits 77 (CTest: skipped) when Chromium is not
+# (data-chart) with drawn SVG paths and hover texts (SVG <title>s naming
+# series, value and time), and that a full-page screenshot is not
+# blank (a PNG of some size). Then, in a 1280-pixel window, that every table
+# cell naming a policy is in view (report_layout_check.js), for the samples
+# with 3 and with 8 policies. Exits 77 (CTest: skipped) when Chromium is not
 # installed; scripts/install-deps.sh installs it.
 set -euo pipefail
 
@@ -45,6 +48,14 @@ check_sample() {
     echo "FAIL: $kind: only $series drawn series (<path data-series) for $# charts"
     failures=$((failures + 1))
   fi
+  # Hovering a chart shows "SERIES: VALUE UNIT at TIME" (the footer says so).
+  local hovers
+  # (A title's first line is enough: grep reads lines, tooltips have one per series.)
+  hovers=$({ grep -o '<title>[^<:]*: [^<]* at ' "$work/$kind.dom.html" || true; } | wc -l)
+  if [ "$hovers" -lt "$#" ]; then
+    echo "FAIL: $kind: only $hovers hover texts (<title>NAME: VALUE at TIME) for $# charts"
+    failures=$((failures + 1))
+  fi
   if grep -qi '\bnan\b' "$work/$kind.dom.html"; then
     echo "FAIL: $kind: 'nan' in the DOM"
     failures=$((failures + 1))
@@ -57,12 +68,38 @@ check_sample() {
     echo "FAIL: $kind: screenshot $work/$kind.png is $size bytes (blank page?)"
     failures=$((failures + 1))
   fi
-  echo "$kind: $series series drawn, screenshot $work/$kind.png ($size bytes)"
+  echo "$kind: $series series drawn, $hovers hover texts, screenshot $work/$kind.png ($size bytes)"
+}
+
+# check_layout KIND POLICIES: every data-policy cell of the KIND sample lies
+# within a 1280-pixel window (none cut off or scrolled out of a table's box).
+check_layout() {
+  local kind=$1 policies=$2
+  local page="$work/$kind.layout.html"
+  "$sample" "$work/$kind.html" "$kind" >/dev/null
+  {
+    sed '/<\/body>/,$d' "$work/$kind.html"
+    echo "<script>"
+    cat "$(dirname "$0")/report_layout_check.js"
+    echo "</script></body></html>"
+  } >"$page"
+  timeout 60 "${chrome[@]}" --window-size=1280,2000 --dump-dom "file://$page" \
+    >"$work/$kind.layout.dom.html" 2>>"$work/$kind.log"
+  local verdict
+  verdict=$(grep -o '<pre id="layout-check">[^<]*' "$work/$kind.layout.dom.html" | tail -n 1 | cut -d'>' -f2)
+  if [[ "$verdict" != "width=1280 policies=$policies "*" clipped=0 hidden=0" ]]; then
+    echo "FAIL: $kind: not every policy's cell is in view at 1280 px: ${verdict:-no verdict}"
+    failures=$((failures + 1))
+  else
+    echo "$kind: at 1280 px $verdict"
+  fi
 }
 
 check_sample replay 9000 utilization queue_length wait_cdf gpu_allocated_arrived fragmentation \
   spend share
 check_sample fill 1800 fill
+check_layout replay 3
+check_layout many 8
 
 if [ "$failures" -ne 0 ]; then
   exit 1

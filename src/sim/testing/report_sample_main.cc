@@ -2,10 +2,11 @@
 // result.json given on the command line), for the report's browser test and
 // for looking at the report by eye.
 //
-//   allot_report_sample OUT.html [replay|large|fill|RESULT.json]
+//   allot_report_sample OUT.html [replay|large|many|fill|RESULT.json]
 //
 // replay: 3 policies, 100 days sampled hourly; large: the same at 10-minute
-// steps (the size of an 80k-job Philly replay); fill: the fill experiment.
+// steps (the size of an 80k-job Philly replay); many: 8 policies with long
+// names (does every policy fit the page?); fill: the fill experiment.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -16,7 +17,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
-    std::cerr << "usage: allot_report_sample OUT.html [replay|large|fill|RESULT.json]\n";
+    std::cerr << "usage: allot_report_sample OUT.html [replay|large|many|fill|RESULT.json]\n";
     return 2;
   }
   std::string source = argc == 3 ? argv[2] : "replay";
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
     options.steps = 14400;
     options.step_s = 600;
     options.budget_events = 300;
+    result = allot::testing::SampleReplayResult(options);
+  } else if (source == "many") {
+    options.policies = 8;
+    options.long_policy_names = true;
     result = allot::testing::SampleReplayResult(options);
   } else if (source == "fill") {
     result = allot::testing::SampleFillResult(2);

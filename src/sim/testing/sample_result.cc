@@ -24,7 +24,17 @@ double Noise(uint64_t key) {
 constexpr double kCapacityGpu = 600;
 const char* const kPolicies[] = {"fair_share", "fifo", "drf", "priority", "backfill"};
 
-std::string PolicyName(size_t p) {
+const char* const kLongPolicies[] = {"fair_share+frag_aware/host_aware",
+                                     "priority+frag_aware/fgd",
+                                     "fifo+best_fit",
+                                     "fair_share+best_fit",
+                                     "priority+first_fit",
+                                     "fifo+frag_aware/host_aware",
+                                     "fair_share+frag_aware/fgd",
+                                     "priority+best_fit"};
+
+std::string PolicyName(const SampleOptions& options, size_t p) {
+  if (options.long_policy_names && p < std::size(kLongPolicies)) return kLongPolicies[p];
   return p < std::size(kPolicies) ? kPolicies[p] : fmt::format("policy_{}", p);
 }
 
@@ -212,9 +222,15 @@ Json Run(const SampleOptions& options, const Names& names, size_t p) {
       options.hostile_names && p == 0
           ? "classes by \"priority\" & tenants <weighted> 'fair' share"
           : fmt::format("sample policy {}: made-up numbers for the report's tests", p + 1);
-  return {{"policy", PolicyName(p)}, {"description", description}, {"summary", summary},
-          {"classes", classes},      {"tenants", tenants},         {"series", series},
-          {"wait_cdf", wait_cdf},    {"budget_events", events},    {"fill", nullptr}};
+  return {{"policy", PolicyName(options, p)},
+          {"description", description},
+          {"summary", summary},
+          {"classes", classes},
+          {"tenants", tenants},
+          {"series", series},
+          {"wait_cdf", wait_cdf},
+          {"budget_events", events},
+          {"fill", nullptr}};
 }
 
 }  // namespace

@@ -18,6 +18,9 @@ struct SampleOptions {
   // Names with < > & " ' in them (a tenant, a class, a budget, a policy
   // description, the trace), to check escaping.
   bool hostile_names = false;
+  // Policy names as long as real combinations ("priority+frag_aware/fgd"),
+  // to check that wide comparisons fit the page.
+  bool long_policy_names = false;
 };
 
 // A replay-mode result: classes, tenants, series, CDFs, budget events.
