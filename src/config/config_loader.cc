@@ -323,7 +323,7 @@ Result<Config> ParseConfigTree(const YAML::Node& root, std::string_view source) 
       static_cast<int>(reader.Integer(root, "frag_max_candidates", "config", 0, 1 << 20));
   std::string measure = reader.String(root, "frag_measure", "config", false);
   if (!measure.empty() && !ParseFragMeasure(measure, &config.engine.placement.frag_measure)) {
-    reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware or fgd");
+    reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware, fgd or hybrid");
   }
   if (const YAML::Node models = root["gpu_models"]; models && reader.ok()) {
     if (!models.IsSequence()) reader.Fail(models, "gpu_models", "must be a list");
