@@ -24,17 +24,16 @@ namespace allot {
 //                                  cluster's GPU is allocated, kHostAware's
 //                                  from 90%, and every shape's weight
 //                                  scaled by its scarcity s_m (below)
-// A shape constrained to some pools (GPU models) has F(m) = R on the nodes of
-// other pools. The host-aware measure also counts GPU stranded because the
-// node's cpu runs out before its GPUs, which FGD sees only once not even one
-// unit fits: it gains at the end (95.32% at 100% arrived on the Alibaba
-// trace, FGD's 94.94%) but, used from the start, commits the few CPU-rich
-// nodes to CPU-heavy pods early, and the shapes only they hold fail (88.9% at
-// 90% arrived). The hybrid measure takes each where it wins. Its scarcity
-// factor s_m = total GPUs / GPUs of the nodes that could hold one unit of m
-// when empty makes the fragmentation of a shape with few homes (a G3-only
-// 8-GPU pod, a T4-constrained pod) weigh more, so scarce nodes and models
-// are kept for the work that needs them. docs/placement.md has the figures.
+// Under the hybrid measure a shape constrained to some pools (GPU models) has
+// F(m) = R on the nodes of other pools; fgd and host_aware ignore the pools. The host-aware measure
+// also counts GPU stranded because the node's cpu runs out before its GPUs, which FGD sees only
+// once not even one unit fits: it gains at the end (95.32% at 100% arrived on the Alibaba trace,
+// FGD's 94.94%) but, used from the start, commits the few CPU-rich nodes to CPU-heavy pods early,
+// and the shapes only they hold fail (88.9% at 90% arrived). The hybrid measure takes each where it
+// wins. Its scarcity factor s_m = total GPUs / GPUs of the nodes that could hold one unit of m when
+// empty makes the fragmentation of a shape with few homes (a G3-only 8-GPU pod, a T4-constrained
+// pod) weigh more, so scarce nodes and models are kept for the work that needs them.
+// docs/placement.md has the figures.
 //
 // A node's expected fragmentation is F = sum_m s_m w_m F(m), w_m the arrival
 // count of shape m (engine/workload_model.h: FGD's p_m up to a constant
