@@ -107,7 +107,7 @@ sim-experiments: build
 	$(BUILD)/allot sim --mode fill --format alibaba --seeds 10 \
 	  --trace $(TRACES)/alibaba-gpu-2023/openb_pod_list_default.csv \
 	  --nodes $(TRACES)/alibaba-gpu-2023/openb_node_list_gpu_node.csv \
-	  --policy first_fit,best_fit,frag_aware/fgd,frag_aware/host_aware --out sim-out/fill
+	  --policy frag_aware/hybrid,frag_aware/fgd,frag_aware/host_aware,best_fit,first_fit --out sim-out/fill
 	$(BUILD)/allot sim --config examples/sim/agents-cluster.yaml --format synthetic \
 	  --trace examples/sim/agents.yaml --policy fifo,priority,fair_share --out sim-out/agents
 

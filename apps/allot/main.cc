@@ -17,6 +17,7 @@
 #include "demo.h"
 #include "keygen.h"
 #include "server/http_server.h"
+#include "sim/pod_mix_command.h"
 #include "sim/sim_command.h"
 
 namespace {
@@ -81,9 +82,10 @@ int Main(int argc, char** argv) {
                   "YAML configuration: inventory, tenants, classes, prices, budgets");
   sim->add_option("--nodes", sim_args.nodes_path,
                   "an Alibaba node list (openb_node_list_*.csv) as the inventory");
-  sim->add_option("--trace", sim_args.traces, "trace file (repeat to merge several)")->required();
-  sim->add_option("--format", sim_args.format, "alibaba | philly | azure-llm | csv | synthetic")
-      ->required();
+  // --trace and --format are checked by RunSimCommand, not marked required,
+  // so that `allot sim generate-pods` needs neither.
+  sim->add_option("--trace", sim_args.traces, "trace file (repeat to merge several)");
+  sim->add_option("--format", sim_args.format, "alibaba | philly | azure-llm | csv | synthetic");
   sim->add_option("--class", sim_args.classes,
                   "class of jobs whose trace names none (one, or one per --trace)");
   sim->add_option("--tenant", sim_args.tenants,
@@ -113,6 +115,26 @@ int Main(int argc, char** argv) {
   sim->add_option("--out", sim_args.out_dir, "directory for result.json and report.html")
       ->capture_default_str();
   sim->add_flag("--quiet", sim_args.quiet, "no progress bar and no closing line");
+  allot::PodMixCommandArgs mix_args;
+  CLI::App* generate_pods = sim->add_subcommand(
+      "generate-pods", "write a variant of an Alibaba pod list with another mix of pods");
+  generate_pods->add_option("--from", mix_args.from_path, "source pod list")->required();
+  generate_pods->add_option("--nodes", mix_args.nodes_path, "node list (models for --gpuspec)")
+      ->required();
+  generate_pods->add_option("--out", mix_args.out_path, "CSV to write (- for standard output)")
+      ->required();
+  generate_pods->add_option("--gpushare", mix_args.gpushare,
+                            "% of requested GPU asked by fractional pods");
+  generate_pods->add_option("--multigpu", mix_args.multigpu,
+                            "% of requested GPU asked by multi-GPU pods");
+  generate_pods->add_option("--gpuspec", mix_args.gpuspec,
+                            "% of GPU pods constrained to one GPU model");
+  generate_pods->add_option("--cpu-only", mix_args.cpu_only, "% of pods without GPU");
+  generate_pods
+      ->add_option("--gpuspec-models", mix_args.gpuspec_models,
+                   "models a constraint may name (default: all)")
+      ->delimiter(',');
+  generate_pods->add_option("--seed", mix_args.seed, "random seed")->capture_default_str();
 
   int client_exit_code = -1;
   allot::AddClientCommands(app, &client_exit_code);
@@ -147,6 +169,7 @@ int Main(int argc, char** argv) {
     return allot::Serve(std::move(serve_options));
   }
   if (*keygen) return allot::RunKeygen(key_name, key_tenant, key_role, std::cout);
+  if (*generate_pods) return allot::RunPodMixCommand(mix_args, std::cout, std::cerr);
   if (*sim) return allot::RunSimCommand(sim_args, std::cout, std::cerr);
 
   if (*check) {

@@ -362,7 +362,7 @@ void ParseConfigTree(const YAML::Node& root, std::string_view source, Reader& re
     Reader::Scope scope(reader);
     std::string measure = reader.String(root, "frag_measure", "config", false);
     if (!measure.empty() && !ParseFragMeasure(measure, &config.engine.placement.frag_measure)) {
-      reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware or fgd");
+      reader.Fail(root["frag_measure"], "frag_measure", "must be host_aware, fgd or hybrid");
     }
   }
   if (const YAML::Node models = root["gpu_models"]) {

@@ -368,7 +368,7 @@ std::string HeadOfQueueCannotFit(const Engine& engine, EngineOptions options) {
   return "request " + std::to_string(id) + " heads the queue but fits now: " + Describe(decision);
 }
 
-// The three placement kinds; frag_aware with both fragmentation measures.
+// The three placement kinds; frag_aware with each fragmentation measure.
 struct PolicyUnderTest {
   const char* name;
   PlacementKind kind;
@@ -379,6 +379,7 @@ constexpr PolicyUnderTest kPolicies[] = {
     {"best_fit", PlacementKind::kBestFit, FragMeasure::kHostAware},
     {"frag_aware", PlacementKind::kFragAware, FragMeasure::kHostAware},
     {"frag_aware_fgd", PlacementKind::kFragAware, FragMeasure::kFgd},
+    {"frag_aware_hybrid", PlacementKind::kFragAware, FragMeasure::kHybrid},
 };
 
 class EnginePropertyTest : public ::testing::TestWithParam<std::tuple<size_t, uint64_t>> {

@@ -1,5 +1,7 @@
 #include "engine/workload_model.h"
 
+#include <algorithm>
+
 namespace allot {
 
 WorkloadShape WorkloadShapeOf(const MemberDemand& demand) {
@@ -8,6 +10,15 @@ WorkloadShape WorkloadShapeOf(const MemberDemand& demand) {
   shape.memory = demand.host[kMemory];
   shape.is_mig = demand.wants_mig();
   shape.gpu_milli = shape.is_mig ? 0 : demand.gpu_milli;
+  // A constrained member (GPU model, pool) records its pools, so that the
+  // fragmentation measure counts it only where it may run.
+  const std::vector<uint8_t>& allowed = demand.allowed_pools;
+  bool constrained = std::find(allowed.begin(), allowed.end(), 0) != allowed.end();
+  if (constrained && allowed.size() <= 64) {
+    for (size_t p = 0; p < allowed.size(); ++p) {
+      if (allowed[p] != 0) shape.pools |= uint64_t{1} << p;
+    }
+  }
   return shape;
 }
 

@@ -10,6 +10,10 @@ constexpr int64_t kWholeOffset = 2000;
 constexpr size_t kMaxShapes = 256;
 constexpr size_t kMaxMemoisedSignatures = 1 << 16;
 constexpr size_t kCachedDemandsPerGroup = 8;
+constexpr int64_t kScaleOne = 16;  // s_m = 1 in ScaleOf's fixed point
+// The hybrid measure's late phase: from this percent of GPU capacity allocated.
+constexpr int64_t kLatePercent = 90;
+constexpr size_t kMaxWeightLog = 1 << 20;
 constexpr size_t kHeader = 4;  // pool, idle milli-GPU, free cpu, free memory
 constexpr size_t kIdle = 1;
 constexpr size_t kCpuSlot = 2;
@@ -30,6 +34,10 @@ FragAwarePolicy::FragAwarePolicy(const ClusterState* cluster, FragMeasure measur
                                  int max_candidates)
     : cluster_(cluster), measure_(measure), max_candidates_(max_candidates) {
   node_signature_.resize(cluster->node_count());
+  node_gpu_.resize(cluster->node_count());
+  for (NodeIndex node = 0; node < cluster->node_count(); ++node) {
+    gpu_capacity_ += cluster->inventory().nodes[node].capacity[kGpu];
+  }
   for (NodeIndex node = 0; node < cluster->node_count(); ++node) {
     OnNodeChanged(node);
   }
@@ -55,6 +63,9 @@ FragAwarePolicy::Signature FragAwarePolicy::SignatureOf(NodeIndex node) const {
 }
 
 void FragAwarePolicy::OnNodeChanged(NodeIndex node) {
+  int64_t gpu = cluster_->allocated(node)[kGpu];
+  allocated_gpu_ += gpu - node_gpu_[node];
+  node_gpu_[node] = gpu;
   Signature& current = node_signature_[node];
   bool up = cluster_->state(node) == NodeState::kUp;
   Signature next = up ? SignatureOf(node) : Signature();
@@ -70,17 +81,30 @@ void FragAwarePolicy::OnNodeChanged(NodeIndex node) {
 
 void FragAwarePolicy::OnWorkloadChanged(const WorkloadShape& shape, int64_t delta) {
   if (shape.is_mig) return;
-  for (Shape& known : shapes_) {
-    if (known.shape == shape) {
-      known.weight += delta;
-      return;
-    }
+  size_t index = 0;
+  while (index < shapes_.size() && !(shapes_[index].shape == shape)) ++index;
+  if (index == shapes_.size()) {
+    // New shapes append, so memoised fragment vectors only ever grow.
+    if (shapes_.size() >= kMaxShapes || delta <= 0) return;
+    shapes_.push_back({shape, 0, ScaleOf(shape)});
   }
-  // New shapes append, so memoised fragment vectors only ever grow.
-  if (shapes_.size() < kMaxShapes && delta > 0) shapes_.push_back({shape, delta});
+  shapes_[index].weight += delta;
+  if (weight_log_.size() >= kMaxWeightLog) {
+    weight_log_.clear();
+    ++log_epoch_;
+  }
+  weight_log_.emplace_back(static_cast<uint32_t>(index), delta);
 }
 
 int64_t FragAwarePolicy::FragmentOf(const Signature& signature, const WorkloadShape& shape) const {
+  // A shape constrained away from the signature's pool can use none of it
+  // (hybrid measure; fgd and host_aware stay as measured before shapes
+  // carried their pools).
+  uint64_t pool = static_cast<uint64_t>(signature[0]);
+  if (measure_ == FragMeasure::kHybrid && shape.pools != 0 &&
+      (pool >= 64 || ((shape.pools >> pool) & 1) == 0)) {
+    return signature[kIdle];
+  }
   int64_t idle = 0;
   int64_t usable = 0;     // idle milli-GPU on shared devices that fit one unit (fractions)
   int64_t gpu_units = 0;  // units of the shape the devices could take
@@ -102,27 +126,88 @@ int64_t FragAwarePolicy::FragmentOf(const Signature& signature, const WorkloadSh
   if (!one_unit_fits_host) return idle;
   int64_t wanted = shape.gpu_milli >= 1000 ? shape.gpu_milli / 1000 : 0;
   if (wanted > 0) gpu_units = untouched / wanted;
-  if (measure_ == FragMeasure::kFgd) {
-    if (wanted == 0) return usable > 0 ? idle - usable : idle;
-    return gpu_units > 0 ? idle - 1000 * untouched : idle;
-  }
+  int64_t fgd = wanted == 0 ? (usable > 0 ? idle - usable : idle)
+                            : (gpu_units > 0 ? idle - 1000 * untouched : idle);
+  if (measure_ == FragMeasure::kFgd) return fgd;
   // Host-aware: the idle GPU a stream of units of the shape could take, the
   // units bounded by the devices and by the node's free cpu.
   int64_t cpu_units = shape.cpu > 0 ? signature[kCpuSlot] / shape.cpu : gpu_units;
-  return idle - std::min(gpu_units, cpu_units) * shape.gpu_milli;
+  int64_t host = idle - std::min(gpu_units, cpu_units) * shape.gpu_milli;
+  if (measure_ == FragMeasure::kHostAware) return host;
+  // Hybrid: FGD's measure while the cluster fills, the host-aware one once
+  // it is nearly full (see SetLatePhase).
+  return late_phase_ ? host : fgd;
 }
 
-const std::vector<int64_t>& FragAwarePolicy::FragmentsOf(const Signature& signature) {
-  if (fragments_.size() > kMaxMemoisedSignatures) fragments_.clear();
-  std::vector<int64_t>& values = fragments_[signature];
-  while (values.size() < shapes_.size()) {
-    values.push_back(FragmentOf(signature, shapes_[values.size()].shape));
+int64_t FragAwarePolicy::ScaleOf(const WorkloadShape& shape) const {
+  if (measure_ != FragMeasure::kHybrid) return 1;
+  // s_m = total GPUs / GPUs of m's home (the nodes that could hold one unit
+  // of m when empty: its pools, enough cpu, memory and devices), in 1/16ths.
+  // The fewer places a shape can run, the more its fragmentation weighs: a
+  // G3-only 8-GPU pod (312 of 6,212 GPUs) counts 20 times, a T4-constrained
+  // one 7 times, an unconstrained one once.
+  const Inventory& inventory = cluster_->inventory();
+  int64_t total = 0, home = 0;
+  for (const Node& node : inventory.nodes) {
+    int64_t shared = 0, devices = 0;
+    for (const Device& device : node.devices) {
+      if (device.mode == DeviceMode::kMig) continue;
+      ++devices;
+      if (device.mode == DeviceMode::kShared) ++shared;
+    }
+    total += devices;
+    uint64_t pool = static_cast<uint64_t>(node.pool);
+    if (shape.pools != 0 && (pool >= 64 || ((shape.pools >> pool) & 1) == 0)) continue;
+    if (node.capacity[kCpu] < shape.cpu || node.capacity[kMemory] < shape.memory) continue;
+    if (shape.gpu_milli >= 1000 && devices < shape.gpu_milli / 1000) continue;
+    if (shape.gpu_milli > 0 && shape.gpu_milli < 1000 && shared == 0) continue;
+    home += devices;
   }
-  return values;
+  if (home == 0 || shape.gpu_milli == 0) return kScaleOne;
+  return (kScaleOne * total + home / 2) / home;
 }
 
-const std::vector<FragAwarePolicy::Outcome>& FragAwarePolicy::OutcomesFor(
-    const Signature& signature, Group& group, const MemberDemand& demand) {
+void FragAwarePolicy::SetLatePhase() {
+  // A function of the cluster state alone (no hysteresis), so an engine
+  // restored from a snapshot decides as the live one did. Each phase has its
+  // own memos, so a cluster hovering at the threshold only re-finds them.
+  bool late = 100 * allocated_gpu_ >= kLatePercent * gpu_capacity_;
+  if (late == late_phase_) return;
+  late_phase_ = late;
+  ++memo_generation_;
+}
+
+FragAwarePolicy::Memo& FragAwarePolicy::MemoOf(const Signature& signature) {
+  return memos_[late_phase_ ? 1 : 0][signature];
+}
+
+int64_t FragAwarePolicy::Weighted(Memo& memo, const Signature& signature) {
+  while (memo.values.size() < shapes_.size()) {
+    memo.values.push_back(FragmentOf(signature, shapes_[memo.values.size()].shape));
+  }
+  // weighted = sum_m w_m s_m F(m); each logged change (m, dw) adds
+  // dw s_m F(m). Recomputed when the log moved on by more than a full sum.
+  uint64_t lag = weight_log_.size() - memo.log_position;
+  if (memo.log_epoch != log_epoch_ || memo.log_position > weight_log_.size() ||
+      lag > shapes_.size()) {
+    memo.weighted = 0;
+    for (size_t m = 0; m < shapes_.size(); ++m) {
+      memo.weighted += shapes_[m].weight * shapes_[m].scale * memo.values[m];
+    }
+  } else {
+    for (size_t i = memo.log_position; i < weight_log_.size(); ++i) {
+      const auto& [m, change] = weight_log_[i];
+      memo.weighted += change * shapes_[m].scale * memo.values[m];
+    }
+  }
+  memo.log_position = weight_log_.size();
+  memo.log_epoch = log_epoch_;
+  return memo.weighted;
+}
+
+FragAwarePolicy::Group::Cached& FragAwarePolicy::OutcomesFor(const Signature& signature,
+                                                             Group& group,
+                                                             const MemberDemand& demand) {
   WorkloadShape key;
   key.cpu = demand.host[kCpu];
   key.memory = demand.host[kMemory];
@@ -133,7 +218,7 @@ const std::vector<FragAwarePolicy::Outcome>& FragAwarePolicy::OutcomesFor(
   }
   if (cached == nullptr) {
     if (group.cache.size() >= kCachedDemandsPerGroup) group.cache.erase(group.cache.begin());
-    group.cache.push_back({key, {}, {}});
+    group.cache.push_back({key, {}, {}, {}, ~uint64_t{0}});
     cached = &group.cache.back();
     // The GPU choices this signature offers; equal frees give equal outcomes.
     int64_t untouched = 0;
@@ -147,7 +232,7 @@ const std::vector<FragAwarePolicy::Outcome>& FragAwarePolicy::OutcomesFor(
       after[kCpuSlot] -= demand.host[kCpu];
       after[kMemorySlot] -= demand.host[kMemory];
       std::sort(after.begin() + kHeader, after.end());
-      cached->outcomes.push_back({device_free, after[kIdle], {}});
+      cached->outcomes.push_back({device_free, after[kIdle]});
       cached->afters.push_back(std::move(after));
     };
     if (demand.gpu_milli >= 1000) {
@@ -174,17 +259,12 @@ const std::vector<FragAwarePolicy::Outcome>& FragAwarePolicy::OutcomesFor(
       add(signature, -1);
     }
   }
-  // Extend the per-shape fragment changes to shapes that arrived since.
-  if (group.fragments.size() < shapes_.size()) group.fragments = FragmentsOf(signature);
-  for (size_t o = 0; o < cached->outcomes.size(); ++o) {
-    std::vector<int64_t>& change = cached->outcomes[o].fragment_change;
-    if (change.size() == shapes_.size()) continue;
-    const std::vector<int64_t>& after = FragmentsOf(cached->afters[o]);
-    for (size_t m = change.size(); m < shapes_.size(); ++m) {
-      change.push_back(after[m] - group.fragments[m]);
-    }
+  if (cached->memo_generation != memo_generation_) {
+    cached->memos.clear();
+    for (const Signature& after : cached->afters) cached->memos.push_back(&MemoOf(after));
+    cached->memo_generation = memo_generation_;
   }
-  return cached->outcomes;
+  return *cached;
 }
 
 int FragAwarePolicy::SharedDeviceWith(NodeIndex node, int free_milli,
@@ -202,15 +282,20 @@ int FragAwarePolicy::SharedDeviceWith(NodeIndex node, int free_milli,
 }
 
 int64_t FragAwarePolicy::NodeFragmentation(NodeIndex node) {
+  if (measure_ == FragMeasure::kHybrid) SetLatePhase();
   Signature signature = SignatureOf(node);
-  const std::vector<int64_t>& values = FragmentsOf(signature);
-  int64_t total = 0;
-  for (size_t m = 0; m < shapes_.size(); ++m) total += shapes_[m].weight * values[m];
-  return total;
+  return Weighted(MemoOf(signature), signature);
 }
 
 bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
   if (demand.wants_mig()) return cluster_->PlaceMigFullestFirst(demand, out);
+  if (measure_ == FragMeasure::kHybrid) SetLatePhase();
+  // Memos are only dropped here, so pointers to them hold for the decision.
+  if (memos_[0].size() + memos_[1].size() > kMaxMemoisedSignatures) {
+    memos_[0].clear();
+    memos_[1].clear();
+    ++memo_generation_;
+  }
   // Best candidate: (delta, idle GPU left, node); device choice for fractions.
   struct Choice {
     int64_t delta = std::numeric_limits<int64_t>::max();
@@ -256,10 +341,16 @@ bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
         }
       }
       if (!host_ok) continue;
-      const std::vector<Outcome>& outcomes = OutcomesFor(signature, group, demand);
-      if (outcomes.empty()) continue;
+      Group::Cached& cached = OutcomesFor(signature, group, demand);
+      if (cached.outcomes.empty()) continue;
       ++evaluated;
-      for (const Outcome& outcome : outcomes) {
+      if (group.memo_generation != memo_generation_) {
+        group.memo = &MemoOf(signature);
+        group.memo_generation = memo_generation_;
+      }
+      int64_t before = Weighted(*group.memo, signature);
+      for (size_t o = 0; o < cached.outcomes.size(); ++o) {
+        const Outcome& outcome = cached.outcomes[o];
         // Device memory is not part of the signature: find a node of the
         // group whose device with this free amount also has the memory.
         NodeIndex target = node;
@@ -276,10 +367,7 @@ bool FragAwarePolicy::PlaceMember(const MemberDemand& demand, Placement* out) {
           }
           if (!found) continue;
         }
-        int64_t delta = 0;
-        for (size_t m = 0; m < shapes_.size(); ++m) {
-          if (shapes_[m].weight > 0) delta += shapes_[m].weight * outcome.fragment_change[m];
-        }
+        int64_t delta = Weighted(*cached.memos[o], cached.afters[o]) - before;
         if (best.Better(delta, outcome.idle_after, target)) {
           best.delta = delta;
           best.idle_after = outcome.idle_after;

@@ -30,11 +30,19 @@ bool ParsePlacementKind(std::string_view text, PlacementKind* out) {
 }
 
 std::string_view FragMeasureName(FragMeasure measure) {
-  return measure == FragMeasure::kFgd ? "fgd" : "host_aware";
+  switch (measure) {
+    case FragMeasure::kHostAware:
+      return "host_aware";
+    case FragMeasure::kFgd:
+      return "fgd";
+    case FragMeasure::kHybrid:
+      return "hybrid";
+  }
+  return "unknown";
 }
 
 bool ParseFragMeasure(std::string_view text, FragMeasure* out) {
-  for (FragMeasure measure : {FragMeasure::kHostAware, FragMeasure::kFgd}) {
+  for (FragMeasure measure : {FragMeasure::kHostAware, FragMeasure::kFgd, FragMeasure::kHybrid}) {
     if (FragMeasureName(measure) == text) {
       *out = measure;
       return true;

@@ -9,20 +9,24 @@
 namespace allot {
 
 // The shape of one member as the fragmentation measure sees it: host cpu and
-// memory, and its GPU demand (milli per device for a fraction, 1000 * k for k
-// whole devices). MIG members are not part of it (gpu_milli 0, is_mig true).
+// memory, its GPU demand (milli per device for a fraction, 1000 * k for k
+// whole devices) and the pools it may use (GPU-model and pool constraints).
+// MIG members are not part of it (gpu_milli 0, is_mig true).
 struct WorkloadShape {
   int64_t cpu = 0;
   int64_t memory = 0;
   int64_t gpu_milli = 0;
   bool is_mig = false;
+  // Bit p set: pool p allowed. 0: every pool (also when the inventory has
+  // more than 64 pools, where the mask cannot say which).
+  uint64_t pools = 0;
   friend bool operator==(const WorkloadShape&, const WorkloadShape&) = default;
 };
 
 enum class PlacementKind : uint8_t { kFirstFit, kBestFit, kFragAware };
 
 // The fragmentation measure of the fragmentation-aware policy (frag_aware.h).
-enum class FragMeasure : uint8_t { kHostAware, kFgd };
+enum class FragMeasure : uint8_t { kHostAware, kFgd, kHybrid };
 
 std::string_view PlacementKindName(PlacementKind kind);
 bool ParsePlacementKind(std::string_view text, PlacementKind* out);

@@ -239,6 +239,32 @@ TEST(FragAware, HostAwareMeasureAvoidsStrandingCapacity) {
   EXPECT_EQ(Fragmentation(alternative), 100 * 500 + 1 * 400);
 }
 
+// The hybrid measure is FGD's below 90% of the GPU allocated and the
+// host-aware one from 90%, as a function of the allocation alone (a restored
+// engine decides the same); here every shape fits every node, so s_m = 1
+// (16 in the fixed point).
+TEST(FragAware, HybridMeasureSwitchesToHostAwareWhenNearlyFull) {
+  Inventory inventory = TwoSharedDevices();
+  AddNode(inventory, inventory.nodes[0].pool, Spec("l4-big", 18, DeviceMode::kShared));
+  Harness frag(std::move(inventory), PlacementKind::kFragAware, FragMeasure::kHybrid);
+  HalfTaskWorkload(frag);                  // 700 of 20,000 milli-GPU allocated
+  EXPECT_EQ(Fragmentation(frag), 16 * 0);  // FGD's value (FgdMeasureAvoidsStrandingCapacity)
+  std::vector<Assignment> big;
+  for (int d = 0; d < 18; ++d) {
+    frag.Occupy(1, d, 1000, 1000);  // 18,700: 93.5%
+    Assignment a;
+    a.node = 1;
+    a.device = static_cast<int16_t>(d);
+    a.gpu_milli = 1000;
+    a.gpu_memory_mib = 1000;
+    big.push_back(a);
+  }
+  // The host-aware value (HostAwareMeasureAvoidsStrandingCapacity).
+  EXPECT_EQ(Fragmentation(frag), 16 * (100 * 300 + 1 * 400));
+  frag.cluster().Give(ResourceVector{}, std::span(big.data(), 1));  // 17,700: 88.5%
+  EXPECT_EQ(Fragmentation(frag), 16 * 0);
+}
+
 TEST(FragAware, AgreesWithBestFitWhenAnExactFitExists) {
   Harness frag(TwoSharedDevices(), PlacementKind::kFragAware);
   frag.Occupy(0, 0, 700, 1000);  // 0.3 free
@@ -252,6 +278,28 @@ TEST(FragAware, WithoutWorkloadTiesGoToBestFit) {
   UseShared(frag);
   EXPECT_EQ(frag.Place(frag.Demand(300))[0].device, 1);
   EXPECT_EQ(frag.Place(frag.Demand(200))[0].device, 3);
+}
+
+// Work constrained to a scarce GPU model keeps its model: under the hybrid
+// measure (which counts a constrained shape only in its own pools) an
+// unconstrained whole GPU goes to the node of the model nobody is
+// constrained to. Without the pools (fgd, host_aware) the two nodes tie and
+// the scarce node, lowest index, takes it.
+TEST(FragAware, SpendsNoScarceModelOnUnconstrainedWork) {
+  for (FragMeasure measure : {FragMeasure::kFgd, FragMeasure::kHybrid}) {
+    Inventory inventory;
+    PoolIndex scarce = AddPool(inventory, "t4", "T4", 16384);
+    PoolIndex common = AddPool(inventory, "g2", "G2", 16384);
+    AddNode(inventory, scarce, Spec("t4-0", 2, DeviceMode::kShared));
+    AddNode(inventory, common, Spec("g2-0", 2, DeviceMode::kShared));
+    Harness h(std::move(inventory), PlacementKind::kFragAware, measure);
+    h.policy().OnWorkloadChanged({1000, 1024, 1000, false, uint64_t{1} << scarce}, 10);
+    h.policy().OnWorkloadChanged({1000, 1024, 1000, false}, 10);
+    Placement placement = h.Place(h.Demand(1000));
+    ASSERT_EQ(placement.size(), 1u);
+    EXPECT_EQ(placement[0].node, measure == FragMeasure::kHybrid ? 1 : 0)
+        << FragMeasureName(measure);
+  }
 }
 
 class EveryPolicy : public ::testing::TestWithParam<PlacementKind> {};

@@ -75,15 +75,25 @@ Result<std::vector<AlibabaPod>> LoadAlibabaPods(const std::string& path) {
 }
 
 Result<std::vector<AlibabaPod>> AlibabaPodsFromTable(const CsvTable& table) {
-  const char* names[] = {"name",     "cpu_milli", "memory_mib",    "num_gpu",      "gpu_milli",
-                         "gpu_spec", "qos",       "creation_time", "deletion_time"};
-  size_t columns[9];
-  for (int i = 0; i < 9; ++i) {
-    Result<size_t> column = table.Column(names[i]);
-    if (!column.ok()) return column.status();
+  // The published variants of the pod list (FGD's artifact: gpushare*,
+  // multigpu*, gpuspec*, cpu*) do not all carry the same columns: the
+  // multi-GPU ones have only the five resource columns. Those five are
+  // required; the others default (no constraint, no QoS, time 0, never
+  // scheduled) when absent.
+  const char* required[] = {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"};
+  size_t columns[5];
+  for (int i = 0; i < 5; ++i) {
+    Result<size_t> column = table.Column(required[i]);
+    if (!column.ok()) {
+      return InvalidArgument(column.status().message() +
+                             " (a pod list needs name, cpu_milli, memory_mib, num_gpu and "
+                             "gpu_milli; gpu_spec, qos and the times are optional)");
+    }
     columns[i] = *column;
   }
-  // Optional: the fill experiment's fixtures may leave it out.
+  Result<size_t> spec_column = table.Column("gpu_spec");
+  Result<size_t> qos_column = table.Column("qos");
+  Result<size_t> time_columns[] = {table.Column("creation_time"), table.Column("deletion_time")};
   Result<size_t> scheduled = table.Column("scheduled_time");
   std::vector<AlibabaPod> pods;
   pods.reserve(table.rows());
@@ -105,7 +115,7 @@ Result<std::vector<AlibabaPod>> AlibabaPodsFromTable(const CsvTable& table) {
                              ": gpu_milli must be 1..1000 with num_gpu 1, 1000 with num_gpu > 1, "
                              "and 0 exactly when num_gpu is 0");
     }
-    std::string_view spec = table.Field(row, columns[5]);
+    std::string_view spec = spec_column.ok() ? table.Field(row, *spec_column) : "";
     while (!spec.empty()) {
       size_t bar = spec.find('|');
       std::string_view part = spec.substr(0, bar);
@@ -113,11 +123,12 @@ Result<std::vector<AlibabaPod>> AlibabaPodsFromTable(const CsvTable& table) {
       if (bar == std::string_view::npos) break;
       spec.remove_prefix(bar + 1);
     }
-    pod.qos = std::string(table.Field(row, columns[6]));
+    if (qos_column.ok()) pod.qos = std::string(table.Field(row, *qos_column));
     for (int i = 0; i < 2; ++i) {
-      std::string_view text = table.Field(row, columns[7 + i]);
+      if (!time_columns[i].ok()) continue;
+      std::string_view text = table.Field(row, *time_columns[i]);
       if (text.empty()) continue;  // pods still running have no deletion time
-      Result<int64_t> value = table.Integer(row, columns[7 + i]);
+      Result<int64_t> value = table.Integer(row, *time_columns[i]);
       if (!value.ok()) return value.status();
       (i == 0 ? pod.creation_time : pod.deletion_time) = *value;
     }

@@ -35,7 +35,11 @@ struct AlibabaPod {
 // V100M32 32 GiB, A10 24 GiB; the anonymised G1-G3 take 16 GiB): the
 // fragmentation experiment never binds on it.
 Result<Inventory> LoadAlibabaNodes(const std::string& path);
-// Reads a pod list. Errors name file, line and column.
+// Reads a pod list. Required columns: name, cpu_milli, memory_mib, num_gpu,
+// gpu_milli; optional (defaulted when absent, as in the published variants
+// openb_pod_list_multigpu*.csv): gpu_spec, qos, creation_time, deletion_time,
+// scheduled_time; other columns (pod_phase) are ignored. Errors name file,
+// line and column, or the missing required column.
 Result<std::vector<AlibabaPod>> LoadAlibabaPods(const std::string& path);
 // The same from a parsed table: pod i is row i.
 Result<std::vector<AlibabaPod>> AlibabaPodsFromTable(const CsvTable& table);

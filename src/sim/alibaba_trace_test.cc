@@ -87,6 +87,60 @@ TEST(AlibabaTrace, BadPodsNameFileLineAndColumn) {
   EXPECT_EQ(LoadAlibabaPods("/nonexistent/pods.csv").status().code(), StatusCode::kNotFound);
 }
 
+// The column sets of the published variants (FGD's artifact): the default
+// and gpuspec/gpushare/cpu files carry all eleven columns, the multigpu ones
+// only the five resource columns; any order, extra columns ignored.
+TEST(AlibabaTrace, ReadsEveryPublishedColumnSet) {
+  struct Case {
+    const char* name;
+    std::string text;
+  } cases[] = {
+      {"full.csv", std::string(kPodHeader) + "p0,6000,8192,1,500,T4,LS,Running,3,9,4\n"},
+      {"resources_only.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,6000,8192,1,500\n"},
+      {"no_spec.csv",
+       "name,cpu_milli,memory_mib,num_gpu,gpu_milli,qos,creation_time\np0,6000,8192,1,500,BE,3\n"},
+      {"reordered.csv",
+       "gpu_milli,extra,num_gpu,memory_mib,cpu_milli,name\n500,x,1,8192,6000,p0\n"},
+  };
+  for (const Case& c : cases) {
+    Result<std::vector<AlibabaPod>> pods = LoadAlibabaPods(WriteFile(c.name, c.text));
+    ASSERT_TRUE(pods.ok()) << c.name << ": " << pods.status().ToString();
+    ASSERT_EQ(pods->size(), 1u) << c.name;
+    const AlibabaPod& pod = pods->front();
+    EXPECT_EQ(pod.name, "p0");
+    EXPECT_EQ(pod.cpu_milli, 6000) << c.name;
+    EXPECT_EQ(pod.memory_mib, 8192) << c.name;
+    EXPECT_EQ(pod.total_gpu_milli(), 500) << c.name;
+  }
+  Result<std::vector<AlibabaPod>> full = LoadAlibabaPods(WriteFile("full.csv", cases[0].text));
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->front().gpu_spec, std::vector<std::string>{"T4"});
+  EXPECT_EQ(full->front().creation_time, 3);
+  EXPECT_EQ(full->front().scheduled_time, 4);
+  Result<std::vector<AlibabaPod>> bare = LoadAlibabaPods(WriteFile("bare.csv", cases[1].text));
+  ASSERT_TRUE(bare.ok());
+  EXPECT_TRUE(bare->front().gpu_spec.empty());
+  EXPECT_EQ(bare->front().qos, "");
+  EXPECT_EQ(bare->front().creation_time, 0);
+  EXPECT_EQ(bare->front().scheduled_time, -1);
+
+  for (const char* missing : {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"}) {
+    std::string header, row;
+    for (const char* column : {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"}) {
+      if (std::string(column) == missing) continue;
+      header += std::string(header.empty() ? "" : ",") + column;
+      row += std::string(row.empty() ? "" : ",") + (std::string(column) == "name" ? "p0" : "1");
+    }
+    Result<std::vector<AlibabaPod>> pods =
+        LoadAlibabaPods(WriteFile("missing.csv", header + "\n" + row + "\n"));
+    ASSERT_FALSE(pods.ok()) << missing;
+    EXPECT_NE(pods.status().message().find(std::string("missing column '") + missing + "'"),
+              std::string::npos)
+        << pods.status().message();
+    EXPECT_NE(pods.status().message().find("needs name, cpu_milli"), std::string::npos);
+  }
+}
+
 TEST(AlibabaTrace, NodesBecomePoolsPerModel) {
   std::string path = WriteFile("nodes.csv",
                                "sn,cpu_milli,memory_mib,gpu,model\n"

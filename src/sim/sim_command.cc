@@ -15,6 +15,7 @@
 #include "sim/alibaba_trace.h"
 #include "sim/html_report.h"
 #include "sim/human_duration.h"
+#include "sim/published_fill.h"
 #include "sim/simulation.h"
 #include "sim/trace_readers.h"
 
@@ -171,10 +172,28 @@ std::string DurationCell(const Json& seconds) {
 void PrintSummary(const Json& document, std::ostream& out) {
   bool fill = document["inputs"]["mode"] == "fill";
   if (fill) {
-    out << fmt::format("{:<28} {:>22}\n", "policy", "GPU allocated at 100%");
+    // GPU allocated at 90, 95 and 100% arrived (the curve is indexed by the
+    // arrived percent), beside the published FGD figures when the trace is
+    // one of the artifact's pod lists.
+    out << fmt::format("{:<28} {:>8} {:>8} {:>8}   (GPU allocated at X% arrived)\n", "policy",
+                       "90%", "95%", "100%");
     for (const Json& run : document["runs"]) {
-      out << fmt::format("{:<28} {:>21}%\n", run["policy"].get<std::string>(),
-                         Figure(run["fill"]["allocated_at_100"], "{:.2f}"));
+      const Json& curve = run["fill"]["curve"]["allocated_pct"];
+      auto percent_text = [](const Json& value) {
+        return value.is_number() ? fmt::format("{:.2f}%", value.get<double>()) : std::string("-");
+      };
+      auto at = [&](size_t percent) {
+        return percent < curve.size() ? percent_text(curve[percent]) : std::string("-");
+      };
+      out << fmt::format("{:<28} {:>8} {:>8} {:>8}\n", run["policy"].get<std::string>(), at(90),
+                         at(95), percent_text(run["fill"]["allocated_at_100"]));
+    }
+    const Json& trace = document["inputs"]["trace"];
+    const PublishedFill* published =
+        trace.is_string() ? PublishedFgdFor(trace.get<std::string>()) : nullptr;
+    if (published != nullptr) {
+      out << fmt::format("{:<28} {:>7.2f}% {:>7.2f}% {:>7.2f}%\n", "published FGD (ATC'23)",
+                         published->at_90, published->at_95, published->at_100);
     }
     return;
   }

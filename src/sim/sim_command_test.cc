@@ -9,6 +9,8 @@
 #include <regex>
 #include <sstream>
 
+#include "sim/published_fill.h"
+
 namespace allot {
 namespace {
 
@@ -123,8 +125,29 @@ TEST_F(SimCommandTest, FillModeRunsTheExperimentOnTheTrace) {
   args.seeds = 2;
   args.policies = "best_fit,frag_aware";
   ASSERT_EQ(Run(args), 0) << err_.str();
-  EXPECT_NE(out_.str().find("GPU allocated at 100%"), std::string::npos);
+  EXPECT_NE(out_.str().find("(GPU allocated at X% arrived)"), std::string::npos);
+  EXPECT_EQ(out_.str().find("-%"), std::string::npos) << out_.str();
   EXPECT_NE(Read(dir_ / "fill" / "result.json").find("\"allocated_at_100\""), std::string::npos);
+  // No published figure for a trace that is not one of the artifact's.
+  EXPECT_EQ(out_.str().find("published FGD"), std::string::npos);
+}
+
+// Beside allot's figures, the fill summary prints the published FGD figures
+// at 90/95/100% arrived when the trace is one of the artifact's pod lists
+// (recognised by its file name).
+TEST_F(SimCommandTest, FillModePrintsThePublishedFgdFigures) {
+  SimCommandArgs args = Args(Write("openb_pod_list_default.csv", Trace()), "fill");
+  args.mode = "fill";
+  args.policies = "best_fit";
+  ASSERT_EQ(Run(args), 0) << err_.str();
+  EXPECT_NE(out_.str().find("published FGD (ATC'23)         89.98%   94.91%   95.23%"),
+            std::string::npos)
+      << out_.str();
+  const PublishedFill* variant = PublishedFgdFor("openb_pod_list_gpuspec25.csv");
+  ASSERT_NE(variant, nullptr);
+  EXPECT_EQ(variant->at_100, 93.91);
+  EXPECT_EQ(PublishedFgdFor("openb_pod_list_nosuch.csv"), nullptr);
+  EXPECT_EQ(PublishedFgdFor("default.csv"), nullptr);
 }
 
 TEST_F(SimCommandTest, BadTracesAreNamedByFileLineAndColumn) {

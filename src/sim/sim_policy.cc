@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::string_view kAccepted =
     "ORDERING[+PLACEMENT] or PLACEMENT, with ORDERING config, fair_share, priority or fifo "
-    "and PLACEMENT first_fit, best_fit, frag_aware, frag_aware/fgd or frag_aware/host_aware";
+    "and PLACEMENT first_fit, best_fit, frag_aware, frag_aware/fgd, frag_aware/host_aware or "
+    "frag_aware/hybrid";
 
 bool ParsePlacement(std::string_view text, PlacementOptions* out) {
   size_t slash = text.find('/');

@@ -5,7 +5,7 @@
 //   {"version": 1, "now": us, "next_request_id": n,
 //    "node_states": [{"node": name, "state": "draining"}],
 //    "leases": [lease_json.h], "queue": [{"id", "enqueued_at", "reason", "request"}],
-//    "workload": [{"cpu", "memory", "gpu_milli", "mig", "count"}],
+//    "workload": [{"cpu", "memory", "gpu_milli", "mig", "count", "pools" (optional)}],
 //    "budgets": [{"budget", "period_start", "period_end", "limit", ...}]}
 #include <fmt/format.h>
 
@@ -91,11 +91,14 @@ Result<BudgetLedger::Entry> BudgetEntryFromJson(const json& value, const std::st
 Result<WorkloadModel::Entry> WorkloadEntryFromJson(const json& value, const std::string& path) {
   static constexpr std::array<std::string_view, 5> kFields = {"cpu", "memory", "gpu_milli", "mig",
                                                               "count"};
-  Result<ObjectReader> opened = ObjectReader::Open(value, path, kFields);
+  // Optional: the pool mask of a constrained shape (absent: every pool).
+  static constexpr std::array<std::string_view, 1> kOptional = {"pools"};
+  Result<ObjectReader> opened = ObjectReader::Open(value, path, kFields, kOptional);
   if (!opened.ok()) return opened.status();
   const ObjectReader& object = *opened;
   for (std::string_view key : kFields) ALLOT_RETURN_IF_ERROR(object.Require(key));
   WorkloadModel::Entry entry;
+  ALLOT_RETURN_IF_ERROR(object.Uint("pools", &entry.shape.pools));
   ALLOT_RETURN_IF_ERROR(object.Int("cpu", 0, kMaxQuantity, &entry.shape.cpu));
   ALLOT_RETURN_IF_ERROR(object.Int("memory", 0, kMaxQuantity, &entry.shape.memory));
   ALLOT_RETURN_IF_ERROR(object.Int("gpu_milli", 0, kMaxQuantity, &entry.shape.gpu_milli));
@@ -217,11 +220,13 @@ json SnapshotToJson(const EngineSnapshot& snapshot, const Inventory& inventory,
   }
   json workload = json::array();
   for (const auto& entry : snapshot.workload) {
-    workload.push_back({{"cpu", entry.shape.cpu},
-                        {"memory", entry.shape.memory},
-                        {"gpu_milli", entry.shape.gpu_milli},
-                        {"mig", entry.shape.is_mig},
-                        {"count", entry.count}});
+    json shape = {{"cpu", entry.shape.cpu},
+                  {"memory", entry.shape.memory},
+                  {"gpu_milli", entry.shape.gpu_milli},
+                  {"mig", entry.shape.is_mig},
+                  {"count", entry.count}};
+    if (entry.shape.pools != 0) shape["pools"] = entry.shape.pools;
+    workload.push_back(std::move(shape));
   }
   json budgets = json::array();
   for (const auto& entry : snapshot.budgets) budgets.push_back(BudgetEntryToJson(entry));

@@ -224,6 +224,25 @@ TEST_F(SnapshotJsonTest, RandomWorkRoundTripsExactly) {
   EXPECT_FALSE(snapshots_.back().workload.empty());
 }
 
+// A constrained shape's pool mask (GPU-model constraints, which the
+// fragmentation measure honours) is part of the snapshot; an unconstrained
+// one writes no "pools" key, so older snapshots read the same.
+TEST_F(SnapshotJsonTest, WorkloadPoolMasksRoundTrip) {
+  EngineSnapshot snapshot = snapshots_.back();
+  WorkloadModel::Entry constrained;
+  constrained.shape = {2000, 4096, 1000, false, uint64_t{1} << 1};
+  constrained.count = 3;
+  snapshot.workload.push_back(constrained);
+  json encoded = Encode(snapshot);
+  EXPECT_EQ(encoded["workload"].back()["pools"], 2u);
+  EXPECT_FALSE(encoded["workload"].front().contains("pools"));
+  Result<EngineSnapshot> decoded =
+      SnapshotFromJson(encoded, engine_->inventory(), engine_->tenancy());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_TRUE(*decoded == snapshot);
+  EXPECT_EQ(decoded->workload.back().shape.pools, 2u);
+}
+
 TEST_F(SnapshotJsonTest, DecodesUnderAReorderedTenancy) {
   const EngineSnapshot& snapshot = Rich();
   json encoded = Encode(snapshot);
