@@ -270,8 +270,14 @@ Result<Engine::Resolved> Engine::Resolve(const Request& request) const {
 
 const std::string& Engine::CachedInfeasibility(const Request& request, const MemberDemand& demand) {
   // Key: the member's resources, members, MIG profile, allowed pools and
-  // selector: everything Infeasibility() reads besides the inventory.
+  // selector: everything Infeasibility() reads besides the inventory; and
+  // the pool and GPU model names its message quotes (two requests with the
+  // same allowed pools may spell them differently, and a restored engine,
+  // whose memo starts empty, must answer each as the original did).
   std::string key;
+  key.append(request.pool).push_back('\0');
+  for (const std::string& model : request.gpu_models) key.append(model).push_back('\1');
+  key.push_back('\0');
   key.reserve(128);
   key.append(reinterpret_cast<const char*>(request.member.resources.amounts.data()),
              sizeof(request.member.resources.amounts));

@@ -292,6 +292,29 @@ TEST(EngineValidation, RejectionDoesNotRememberTheIdempotencyKey) {
 // then "found" zero devices and ClusterState::Take CHECK-failed on an empty
 // member (2^32 GPUs divided by zero in FindWholeDevices). Run in a child
 // process so the crash fails this test only.
+TEST(EngineValidation, InfeasibleMessageNamesTheRequestsOwnConstraints) {
+  // Both match no node (no pool has L4s, the cpu pool has no GPU), so their
+  // allowed pools are the same; each message must still name its own
+  // constraints, whatever was asked before (a restored engine, with an empty
+  // memo, must answer the same).
+  Inventory inventory = testing::GpuCluster(1, 8);
+  inventory.gpu_models.push_back(GpuModel{"L4", 24 * 1024});
+  testing::NodeSpec cpu_node;
+  cpu_node.name = "c0";
+  AddNode(inventory, AddPool(inventory, "cpu", ""), cpu_node);
+  std::unique_ptr<Engine> engine = MakeEngine(inventory);
+  Request in_cpu = GpuRequest(1000);
+  in_cpu.pool = "cpu";
+  Request l4 = GpuRequest(1000);
+  l4.gpu_models = {"L4"};
+  Decision first = engine->Submit(in_cpu, kNow);
+  Decision second = engine->Submit(l4, kNow);
+  ASSERT_EQ(first.reject_code, RejectCode::kInfeasible);
+  ASSERT_EQ(second.reject_code, RejectCode::kInfeasible);
+  EXPECT_NE(first.message.find("pool 'cpu', gpu_models []"), std::string::npos) << first.message;
+  EXPECT_NE(second.message.find("pool '', gpu_models [L4]"), std::string::npos) << second.message;
+}
+
 TEST(EngineValidationDeathTest, AbsurdWholeGpuCountIsRejectedNotACrash) {
   for (PlacementKind kind :
        {PlacementKind::kFirstFit, PlacementKind::kBestFit, PlacementKind::kFragAware}) {
