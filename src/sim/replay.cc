@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "budget/price_catalog.h"
+#include "sim/drf.h"
 #include "sim/replay_series.h"
 #include "sim/replay_summary.h"
 
@@ -457,38 +458,29 @@ void Replayer::UpdateShares() {
     }
     return std::min(share, 1.0);
   };
-  // Weighted max-min fair shares of the cluster among the tenants with work
-  // (water-filling): in order of demand / weight, a tenant gets its whole
-  // demand while that is below weight x the level the rest can still have.
+  // The fairness reference: weighted DRF among the tenants with work, by
+  // progressive filling on each resource (sim/drf.h), weighted by their
+  // entitlements; not one pooled share, so tenants that dominate different
+  // resources may together hold more than "the cluster".
   size_t tenants = tenant_allocated_.size();
-  std::vector<double> demand(tenants, 0.0);
-  std::vector<size_t> active;
+  std::vector<std::vector<double>> demand(tenants, std::vector<double>(kMaxResources, 0.0));
+  std::vector<double> weight(tenants, 0.0);
   int64_t arrived_gpu = 0;
   int64_t allocated_gpu = 0;
   for (size_t t = 0; t < tenants; ++t) {
     arrived_gpu += tenant_demand_[t][kGpu];
     allocated_gpu += tenant_allocated_[t][kGpu];
     series_.Set(share_slot_ + static_cast<int>(t), dominant(tenant_allocated_[t]));
-    demand[t] = dominant(tenant_demand_[t]);
-    if (demand[t] > 0 && trace_.entitlement[t] > 0) active.push_back(t);
+    weight[t] = trace_.entitlement[t];
+    for (int r = 0; r < kMaxResources; ++r) {
+      if (cluster_capacity_[r] == 0) continue;
+      demand[t][static_cast<size_t>(r)] =
+          static_cast<double>(tenant_demand_[t][r]) / static_cast<double>(cluster_capacity_[r]);
+    }
   }
-  std::sort(active.begin(), active.end(), [&](size_t a, size_t b) {
-    double x = demand[a] / trace_.entitlement[a];
-    double y = demand[b] / trace_.entitlement[b];
-    return x != y ? x < y : a < b;
-  });
   series_.Set(arrived_slot_, static_cast<double>(arrived_gpu));
   series_.Set(allocated_slot_, static_cast<double>(allocated_gpu));
-  double remaining = 1.0;
-  double weight = 0;
-  for (size_t t : active) weight += trace_.entitlement[t];
-  std::vector<double> fair(tenants, 0.0);
-  for (size_t t : active) {
-    double level = weight > 0 ? remaining / weight : 0;
-    fair[t] = std::min(demand[t], trace_.entitlement[t] * level);
-    remaining -= fair[t];
-    weight -= trace_.entitlement[t];
-  }
+  std::vector<double> fair = WeightedDrfShares(demand, weight);
   // Jain's index of allocated / fair over the tenants with work, when there
   // are two or more to be fair between.
   std::vector<double> ratios;

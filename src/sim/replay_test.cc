@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "config/config_loader.h"
 #include "sim/replay_summary.h"
 #include "sim/simulation.h"
@@ -124,6 +126,38 @@ TEST(ReplayTest, FifoPolicyNeitherPreemptsNorReorders) {
   EXPECT_EQ(trace.jobs[1].first_start, kEpoch + Seconds(100));
   Json run = SummarizeReplay(trace, "fifo", "");
   EXPECT_EQ(run["classes"][0]["slo_attainment"], 0.0);  // waited 90 s against 5 s
+}
+
+TEST(ReplayTest, FairShareReferenceIsWeightedDrf) {
+  // The DRF paper's cluster: 9 CPUs, 18 GB; a runs tasks of <1 CPU, 4 GB>,
+  // b of <3 CPUs, 1 GB>, each with more than fit. Per resource, both are due
+  // a dominant share of 2/3 (3 tasks and 2), not half of one pooled share.
+  Result<Config> config = ParseConfig(R"(
+pools:
+  - name: cpu
+    nodes: [{name: c0, cpu: 9, memory: 18Gi}]
+classes: [{name: low, value: 0}]
+tenants: [{name: a}, {name: b}]
+)",
+                                      "drf.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  Workload workload;
+  for (int i = 0; i < 10; ++i) {
+    for (const auto& [tenant, cpu, gib] : {std::tuple{"a", 1, 4}, std::tuple{"b", 3, 1}}) {
+      SimJob job = Job(std::string(tenant) + std::to_string(i), 0, 100, 0, tenant, "low");
+      job.request.member.resources[kCpu] = 1000 * cpu;
+      job.request.member.resources[kMemory] = 1024 * gib;
+      workload.jobs.push_back(job);
+    }
+  }
+  ReplayOptions options;
+  options.step = Seconds(10);
+  Result<ReplayTrace> trace = RunReplay(config->inventory, config->engine,
+                                        ParseSimPolicy("config").value(), workload, options);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_EQ(trace->fair_share.size(), 2u);
+  EXPECT_NEAR(trace->fair_share[0].values[0], 2.0 / 3.0, 1e-9);
+  EXPECT_NEAR(trace->fair_share[1].values[0], 2.0 / 3.0, 1e-9);
 }
 
 TEST(ReplayTest, UnknownTenantOrClassNamesTheJob) {
