@@ -30,14 +30,19 @@ enum Column {
   kModelColumn,
   kInputTokensColumn,
   kOutputTokensColumn,
+  kSlotsColumn,
   kColumns
 };
 constexpr int kRequired = 3;
 constexpr std::array<std::string_view, kColumns> kNames = {
-    "submit_s", "duration_s", "gpu",  "name",       "tenant", "class",        "members",      "cpu",
-    "memory",   "gpu_model",  "pool", "estimate_s", "model",  "input_tokens", "output_tokens"};
+    "submit_s", "duration_s",   "gpu",           "name",      "tenant", "class",
+    "members",  "cpu",          "memory",        "gpu_model", "pool",   "estimate_s",
+    "model",    "input_tokens", "output_tokens", "slots"};
 
 constexpr int64_t kMaxMembers = 4096;
+// Slots are whole concurrency units of a node (an inference endpoint replica's
+// batch slots, config `slots`); a member holds at most this many.
+constexpr int64_t kMaxSlots = int64_t{1} << 20;
 constexpr size_t kAbsent = static_cast<size_t>(-1);
 
 }  // namespace
@@ -146,6 +151,19 @@ Result<Workload> ParseCsvWorkload(std::string_view text, const std::string& file
     }
     request.pool = text_of(row, kPoolColumn);
     request.model = text_of(row, kModelColumn);
+    // Concurrency slots per member: as a model call through the gateway (and
+    // the azure-llm reader) holds one, a row with a model holds one unless
+    // it says otherwise; other work none.
+    request.member.resources[kSlots] = request.model.empty() ? 0 : 1;
+    if (given(row, kSlotsColumn)) {
+      Result<int64_t> slots = table->Integer(row, at[kSlotsColumn]);
+      if (!slots.ok()) return slots.status();
+      if (*slots < 0 || *slots > kMaxSlots) {
+        return InvalidArgument(fmt::format("{}: must be a whole number of slots, 0 to {}, got {}",
+                                           table->Where(row, at[kSlotsColumn]), kMaxSlots, *slots));
+      }
+      request.member.resources[kSlots] = *slots;
+    }
     request.tenant = text_of(row, kTenantColumn);
     request.priority_class = text_of(row, kClassColumn);
     job.name = given(row, kNameColumn) ? text_of(row, kNameColumn)

@@ -54,6 +54,33 @@ TEST(CsvTrace, ReadsEveryColumn) {
   EXPECT_EQ(workload->skipped, 0);
 }
 
+TEST(CsvTrace, SlotsColumnGivesConcurrencySlotsPerMember) {
+  std::string text =
+      "submit_s,duration_s,gpu,model,members,slots\n"
+      "0,1,0,llama,,\n"   // a model call: one slot by default
+      "0,1,0,llama,,4\n"  // four slots (a batch of four)
+      "0,1,1,,2,3\n"      // three slots on each of two members
+      "0,1,1,,,\n";       // no model: none
+  Result<Workload> workload = ParseCsvWorkload(text, "j.csv", {});
+  ASSERT_TRUE(workload.ok()) << workload.status().ToString();
+  ASSERT_EQ(workload->jobs.size(), 4u);
+  EXPECT_EQ(workload->jobs[0].request.member.resources[kSlots], 1);
+  EXPECT_EQ(workload->jobs[1].request.member.resources[kSlots], 4);
+  EXPECT_EQ(workload->jobs[2].request.member.resources[kSlots], 3);
+  EXPECT_EQ(workload->jobs[2].request.members, 2);
+  EXPECT_EQ(workload->jobs[3].request.member.resources[kSlots], 0);
+  auto parse = [](const std::string& slots) {
+    return ParseCsvWorkload("submit_s,duration_s,gpu,slots\n0,1,0," + slots + "\n", "j.csv", {});
+  };
+  EXPECT_EQ(Message(parse("-1")),
+            "j.csv:2:4 (slots): must be a whole number of slots, 0 to "
+            "1048576, got -1");
+  EXPECT_EQ(Message(parse("1.5")), "j.csv:2:4 (slots): '1.5' is not a whole number");
+  EXPECT_EQ(Message(parse("2000000")),
+            "j.csv:2:4 (slots): must be a whole number of slots, 0 "
+            "to 1048576, got 2000000");
+}
+
 TEST(CsvTrace, DefaultEpochIsTheTraceEpoch) {
   Result<Workload> workload = ParseCsvWorkload("gpu,submit_s,duration_s\n1,2,3\n", "j.csv", {});
   ASSERT_TRUE(workload.ok()) << workload.status().ToString();
