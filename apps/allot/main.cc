@@ -123,18 +123,18 @@ int Main(int argc, char** argv) {
       ->required();
   generate_pods->add_option("--out", mix_args.out_path, "CSV to write (- for standard output)")
       ->required();
-  generate_pods->add_option("--gpushare", mix_args.gpushare,
+  generate_pods->add_option("--gpushare", mix_args.mix.gpushare,
                             "% of requested GPU asked by fractional pods");
-  generate_pods->add_option("--multigpu", mix_args.multigpu,
+  generate_pods->add_option("--multigpu", mix_args.mix.multigpu,
                             "% of requested GPU asked by multi-GPU pods");
-  generate_pods->add_option("--gpuspec", mix_args.gpuspec,
+  generate_pods->add_option("--gpuspec", mix_args.mix.gpuspec,
                             "% of GPU pods constrained to one GPU model");
-  generate_pods->add_option("--cpu-only", mix_args.cpu_only, "% of pods without GPU");
+  generate_pods->add_option("--cpu-only", mix_args.mix.cpu_only, "% of pods without GPU");
   generate_pods
-      ->add_option("--gpuspec-models", mix_args.gpuspec_models,
+      ->add_option("--gpuspec-models", mix_args.mix.gpuspec_models,
                    "models a constraint may name (default: all)")
       ->delimiter(',');
-  generate_pods->add_option("--seed", mix_args.seed, "random seed")->capture_default_str();
+  generate_pods->add_option("--seed", mix_args.mix.seed, "random seed")->capture_default_str();
 
   int client_exit_code = -1;
   allot::AddClientCommands(app, &client_exit_code);

@@ -16,15 +16,7 @@
 namespace allot {
 namespace {
 
-// Runs `command` in a shell; its stdout and stderr in *out, its exit code.
-int RunShell(const std::string& command, std::string* out) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) *out += buffer;
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using testing::RunShell;
 
 TEST(CliDocsTest, ConfigKeygenExampleRunsAsWrittenAndItsEntryLoads) {
   std::ifstream doc(testing::SourceDir() + "/docs/config.md");

@@ -16,15 +16,7 @@
 namespace allot {
 namespace {
 
-// Runs a shell command; returns its exit code, its stdout and stderr in *out.
-int RunShell(const std::string& command, std::string* out) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) *out += buffer;
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using testing::RunShell;
 
 // The commit the binary names: "unknown" outside a git checkout; otherwise a
 // commit of this repository (any commit: the binary may predate HEAD).

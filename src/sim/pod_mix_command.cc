@@ -21,14 +21,7 @@ int RunPodMixCommand(const PodMixCommandArgs& args, std::ostream& out, std::ostr
     err << "--nodes: " << nodes.status().message() << "\n";
     return 1;
   }
-  PodMixOptions options;
-  options.gpushare = args.gpushare;
-  options.multigpu = args.multigpu;
-  options.gpuspec = args.gpuspec;
-  options.cpu_only = args.cpu_only;
-  options.gpuspec_models = args.gpuspec_models;
-  options.seed = args.seed;
-  Result<std::vector<AlibabaPod>> pods = GeneratePodMix(*source, *nodes, options);
+  Result<std::vector<AlibabaPod>> pods = GeneratePodMix(*source, *nodes, args.mix);
   if (!pods.ok()) {
     err << "--" << pods.status().message() << "\n";
     return 1;

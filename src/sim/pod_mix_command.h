@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/pod_mix.h"
+
 namespace allot {
 
 // `allot sim generate-pods`'s arguments (apps/allot/main.cc parses them;
@@ -14,12 +16,7 @@ struct PodMixCommandArgs {
   std::string from_path;   // a pod list (openb_pod_list_*.csv)
   std::string nodes_path;  // a node list: the models gpuspec draws from
   std::string out_path;    // the CSV written ("-": standard output)
-  double gpushare = -1;
-  double multigpu = -1;
-  double gpuspec = -1;
-  double cpu_only = -1;
-  std::vector<std::string> gpuspec_models;
-  uint64_t seed = 42;
+  PodMixOptions mix;       // the shares, models and seed
 };
 
 // Reads the source and the nodes, generates the variant and writes it,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -125,6 +126,15 @@ std::string ServerProcess::LogTail(size_t bytes) const {
   text << in.rdbuf();
   std::string all = text.str();
   return all.size() > bytes ? all.substr(all.size() - bytes) : all;
+}
+
+int RunShell(const std::string& command, std::string* out) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[512];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) *out += buffer;
+  int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 }  // namespace allot::testing

@@ -44,5 +44,8 @@ std::string MakeTempDir(const std::string& prefix);
 void RemoveTree(const std::string& path);
 // Writes `text` to `path` (tests write configuration files).
 void WriteFile(const std::string& path, const std::string& text);
+// Runs `command` with /bin/sh; appends its stdout and stderr to *out and
+// returns its exit code (-1 when it did not exit normally).
+int RunShell(const std::string& command, std::string* out);
 
 }  // namespace allot::testing
